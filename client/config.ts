@@ -1,0 +1,73 @@
+/**
+ * Where the stack is. `trienkhai up` writes `<dataDir>/stack.json`; every other command reads it
+ * unless DATABASE_URL / TEMPORAL_ADDRESS are set (a real deployment sets those and never runs `up`).
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const StackInfo = z.strictObject({
+  databaseUrl: z.string(),
+  temporalAddress: z.string(),
+  namespace: z.string(),
+  uiUrl: z.string().nullable(),
+  pid: z.number().int(),
+  startedAt: z.string(),
+});
+export type StackInfo = z.infer<typeof StackInfo>;
+
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.TRIENKHAI_DATA_DIR ?? '.data');
+}
+
+export function stackFile(dir = dataDir()): string {
+  return join(dir, 'stack.json');
+}
+
+export function writeStackInfo(info: StackInfo, dir = dataDir()): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(stackFile(dir), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+export function readStackInfo(dir = dataDir()): StackInfo | undefined {
+  const f = stackFile(dir);
+  if (!existsSync(f)) return undefined;
+  const parsed = StackInfo.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A stack problem the user fixes by starting `up` or setting the variables (exit code 1, not 2). */
+export class StackNotRunningError extends Error {
+  override readonly name = 'StackNotRunningError';
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Endpoints {
+  databaseUrl: string;
+  temporalAddress: string;
+  namespace: string;
+}
+
+/** Resolve the endpoints from the environment or the running local stack. */
+export function endpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
+  const info = readStackInfo(dataDir(env));
+  const running = info && pidAlive(info.pid) ? info : undefined;
+  const databaseUrl = env.DATABASE_URL ?? running?.databaseUrl;
+  const temporalAddress = env.TEMPORAL_ADDRESS ?? running?.temporalAddress;
+  if (!databaseUrl || !temporalAddress) {
+    const missing = [!databaseUrl && 'DATABASE_URL', !temporalAddress && 'TEMPORAL_ADDRESS'].filter(Boolean).join(' and ');
+    throw new StackNotRunningError(
+      `the local stack is not running (no live ${stackFile(dataDir(env))}) and ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set.\n` +
+        `Start it in another terminal with \`npx trienkhai up\` (or \`npm start\` for the demo), or set ${missing}.`,
+    );
+  }
+  return { databaseUrl, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? running?.namespace ?? 'default' };
+}

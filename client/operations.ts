@@ -1,0 +1,180 @@
+/**
+ * What a user can do, as functions: the CLI (and later the HTTP API) are thin layers over these.
+ * Every input is validated completely before anything is recorded or started.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database';
+import { importHierarchy, latestHierarchyVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
+import { getRollout } from '../db/queries';
+import { DomainError } from '../domain/errors';
+import { parseDocumentNumber } from '../domain/documents';
+import { levelsOf, parseUnitsFile } from '../domain/hierarchy';
+import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
+import { BUILT_IN_PLANS } from '../domain/default-plans';
+import { ExtendDeadline, StepReport, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
+import { LocalDate } from '../domain/time';
+import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, TASK_QUEUE, unitWorkflowId } from '../workflows/definitions';
+import { rolloutWorkflow } from '../workflows/rollout';
+import { z } from 'zod';
+
+export interface Deps {
+  db: Kysely<Database>;
+  client: Client;
+  taskQueue?: string;
+  /** False where the server has no custom search attributes registered (the time-skipping test server). */
+  searchAttributes?: boolean;
+}
+
+const ROLLOUT_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TrienkhaiRollout', SearchAttributeType.KEYWORD);
+
+/** Import a hierarchy file (CSV or JSON) as a new version. Throws DomainError listing every bad row. */
+export async function importUnits(db: Kysely<Database>, fileName: string, content: string, importedBy: string): Promise<ImportResult> {
+  const units = parseUnitsFile(fileName, content);
+  return importHierarchy(db, units, { source: fileName, content, importedBy, levels: levelsOf(units) });
+}
+
+/** A plan given as a built-in name or as parsed JSON. */
+export function resolvePlan(plan: string | unknown): Plan {
+  if (typeof plan === 'string') {
+    const builtIn = BUILT_IN_PLANS[plan];
+    if (!builtIn) throw DomainError.of('plan', `unknown built-in plan "${plan}" (built-in plans: ${Object.keys(BUILT_IN_PLANS).join(', ')}; or give a JSON file)`);
+    return parsePlan(builtIn);
+  }
+  return parsePlan(plan);
+}
+
+export const StartRolloutRequest = z.strictObject({
+  resolution: z.string().min(1),
+  resolutionDate: LocalDate,
+  title: z.string().trim().min(1).max(500).transform((s) => s.normalize('NFC')),
+  rootUnit: z.string().min(1),
+  plan: z.unknown(),
+  rolloutId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a rollout id is letters, digits, ".", "_" or "-"').max(100).optional(),
+  hierarchyVersion: z.number().int().min(1).optional(),
+  requestedBy: z.string().min(1).default('user:ops'),
+});
+export type StartRolloutRequest = z.input<typeof StartRolloutRequest>;
+
+export interface StartRolloutResult {
+  rolloutId: string;
+  workflowId: string;
+  alreadyStarted: boolean;
+  hierarchyVersion: number;
+  units: number;
+  planId: string;
+}
+
+/** The default rollout ID: the resolution's identity (number + date) and the root, as a slug. */
+export function defaultRolloutId(resolutionText: string, date: string, root: string): string {
+  const slug = resolutionText
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[đĐ]/g, (c) => (c === 'đ' ? 'd' : 'D'))
+    .replace(/[^A-Za-z0-9]+/g, '-');
+  return `${slug}.${date}.${root}`;
+}
+
+/**
+ * Start a rollout: validate the resolution number, the plan and the pinned hierarchy, then start the
+ * rollout workflow. A repeated start (same ID) is harmless and reports `alreadyStarted`.
+ */
+export async function startRollout(deps: Deps, request: StartRolloutRequest): Promise<StartRolloutResult> {
+  const parsed = StartRolloutRequest.safeParse(request);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const req = parsed.data;
+  const doc = (() => {
+    try {
+      return parseDocumentNumber(req.resolution);
+    } catch (e) {
+      if (e instanceof DomainError) throw new DomainError(e.issues.map((i) => ({ path: `resolution${i.path ? ` (${i.path})` : ''}`, message: i.message })));
+      throw e;
+    }
+  })();
+  const plan = resolvePlan(req.plan);
+  const version = req.hierarchyVersion ?? (await latestHierarchyVersion(deps.db));
+  if (version === undefined) throw DomainError.of('hierarchy', 'no hierarchy has been imported yet: run `trienkhai units import <file>` first');
+  const root = await getUnit(deps.db, version, req.rootUnit);
+  if (!root) throw DomainError.of('root', `unit "${req.rootUnit}" is not in hierarchy version ${version}`);
+  const units = await subtree(deps.db, version, req.rootUnit);
+  const levelOf = new Map(units.map((u) => [u.code, u.level]));
+  const levels = [...new Set(units.map((u) => u.level))];
+  const parentLevels = new Map<string, Set<string>>();
+  for (const u of units) {
+    const set = parentLevels.get(u.level) ?? new Set<string>();
+    const pl = u.code === req.rootUnit ? undefined : u.parent ? levelOf.get(u.parent) : undefined;
+    if (pl) set.add(pl);
+    parentLevels.set(u.level, set);
+  }
+  validatePlanForHierarchy(plan, levels, parentLevels);
+
+  const rolloutId = req.rolloutId ?? defaultRolloutId(doc.text, req.resolutionDate, req.rootUnit);
+  const workflowId = rolloutWorkflowId(rolloutId);
+  const existing = await getRollout(deps.db, rolloutId);
+  const result = { rolloutId, workflowId, hierarchyVersion: existing?.hierarchy_version ?? version, units: units.length, planId: existing?.plan_id ?? plan.id };
+  if (existing) return { ...result, alreadyStarted: true };
+  try {
+    await deps.client.workflow.start(rolloutWorkflow, {
+      taskQueue: deps.taskQueue ?? TASK_QUEUE,
+      workflowId,
+      args: [
+        {
+          rolloutId,
+          resolution: { document: { text: doc.text, issuer: doc.issuer, type: doc.type, number: doc.number, date: req.resolutionDate }, title: req.title },
+          plan,
+          rootUnit: req.rootUnit,
+          hierarchyVersion: version,
+          requestedBy: req.requestedBy,
+        },
+      ],
+      // Lets ops find a rollout in the Temporal Web UI; registered by `trienkhai up` (--search-attribute).
+      ...(deps.searchAttributes === false ? {} : { typedSearchAttributes: new TypedSearchAttributes([{ key: ROLLOUT_SEARCH_ATTRIBUTE, value: rolloutId }]) }),
+    });
+    return { ...result, alreadyStarted: false };
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) return { ...result, alreadyStarted: true };
+    throw e;
+  }
+}
+
+/** Turn a rejected Update into the DomainError it carries (bad input → exit code 2). */
+function unwrapUpdateError(e: unknown, where: string): never {
+  if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
+    const issues = (e.cause.details?.[0] as Array<{ path: string; message: string }> | undefined) ?? [{ path: '', message: e.cause.message }];
+    throw new DomainError(issues);
+  }
+  if (e instanceof WorkflowNotFoundError) throw DomainError.of('unit', `${where} is not part of a running rollout (check the rollout id and unit code)`);
+  throw e;
+}
+
+/** Send a unit's report for one of its steps. Returns the workflow's answer (duplicates return the first answer). */
+export async function submitReport(deps: Deps, rolloutId: string, input: StepReportInput): Promise<ReportResult> {
+  const parsed = StepReport.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const report = parsed.data;
+  const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, report.unitCode));
+  try {
+    return await handle.executeUpdate(reportStepUpdate, { args: [input], updateId: `report:${report.reportId}` });
+  } catch (e) {
+    return unwrapUpdateError(e, `unit ${report.unitCode} of rollout ${rolloutId}`);
+  }
+}
+
+/** A standing committee extends a unit's deadline. */
+export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: string, input: ExtendDeadlineInput): Promise<ExtendResult> {
+  const parsed = ExtendDeadline.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
+  try {
+    return await handle.executeUpdate(extendDeadlineUpdate, { args: [input], updateId: `extend:${parsed.data.requestId}` });
+  } catch (e) {
+    return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
+  }
+}
+
+export function newRequestId(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}

@@ -1,0 +1,11 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database';
+
+// Return BIGINT (int8) as string (positions, lateness in ms can exceed 2^31) and DATE as 'YYYY-MM-DD'.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+/** A kysely handle on a PostgreSQL URL. The caller destroys it. */
+export function connect(url: string, opts: { max?: number } = {}): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: opts.max ?? 10 }) }) });
+}

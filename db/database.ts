@@ -1,0 +1,133 @@
+/**
+ * The database schema as kysely sees it. Three groups of tables:
+ * - `events`: the append-only audit record (the source of truth);
+ * - `hierarchy_*`: imported hierarchy versions (reference data; a rollout pins one version);
+ * - the read model (`rollouts`, `rollout_units`, `unit_steps`, `escalations`), derived from events by
+ *   `projection.ts` in the same transaction as each append.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface EventsTable {
+  position: Generated<string>;
+  event_id: string;
+  stream_id: string;
+  stream_seq: number;
+  type: string;
+  rollout_id: string | null;
+  unit_code: string | null;
+  actor: string;
+  occurred_at: Timestamp;
+  recorded_at: Generated<Date>;
+  payload: Json;
+  content_hash: string;
+}
+export type EventRow = Selectable<EventsTable>;
+export type NewEventRow = Insertable<EventsTable>;
+
+export interface HierarchyVersionsTable {
+  version: Generated<number>;
+  imported_at: Generated<Date>;
+  source: string;
+  sha256: string;
+  units: number;
+  imported_by: string;
+}
+
+export interface HierarchyUnitsTable {
+  version: number;
+  code: string;
+  name: string;
+  level: string;
+  parent: string | null;
+  members: number;
+  standing_committee: boolean;
+  effective_from: string | null;
+  predecessors: string[];
+  /** Position among siblings (by code), so children can be paged stably. */
+  sibling_index: number;
+}
+
+export interface RolloutsTable {
+  rollout_id: string;
+  resolution_text: string;
+  resolution_date: string;
+  resolution_title: string;
+  plan_id: string;
+  plan: Json;
+  root_unit: string;
+  hierarchy_version: number;
+  requested_by: string;
+  status: 'running' | 'completed';
+  started_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface RolloutUnitsTable {
+  rollout_id: string;
+  unit_code: string;
+  name: string;
+  level: string;
+  parent_code: string | null;
+  members: number;
+  standing_committee: boolean;
+  depth: number;
+  ancestors: Json<Array<{ code: string; name: string; level: string; standingCommittee: boolean }>>;
+  children: number;
+  status: 'active' | 'completed';
+  enrolled_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface UnitStepsTable {
+  rollout_id: string;
+  unit_code: string;
+  step_key: string;
+  step_id: string;
+  kind: string;
+  occurrence: number;
+  status: 'waiting' | 'open' | 'done';
+  due_at: Timestamp | null;
+  original_due_at: Timestamp | null;
+  opened_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  late_by_ms: string | null;
+  attended: Generated<number>;
+  reminders_sent: Generated<number>;
+  missed: Generated<boolean>;
+  extensions: Generated<number>;
+  document_text: string | null;
+  document_date: string | null;
+  last_report_at: Timestamp | null;
+  last_report: Json | null;
+}
+
+export interface EscalationsTable {
+  escalation_id: string;
+  rollout_id: string;
+  unit_code: string;
+  step_key: string;
+  tier: number;
+  recipient_code: string;
+  recipient_name: string;
+  self: boolean;
+  due_at: Timestamp;
+  opened_at: Timestamp;
+  status: 'open' | 'resolved';
+  resolution: 'completed' | 'extended' | null;
+  resolved_at: Timestamp | null;
+  resolved_by: string | null;
+  late_by_ms: string | null;
+}
+
+export interface Database {
+  events: EventsTable;
+  hierarchy_versions: HierarchyVersionsTable;
+  hierarchy_units: HierarchyUnitsTable;
+  rollouts: RolloutsTable;
+  rollout_units: RolloutUnitsTable;
+  unit_steps: UnitStepsTable;
+  escalations: EscalationsTable;
+}

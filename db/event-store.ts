@@ -1,0 +1,105 @@
+/**
+ * Appending to the audit record. Each append is one transaction: insert the events, then project each
+ * into the read model. Rules:
+ * - an event ID seen before with the same content is skipped (a retried activity is harmless);
+ * - the same ID with different content is an EventConflictError, never an overwrite;
+ * - a stream's events must arrive in sequence (1, 2, 3, …); the unique (stream_id, stream_seq)
+ *   constraint backs this up under concurrency.
+ */
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AnyNewEvent } from '../domain/events';
+import type { Database, EventRow } from './database';
+import { project } from './projection';
+
+export class EventConflictError extends Error {
+  override readonly name = 'EventConflict';
+}
+
+/** Canonical JSON: keys sorted at every depth, so the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The hash of an event's content (everything the workflow decided; not the recording time). */
+export function contentHash(e: AnyNewEvent): string {
+  const { eventId, streamId, streamSeq, type, rolloutId, unitCode, actor, occurredAt, payload } = e;
+  const content = { eventId, streamId, streamSeq, type, rolloutId, unitCode, actor, occurredAt: new Date(occurredAt).toISOString(), payload };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+export interface AppendResult {
+  appended: number;
+  duplicates: number;
+}
+
+/** Append events (already validated with `parseNewEvent`) and update the read model, in one transaction. */
+export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+  if (events.length === 0) return { appended: 0, duplicates: 0 };
+  return db.transaction().execute((trx) => appendInTransaction(trx, events));
+}
+
+/** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
+export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+  {
+    let appended = 0;
+    let duplicates = 0;
+    const heads = new Map<string, number>();
+    for (const e of events) {
+      const hash = contentHash(e);
+      const existing = await trx.selectFrom('events').select(['content_hash', 'stream_id', 'stream_seq']).where('event_id', '=', e.eventId).executeTakeFirst();
+      if (existing) {
+        if (existing.content_hash !== hash) {
+          throw new EventConflictError(`event ${e.eventId} was already recorded with different content; the audit record is never overwritten`);
+        }
+        duplicates += 1;
+        continue;
+      }
+      const head = heads.get(e.streamId) ?? (await streamHead(trx, e.streamId));
+      if (e.streamSeq !== head + 1) {
+        throw new Error(`stream ${e.streamId} is at sequence ${head}; event ${e.eventId} has sequence ${e.streamSeq} (retry after the earlier events are recorded)`);
+      }
+      await trx
+        .insertInto('events')
+        .values({
+          event_id: e.eventId,
+          stream_id: e.streamId,
+          stream_seq: e.streamSeq,
+          type: e.type,
+          rollout_id: e.rolloutId,
+          unit_code: e.unitCode,
+          actor: e.actor,
+          occurred_at: e.occurredAt,
+          payload: JSON.stringify(e.payload),
+          content_hash: hash,
+        })
+        .execute();
+      heads.set(e.streamId, e.streamSeq);
+      await project(trx, e);
+      appended += 1;
+    }
+    return { appended, duplicates };
+  }
+}
+
+async function streamHead(trx: Transaction<Database>, streamId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('events')
+    .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
+    .where('stream_id', '=', streamId)
+    .executeTakeFirstOrThrow();
+  return row.head;
+}
+
+/** Read events back in log order (optionally one rollout's). */
+export async function readEvents(db: Kysely<Database>, opts: { rolloutId?: string; afterPosition?: string; limit?: number } = {}): Promise<EventRow[]> {
+  let q = db.selectFrom('events').selectAll().orderBy('position');
+  if (opts.rolloutId) q = q.where('rollout_id', '=', opts.rolloutId);
+  if (opts.afterPosition) q = q.where('position', '>', opts.afterPosition);
+  return q.limit(opts.limit ?? 10_000).execute();
+}

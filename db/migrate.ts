@@ -1,0 +1,29 @@
+/**
+ * Schema migrations (kysely), applied at start by every entry point. Migrations are listed here in
+ * order rather than discovered on disk, so they work the same from src (jest) and from dist.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as eventLog from './migrations/2026-11-21T0000-event-log';
+import * as hierarchy from './migrations/2026-11-21T0001-hierarchy';
+import * as readModel from './migrations/2026-11-21T0002-read-model';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-21T0000-event-log': eventLog,
+  '2026-11-21T0001-hierarchy': hierarchy,
+  '2026-11-21T0002-read-model': readModel,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+/** Bring the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

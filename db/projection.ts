@@ -1,0 +1,175 @@
+/**
+ * The read model is a pure function of the event log: each event updates it here, in the same
+ * transaction as its append. Nothing else writes these tables, so they can be dropped and re-projected
+ * from the events at any time.
+ */
+import type { Transaction } from 'kysely';
+import type { AnyNewEvent } from '../domain/events';
+import type { Database } from './database';
+
+export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promise<void> {
+  const at = e.occurredAt;
+  const rid = e.rolloutId ?? '';
+  const unit = e.unitCode ?? '';
+  const step = (key: string) =>
+    trx.updateTable('unit_steps').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key);
+  const report = (key: string, details: unknown) => step(key).set({ last_report_at: at, last_report: JSON.stringify(details) }).execute();
+
+  switch (e.type) {
+    case 'HierarchyImported':
+      return;
+    case 'RolloutStarted': {
+      const p = e.payload;
+      await trx
+        .insertInto('rollouts')
+        .values({
+          rollout_id: p.rolloutId,
+          resolution_text: p.resolution.document.text,
+          resolution_date: p.resolution.document.date,
+          resolution_title: p.resolution.title,
+          plan_id: p.planId,
+          plan: JSON.stringify(p.plan),
+          root_unit: p.rootUnit,
+          hierarchy_version: p.hierarchyVersion,
+          requested_by: p.requestedBy,
+          status: 'running',
+          started_at: at,
+          completed_at: null,
+        })
+        .execute();
+      return;
+    }
+    case 'UnitEnrolled': {
+      const p = e.payload;
+      await trx
+        .insertInto('rollout_units')
+        .values({
+          rollout_id: rid,
+          unit_code: p.unit.code,
+          name: p.unit.name,
+          level: p.unit.level,
+          parent_code: p.unit.parent,
+          members: p.unit.members,
+          standing_committee: p.unit.standingCommittee,
+          depth: p.ancestors.length,
+          ancestors: JSON.stringify(p.ancestors),
+          children: p.children,
+          status: 'active',
+          enrolled_at: at,
+          completed_at: null,
+        })
+        .execute();
+      if (p.steps.length) {
+        await trx
+          .insertInto('unit_steps')
+          .values(
+            p.steps.map((s) => ({
+              rollout_id: rid,
+              unit_code: p.unit.code,
+              step_key: s.key,
+              step_id: s.stepId,
+              kind: s.kind,
+              occurrence: s.occurrence,
+              status: s.status,
+              due_at: s.dueAt,
+              original_due_at: s.dueAt,
+              opened_at: s.status === 'open' ? at : null,
+              completed_at: null,
+              late_by_ms: null,
+              document_text: null,
+              document_date: null,
+              last_report_at: null,
+              last_report: null,
+            })),
+          )
+          .execute();
+      }
+      return;
+    }
+    case 'StepOpened': {
+      const p = e.payload;
+      await step(p.key).set({ status: 'open', opened_at: at }).execute();
+      if (p.dueAt) await step(p.key).set({ due_at: p.dueAt }).where('due_at', 'is', null).execute();
+      if (p.dueAt) await step(p.key).set({ original_due_at: p.dueAt }).where('original_due_at', 'is', null).execute();
+      return;
+    }
+    case 'DeadlineScheduled':
+      await step(e.payload.key).set({ due_at: e.payload.dueAt, original_due_at: e.payload.dueAt }).execute();
+      return;
+    case 'ReminderSent':
+      await step(e.payload.key).set((eb) => ({ reminders_sent: eb('reminders_sent', '+', 1) })).execute();
+      return;
+    case 'DeadlineMissed':
+      // The deadline may have become known only now (cascade): record it with the miss.
+      await step(e.payload.key).set({ missed: true, due_at: e.payload.dueAt }).execute();
+      return;
+    case 'Escalated': {
+      const p = e.payload;
+      await trx
+        .insertInto('escalations')
+        .values({
+          escalation_id: p.escalationId,
+          rollout_id: rid,
+          unit_code: unit,
+          step_key: p.key,
+          tier: p.tier,
+          recipient_code: p.recipient.code,
+          recipient_name: p.recipient.name,
+          self: p.self,
+          due_at: p.dueAt,
+          opened_at: at,
+          status: 'open',
+          resolution: null,
+          resolved_at: null,
+          resolved_by: null,
+          late_by_ms: null,
+        })
+        .execute();
+      return;
+    }
+    case 'DeadlineExtended': {
+      const p = e.payload;
+      await step(p.key).set((eb) => ({ due_at: p.newDueAt, missed: false, extensions: eb('extensions', '+', 1) })).execute();
+      if (p.resolvedEscalations.length) {
+        await trx
+          .updateTable('escalations')
+          .set({ status: 'resolved', resolution: 'extended', resolved_at: at, resolved_by: e.actor })
+          .where('escalation_id', 'in', p.resolvedEscalations)
+          .execute();
+      }
+      return;
+    }
+    case 'StudySessionReported':
+      await step(e.payload.key).set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) }).execute();
+      return;
+    case 'PlanDrafted':
+    case 'PeriodicReportSubmitted':
+    case 'InspectionRecorded':
+      await report(e.payload.key, e.payload);
+      return;
+    case 'PlanIssued':
+    case 'ReviewSubmitted':
+      await step(e.payload.key)
+        .set({ document_text: e.payload.document.text, document_date: e.payload.document.date, last_report_at: at, last_report: JSON.stringify(e.payload) })
+        .execute();
+      return;
+    case 'StepCompleted': {
+      const p = e.payload;
+      await step(p.key).set({ status: 'done', completed_at: at, late_by_ms: String(p.lateByMs) }).execute();
+      if (p.resolvedEscalations.length) {
+        await trx
+          .updateTable('escalations')
+          .set({ status: 'resolved', resolution: 'completed', resolved_at: at, resolved_by: e.actor, late_by_ms: String(p.lateByMs) })
+          .where('escalation_id', 'in', p.resolvedEscalations)
+          .execute();
+      }
+      return;
+    }
+    case 'UnitCompleted':
+      await trx.updateTable('rollout_units').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
+      return;
+    case 'RolloutCompleted':
+      await trx.updateTable('rollouts').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).execute();
+      return;
+  }
+}

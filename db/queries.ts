@@ -1,0 +1,145 @@
+/**
+ * Reads of the read model. Every fact the CLI shows comes from here — never from Temporal visibility.
+ * "Overdue" is derived at read time: not done and past its deadline.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './database';
+
+export async function listRollouts(db: Kysely<Database>) {
+  return db
+    .selectFrom('rollouts')
+    .select(['rollout_id', 'resolution_text', 'resolution_date', 'resolution_title', 'plan_id', 'root_unit', 'hierarchy_version', 'status', 'started_at', 'completed_at'])
+    .orderBy('started_at', 'desc')
+    .execute();
+}
+
+export async function getRollout(db: Kysely<Database>, rolloutId: string) {
+  return db.selectFrom('rollouts').selectAll().where('rollout_id', '=', rolloutId).executeTakeFirst();
+}
+
+export interface LevelStepProgress {
+  level: string;
+  stepId: string;
+  kind: string;
+  units: number;
+  done: number;
+  doneLate: number;
+  open: number;
+  waiting: number;
+  overdue: number;
+  /** Study coverage for study steps: members who attended ÷ members. */
+  attended: number;
+  members: number;
+}
+
+/** Progress per level and step: how many units are done (on time / late), open, waiting, overdue. */
+export async function rolloutProgress(db: Kysely<Database>, rolloutId: string, now: Date): Promise<LevelStepProgress[]> {
+  const rows = await sql<{
+    level: string;
+    depth: number;
+    step_id: string;
+    kind: string;
+    units: string;
+    done: string;
+    done_late: string;
+    open: string;
+    waiting: string;
+    overdue: string;
+    attended: string;
+    members: string;
+  }>`
+    select u.level, min(u.depth) as depth, s.step_id, s.kind,
+      count(*) as units,
+      count(*) filter (where s.status = 'done') as done,
+      count(*) filter (where s.status = 'done' and s.late_by_ms > 0) as done_late,
+      count(*) filter (where s.status = 'open') as open,
+      count(*) filter (where s.status = 'waiting') as waiting,
+      count(*) filter (where s.status <> 'done' and s.due_at < ${now}) as overdue,
+      coalesce(sum(s.attended), 0) as attended,
+      coalesce(sum(u.members), 0) as members
+    from unit_steps s join rollout_units u on u.rollout_id = s.rollout_id and u.unit_code = s.unit_code
+    where s.rollout_id = ${rolloutId}
+    group by u.level, s.step_id, s.kind
+    order by min(u.depth), s.step_id`.execute(db);
+  return rows.rows.map((r) => ({
+    level: r.level,
+    stepId: r.step_id,
+    kind: r.kind,
+    units: Number(r.units),
+    done: Number(r.done),
+    doneLate: Number(r.done_late),
+    open: Number(r.open),
+    waiting: Number(r.waiting),
+    overdue: Number(r.overdue),
+    attended: Number(r.attended),
+    members: Number(r.members),
+  }));
+}
+
+export async function unitCounts(db: Kysely<Database>, rolloutId: string) {
+  const r = await db
+    .selectFrom('rollout_units')
+    .select((eb) => [eb.fn.countAll<string>().as('units'), eb.fn.count<string>('completed_at').as('completed')])
+    .where('rollout_id', '=', rolloutId)
+    .executeTakeFirstOrThrow();
+  const open = await db
+    .selectFrom('escalations')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('rollout_id', '=', rolloutId)
+    .where('status', '=', 'open')
+    .executeTakeFirstOrThrow();
+  return { units: Number(r.units), completed: Number(r.completed), openEscalations: Number(open.n) };
+}
+
+export async function getRolloutUnit(db: Kysely<Database>, rolloutId: string, unitCode: string) {
+  return db.selectFrom('rollout_units').selectAll().where('rollout_id', '=', rolloutId).where('unit_code', '=', unitCode).executeTakeFirst();
+}
+
+export async function unitSteps(db: Kysely<Database>, rolloutId: string, unitCode: string) {
+  return db
+    .selectFrom('unit_steps')
+    .selectAll()
+    .where('rollout_id', '=', rolloutId)
+    .where('unit_code', '=', unitCode)
+    .orderBy('due_at', (ob) => ob.asc().nullsLast())
+    .orderBy('step_key')
+    .execute();
+}
+
+export interface EscalationFilter {
+  rolloutId?: string;
+  recipient?: string;
+  unitCode?: string;
+  status?: 'open' | 'resolved';
+  limit?: number;
+}
+
+export async function listEscalations(db: Kysely<Database>, f: EscalationFilter) {
+  let q = db
+    .selectFrom('escalations as e')
+    .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 'e.rollout_id').onRef('u.unit_code', '=', 'e.unit_code'))
+    .select(['e.escalation_id', 'e.rollout_id', 'e.unit_code', 'u.name as unit_name', 'u.level as unit_level', 'e.step_key', 'e.tier', 'e.recipient_code', 'e.recipient_name', 'e.self', 'e.due_at', 'e.opened_at', 'e.status', 'e.resolution', 'e.resolved_at', 'e.resolved_by', 'e.late_by_ms'])
+    .orderBy('e.opened_at')
+    .orderBy('e.unit_code')
+    .orderBy('e.tier');
+  if (f.rolloutId) q = q.where('e.rollout_id', '=', f.rolloutId);
+  if (f.recipient) q = q.where('e.recipient_code', '=', f.recipient);
+  if (f.unitCode) q = q.where('e.unit_code', '=', f.unitCode);
+  if (f.status) q = q.where('e.status', '=', f.status);
+  return q.limit(f.limit ?? 1000).execute();
+}
+
+/** Units of a rollout with at least one overdue step, for the status listing. */
+export async function overdueUnits(db: Kysely<Database>, rolloutId: string, now: Date, limit = 50) {
+  return db
+    .selectFrom('unit_steps as s')
+    .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 's.rollout_id').onRef('u.unit_code', '=', 's.unit_code'))
+    .select(['s.unit_code', 'u.name', 'u.level', 's.step_key', 's.due_at', 's.status'])
+    .where('s.rollout_id', '=', rolloutId)
+    .where('s.status', '<>', 'done')
+    .where('s.due_at', '<', now)
+    .orderBy('s.due_at')
+    .orderBy('s.unit_code')
+    .limit(limit)
+    .execute();
+}

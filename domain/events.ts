@@ -1,0 +1,143 @@
+/**
+ * The event schema, in one place. The PostgreSQL event log is the audit record (Temporal deletes
+ * closed histories after retention), and the read model is derived from it. Every event is appended
+ * by an activity with an ID derived from the workflow, so a retried append is harmless.
+ *
+ * Streams: `rollout/<rolloutId>` for rollout-wide events, `unit/<rolloutId>/<unitCode>` for one
+ * unit's events, `hierarchy` for imports. Each stream is written by exactly one workflow (or the
+ * import command), which numbers its events 1, 2, 3, … — so the sequence is known before the append
+ * and the unique (stream, sequence) constraint is a real optimistic-concurrency guard.
+ */
+import { z } from 'zod';
+
+const Iso = z.string().datetime({ offset: true });
+const Code = z.string().min(1).max(64);
+
+export const UnitSnapshot = z.strictObject({
+  code: Code,
+  name: z.string(),
+  level: z.string(),
+  parent: Code.nullable(),
+  members: z.number().int().min(0),
+  standingCommittee: z.boolean(),
+});
+export type UnitSnapshot = z.infer<typeof UnitSnapshot>;
+
+export const AncestorRef = z.strictObject({ code: Code, name: z.string(), level: z.string(), standingCommittee: z.boolean() });
+export type AncestorRef = z.infer<typeof AncestorRef>;
+
+export const DocumentFacts = z.strictObject({
+  text: z.string(),
+  issuer: z.string(),
+  type: z.string(),
+  number: z.number().int(),
+  date: z.string(),
+});
+export type DocumentFacts = z.infer<typeof DocumentFacts>;
+
+/** A step instance of one unit: `stepId` or `stepId#k` for occurrence k of a recurring step. */
+const StepKey = z.string().min(1).max(64);
+
+const StepInfo = z.strictObject({
+  key: StepKey,
+  stepId: z.string(),
+  kind: z.string(),
+  occurrence: z.number().int().min(0),
+  status: z.enum(['waiting', 'open']),
+  dueAt: Iso.nullable(),
+});
+
+/** Every event type and its payload. */
+export const EventPayloads = {
+  HierarchyImported: z.strictObject({ version: z.number().int(), source: z.string(), sha256: z.string(), units: z.number().int(), levels: z.array(z.string()) }),
+  RolloutStarted: z.strictObject({
+    rolloutId: z.string(),
+    resolution: z.strictObject({ document: DocumentFacts, title: z.string() }),
+    plan: z.unknown(),
+    planId: z.string(),
+    rootUnit: Code,
+    hierarchyVersion: z.number().int(),
+    requestedBy: z.string(),
+  }),
+  UnitEnrolled: z.strictObject({ unit: UnitSnapshot, ancestors: z.array(AncestorRef), steps: z.array(StepInfo), children: z.number().int() }),
+  /** A deadline became known later than enrolment (the cascade: relative to the parent's completion). */
+  DeadlineScheduled: z.strictObject({ key: StepKey, dueAt: Iso, basis: z.string() }),
+  StepOpened: z.strictObject({ key: StepKey, dueAt: Iso.nullable(), reason: z.enum(['parentCompleted', 'requirementsMet', 'schedule']) }),
+  ReminderSent: z.strictObject({ key: StepKey, dueAt: Iso, offset: z.string(), recipient: Code }),
+  DeadlineMissed: z.strictObject({ key: StepKey, dueAt: Iso, waitingForParent: z.boolean() }),
+  Escalated: z.strictObject({ key: StepKey, escalationId: z.string(), tier: z.number().int(), recipient: AncestorRef, self: z.boolean(), dueAt: Iso }),
+  DeadlineExtended: z.strictObject({
+    key: StepKey,
+    previousDueAt: Iso,
+    newDueAt: Iso,
+    decidedBy: Code,
+    reason: z.string(),
+    decision: z.string().nullable(),
+    resolvedEscalations: z.array(z.string()),
+  }),
+  StudySessionReported: z.strictObject({
+    key: StepKey,
+    reportId: z.string(),
+    sessionDate: z.string(),
+    attended: z.number().int(),
+    makeup: z.boolean(),
+    totalAttended: z.number().int(),
+    members: z.number().int(),
+  }),
+  PlanDrafted: z.strictObject({ key: StepKey, reportId: z.string(), draftedBy: z.string(), title: z.string(), submittedOn: z.string() }),
+  PlanIssued: z.strictObject({ key: StepKey, reportId: z.string(), document: DocumentFacts, title: z.string() }),
+  PeriodicReportSubmitted: z.strictObject({ key: StepKey, reportId: z.string(), period: z.string(), indicators: z.record(z.string(), z.number()), submittedOn: z.string(), document: DocumentFacts.nullable() }),
+  InspectionRecorded: z.strictObject({ key: StepKey, reportId: z.string(), inspectedOn: z.string(), inspector: z.string(), findings: z.string() }),
+  ReviewSubmitted: z.strictObject({ key: StepKey, reportId: z.string(), review: z.enum(['midterm', 'final']), document: DocumentFacts, summary: z.string() }),
+  StepCompleted: z.strictObject({ key: StepKey, dueAt: Iso.nullable(), lateByMs: z.number().int().min(0), resolvedEscalations: z.array(z.string()) }),
+  UnitCompleted: z.strictObject({ lateSteps: z.number().int() }),
+  RolloutCompleted: z.strictObject({}),
+} as const;
+
+export type EventType = keyof typeof EventPayloads;
+export const EVENT_TYPES = Object.keys(EventPayloads) as EventType[];
+export type EventPayload<T extends EventType> = z.infer<(typeof EventPayloads)[T]>;
+
+/** An event as a workflow emits it; the store adds `recordedAt` and a global position. */
+export interface NewEvent<T extends EventType = EventType> {
+  eventId: string;
+  streamId: string;
+  streamSeq: number;
+  type: T;
+  rolloutId: string | null;
+  unitCode: string | null;
+  /** Who did it: `system` for timers, `unit:<code>` for a unit's report, `committee:<code>`, `user:<name>`. */
+  actor: string;
+  /** Workflow time of the fact (ISO, UTC). */
+  occurredAt: string;
+  payload: EventPayload<T>;
+}
+
+/** A discriminated view used by the projection and readers. */
+export type AnyNewEvent = { [T in EventType]: NewEvent<T> }[EventType];
+
+export const NewEventEnvelope = z.strictObject({
+  eventId: z.string().min(1).max(300),
+  streamId: z.string().min(1).max(200),
+  streamSeq: z.number().int().min(1),
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  rolloutId: z.string().nullable(),
+  unitCode: z.string().nullable(),
+  actor: z.string().min(1),
+  occurredAt: Iso,
+  payload: z.unknown(),
+});
+
+/** Validate an event at the store boundary: envelope and the payload of its type. */
+export function parseNewEvent(input: unknown): AnyNewEvent {
+  const env = NewEventEnvelope.parse(input);
+  const payload = EventPayloads[env.type].parse(env.payload);
+  return { ...env, payload } as AnyNewEvent;
+}
+
+/** Stream ids. */
+export const streams = {
+  rollout: (rolloutId: string) => `rollout/${rolloutId}`,
+  unit: (rolloutId: string, unitCode: string) => `unit/${rolloutId}/${unitCode}`,
+  hierarchy: () => 'hierarchy',
+};

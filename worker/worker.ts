@@ -1,0 +1,33 @@
+/**
+ * The worker: runs the workflows (bundled once for Temporal's sandbox) and the activities.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import { createActivities } from '../activities';
+import type { Database } from '../db/database';
+import { TASK_QUEUE } from '../workflows/definitions';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  db: Kysely<Database>;
+  namespace?: string;
+  taskQueue?: string;
+  /** Reuse a prebuilt bundle (tests bundle once per file). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ db: opts.db }),
+    // Many units share one deadline instant (e.g. end of November): keep the database pool busy but bounded.
+    maxConcurrentActivityTaskExecutions: 20,
+    ...opts.extra,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Every name shared between workflows, the client and tests: workflow IDs, the task queue, signals,
+ * queries and updates. Never use raw strings for these elsewhere.
+ *
+ * Workflow IDs are deterministic, so a repeated start of the same rollout or unit is harmless: the
+ * server rejects the duplicate and we treat that as "already running".
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ExtendDeadlineInput, ExtendResult, ReportResult, StepReportInput } from '../domain/reports';
+import type { StepKind } from '../domain/plan';
+
+export const TASK_QUEUE = 'trienkhai';
+
+/** Temporal limit respected by design: at most this many children under one parent workflow. */
+export const MAX_CHILDREN_PER_PARENT = 1000;
+
+export const rolloutWorkflowId = (rolloutId: string): string => `trienkhai/rollout/${rolloutId}`;
+export const unitWorkflowId = (rolloutId: string, unitCode: string): string => `trienkhai/unit/${rolloutId}/${unitCode}`;
+export const fanoutWorkflowId = (rolloutId: string, ownerCode: string, batch: number): string => `trienkhai/fanout/${rolloutId}/${ownerCode}/${batch}`;
+
+/** Search attributes registered on the dev server (`--search-attribute`), for finding workflows in the Web UI. */
+export const SEARCH_ATTRIBUTES = { TrienkhaiRollout: 'Keyword' } as const;
+
+/** A parent unit completed all its steps of one kind: opens its children's cascaded steps. */
+export interface ParentStepCompleted {
+  kind: StepKind;
+  parentCode: string;
+  /** Workflow time (ms since epoch) when the parent completed. */
+  completedAt: number;
+  /** The date of the parent's document, when the step issued one (children's documents cannot predate it). */
+  documentDate?: string;
+}
+
+/** A unit's report for one of its steps (Update with validator: bad input is rejected, nothing recorded). */
+export const reportStepUpdate = defineUpdate<ReportResult, [StepReportInput]>('reportStep');
+/** A standing committee extends a deadline (gia hạn): timers reset, escalations resolved. */
+export const extendDeadlineUpdate = defineUpdate<ExtendResult, [ExtendDeadlineInput]>('extendDeadline');
+/** Parent → child: the cascade. */
+export const parentStepCompletedSignal = defineSignal<[ParentStepCompleted]>('parentStepCompleted');
+/** Child → parent unit: the child's workflow has finished all of its steps. */
+export const childCompletedSignal = defineSignal<[{ unitCode: string }]>('childCompleted');
+/** Owner unit → fan-out batch: nothing more to forward, finish. */
+export const closeFanoutSignal = defineSignal<[]>('closeFanout');
+
+export interface UnitStatusView {
+  unitCode: string;
+  steps: Array<{ key: string; status: 'waiting' | 'open' | 'done'; dueAt: string | null; openEscalations: number }>;
+  childrenStarted: number;
+  childrenTotal: number;
+  childrenCompleted: number;
+  run: { historyLength: number; continuedAsNew: number };
+}
+/** Live state of a unit workflow, for debugging; the CLI reads the read model instead. */
+export const unitStatusQuery = defineQuery<UnitStatusView>('unitStatus');

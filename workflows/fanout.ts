@@ -1,0 +1,87 @@
+/**
+ * fanoutWorkflow — an intermediate layer for a unit with more than MAX_CHILDREN_PER_PARENT children
+ * (after July 2025 a province has ~100 communes directly below it; a national rollout puts thousands
+ * under one parent). Temporal advises at most 1,000 children per parent and under 10,000 events per
+ * run, so the owner unit starts one batch per 1,000 children and each batch starts its share.
+ *
+ * Lifecycle: start the batch's unit workflows; forward every parentStepCompleted signal from the
+ * owner unit to them (the cascade); finish when the owner says closeFanout. Continues-as-new at safe
+ * points when its history grows, carrying its progress.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { StepKind } from '../domain/plan';
+import { closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
+import { HISTORY_BUDGET, unitWorkflow } from './unit';
+
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
+const SIGNAL_BATCH = 100;
+
+export interface FanoutWorkflowInput {
+  rolloutId: string;
+  ownerCode: string;
+  offset: number;
+  limit: number;
+  parentCompleted: Partial<Record<StepKind, ParentStepCompleted>>;
+  /** Set only by continue-as-new. */
+  state?: { codes: string[]; started: number; forwarded: Partial<Record<StepKind, number>>; closed: boolean };
+}
+
+export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ children: number }> {
+  const received: Partial<Record<StepKind, ParentStepCompleted>> = { ...input.parentCompleted };
+  const state = input.state ?? { codes: [] as string[], started: 0, forwarded: {} as Partial<Record<StepKind, number>>, closed: false };
+  let dirty = false;
+  setHandler(parentStepCompletedSignal, (sig) => {
+    if (!received[sig.kind]) received[sig.kind] = sig;
+    dirty = true;
+  });
+  setHandler(closeFanoutSignal, () => {
+    state.closed = true;
+    dirty = true;
+  });
+
+  if (!input.state) {
+    const page = await acts.listChildren({ rolloutId: input.rolloutId, unitCode: input.ownerCode, offset: input.offset, limit: input.limit });
+    state.codes = page.codes;
+  }
+  while (state.started < state.codes.length) {
+    const slice = state.codes.slice(state.started, state.started + SIGNAL_BATCH);
+    const parentCompleted = { ...received };
+    await Promise.all(
+      slice.map(async (code) => {
+        try {
+          await startChild(unitWorkflow, {
+            workflowId: unitWorkflowId(input.rolloutId, code),
+            args: [{ rolloutId: input.rolloutId, unitCode: code, parentCompleted }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          });
+        } catch (e) {
+          if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+        }
+      }),
+    );
+    state.started += slice.length;
+    for (const kind of Object.keys(parentCompleted) as StepKind[]) state.forwarded[kind] = Math.max(state.forwarded[kind] ?? 0, state.started);
+  }
+
+  for (;;) {
+    dirty = false;
+    for (const [kind, sig] of Object.entries(received) as Array<[StepKind, ParentStepCompleted]>) {
+      for (let i = state.forwarded[kind] ?? 0; i < state.started; i += SIGNAL_BATCH) {
+        const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));
+        await Promise.all(ids.map((id) => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig)));
+        state.forwarded[kind] = i + ids.length;
+      }
+    }
+    if (state.closed) break;
+    const info = workflowInfo();
+    if ((info.continueAsNewSuggested || info.historyLength > HISTORY_BUDGET) && !dirty) {
+      await condition(allHandlersFinished);
+      if (!dirty) await continueAsNew<typeof fanoutWorkflow>({ ...input, parentCompleted: received, state });
+    }
+    await condition(() => dirty);
+  }
+  return { children: state.codes.length };
+}

@@ -1,0 +1,504 @@
+/**
+ * unitWorkflow — one unit's part in a rollout, for as long as the rollout lasts (years).
+ *
+ * Lifecycle:
+ * 1. Enrol: load the unit, its ancestors and the pinned plan (activity), compute its step instances
+ *    and the deadlines known so far, record UnitEnrolled.
+ * 2. Fan out: start the unit's children as child workflows, mirroring the hierarchy. More than
+ *    MAX_CHILDREN_PER_PARENT children go through fan-out batches (fanoutWorkflow) so that no parent
+ *    has more than 1,000 children and each history stays far below 10,000 events.
+ * 3. Run: a single timer loop sleeps until the next reminder, deadline or escalation of any open
+ *    step, or until a report, extension or parent signal changes the state.
+ *    - reportStep (Update, with validator): bad input is rejected before anything is recorded;
+ *      a report ID seen before (even in an earlier run) returns the first answer and records nothing.
+ *    - extendDeadline (Update, with validator): a standing committee above the unit moves a deadline;
+ *      open escalations are resolved and every timer of the step is reset.
+ *    - parentStepCompleted (signal): the cascade; opens steps waiting on the parent.
+ *    When all of a step kind is done, children are told (the cascade continues down).
+ * 4. Finish when all steps are done and all children have finished; tell the parent unit.
+ *
+ * Continue-as-new: when the server suggests it, when the history passes HISTORY_BUDGET events, and
+ * after each closed occurrence of a recurring supervision step (so a ten-year supervision is a chain
+ * of short runs). The whole state — including seen report IDs — is carried in the input.
+ *
+ * Events are appended in order by one flusher (one activity at a time), numbered by this workflow,
+ * so the per-stream sequence is gap-free and a retried append is idempotent.
+ */
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+  ApplicationFailure,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { DomainError } from '../domain/errors';
+import { streams, type EventPayload, type EventType, type NewEvent } from '../domain/events';
+import { ExtendDeadline, StepReport, type ExtendResult, type ReportResult } from '../domain/reports';
+import type { StepKind } from '../domain/plan';
+import { vietnamHolidayCalendar } from '../domain/holidays';
+import { toLocalIso } from '../domain/time';
+// fanout.ts imports this module too; the cycle is safe because both only use each other's exports at run time.
+import { fanoutWorkflow } from './fanout';
+import {
+  MAX_CHILDREN_PER_PARENT,
+  childCompletedSignal,
+  closeFanoutSignal,
+  extendDeadlineUpdate,
+  fanoutWorkflowId,
+  parentStepCompletedSignal,
+  reportStepUpdate,
+  unitStatusQuery,
+  unitWorkflowId,
+  type ParentStepCompleted,
+} from './definitions';
+import {
+  escalationId,
+  escalationRecipients,
+  evaluateExtension,
+  evaluateReport,
+  instancesFor,
+  kindCompleted,
+  nextTimerAt,
+  openReady,
+  pendingTimers,
+  planStep,
+  resolveDueDates,
+  skipPastTimers,
+  type StepInstance,
+  type UnitContext,
+} from './unit-state';
+
+/** Continue-as-new well before Temporal's 10,000-event hard guidance. */
+export const HISTORY_BUDGET = 4000;
+/** Report/extension IDs remembered for deduplication (carried across continue-as-new). */
+const SEEN_LIMIT = 2000;
+/** Children started concurrently per workflow task. */
+const START_BATCH = 100;
+/** Children listed per activity call. */
+const LIST_PAGE = 500;
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['EventConflict', 'NotFound'] },
+});
+
+export interface UnitWorkflowInput {
+  rolloutId: string;
+  unitCode: string;
+  /** Parent steps already completed when this unit was started (children started after the cascade). */
+  parentCompleted?: Partial<Record<StepKind, ParentStepCompleted>>;
+  /** Set only by continue-as-new. */
+  state?: UnitState;
+}
+
+export interface UnitState {
+  ctx: UnitContext;
+  seq: number;
+  steps: StepInstance[];
+  parentCompleted: Partial<Record<StepKind, ParentStepCompleted>>;
+  children: { codes: string[]; total: number; started: number; batches: number; cascadeSent: Partial<Record<StepKind, number>> };
+  completedChildren: string[];
+  /** Answers to reports and extensions already processed, by request ID (oldest first). */
+  seen: Array<[string, ReportResult | ExtendResult]>;
+  /** What this unit has announced to its children (the cascade), by step kind. */
+  announced: Partial<Record<StepKind, ParentStepCompleted>>;
+  continuedAsNew: number;
+  done: boolean;
+}
+
+export interface UnitWorkflowResult {
+  unitCode: string;
+  lateSteps: number;
+}
+
+export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkflowResult> {
+  const streamId = streams.unit(input.rolloutId, input.unitCode);
+  let state: UnitState;
+  const outbox: NewEvent[] = [];
+  let flushedSeq = input.state?.seq ?? 0;
+  let dirty = false;
+  let wantsContinue = false;
+
+  const emit = <T extends EventType>(type: T, payload: EventPayload<T>, actor = 'system'): number => {
+    state.seq += 1;
+    outbox.push({
+      eventId: `${streamId}#${state.seq}`,
+      streamId,
+      streamSeq: state.seq,
+      type,
+      rolloutId: input.rolloutId,
+      unitCode: input.unitCode,
+      actor,
+      occurredAt: new Date().toISOString(),
+      payload,
+    } as NewEvent);
+    return state.seq;
+  };
+
+  if (input.state) {
+    state = input.state;
+  } else {
+    const ctx = await acts.loadUnitContext({ rolloutId: input.rolloutId, unitCode: input.unitCode });
+    state = {
+      ctx,
+      seq: 0,
+      steps: instancesFor(ctx.plan, ctx.unit.level),
+      parentCompleted: { ...(input.parentCompleted ?? {}) },
+      children: { codes: [], total: ctx.childCount, started: 0, batches: 0, cascadeSent: {} },
+      completedChildren: [],
+      seen: [],
+      announced: {},
+      continuedAsNew: 0,
+      done: false,
+    };
+  }
+  const ctx = state.ctx;
+  const holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+  const parentTimes = (): Partial<Record<StepKind, number>> => {
+    const out: Partial<Record<StepKind, number>> = {};
+    for (const [k, v] of Object.entries(state.parentCompleted)) out[k as StepKind] = v.completedAt;
+    return out;
+  };
+  const parentDocDates = (): Partial<Record<StepKind, string>> => {
+    const out: Partial<Record<StepKind, string>> = {};
+    for (const [k, v] of Object.entries(state.parentCompleted)) if (v.documentDate) out[k as StepKind] = v.documentDate;
+    return out;
+  };
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+  // ---- the flusher: appends events in order, one activity at a time --------------------------
+  let flushing = false;
+  const flushLoop = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => outbox.length > 0);
+      flushing = true;
+      const batch = outbox.slice(0, 200);
+      await acts.appendEvents({ events: batch });
+      outbox.splice(0, batch.length);
+      flushedSeq = batch[batch.length - 1]!.streamSeq;
+      flushing = false;
+    }
+  };
+  void flushLoop();
+  const recorded = (seq: number): Promise<void> => condition(() => flushedSeq >= seq);
+
+  // ---- enrolment --------------------------------------------------------------------------------
+  if (!input.state) {
+    resolveDueDates(ctx, state.steps, parentTimes(), holidays);
+    const now = Date.now();
+    const opened = openReady(ctx, state.steps, parentTimes(), now);
+    emit('UnitEnrolled', {
+      unit: ctx.unit,
+      ancestors: ctx.ancestors,
+      steps: state.steps.map((s) => ({ key: s.key, stepId: s.stepId, kind: s.kind, occurrence: s.occurrence, status: s.status === 'done' ? 'open' : s.status, dueAt: iso(s.dueAt) })),
+      children: ctx.childCount,
+    });
+    void opened; // enrolment lists the initial status of every step; no separate StepOpened events
+  }
+
+  // ---- handlers -----------------------------------------------------------------------------------
+  const remember = (id: string, result: ReportResult | ExtendResult): void => {
+    state.seen.push([id, result]);
+    if (state.seen.length > SEEN_LIMIT) state.seen.splice(0, state.seen.length - SEEN_LIMIT);
+  };
+  const previous = (id: string): ReportResult | ExtendResult | undefined => state.seen.find(([k]) => k === id)?.[1];
+
+  const asFailure = (e: unknown): never => {
+    if (e instanceof DomainError) throw ApplicationFailure.create({ type: 'InvalidReport', message: e.message, nonRetryable: true, details: [e.issues] });
+    throw e;
+  };
+
+  setHandler(
+    reportStepUpdate,
+    async (raw) => {
+      const report = StepReport.parse(raw);
+      const before = previous(report.reportId);
+      if (before) return { ...(before as ReportResult), duplicate: true };
+      const now = Date.now();
+      const effect = evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), report, now);
+      const inst = effect.inst;
+      const actor = `unit:${report.unitCode}${report.reportedBy ? `/${report.reportedBy}` : ''}`;
+      if (effect.event.type === 'StudySessionReported') inst.attended = effect.event.payload.totalAttended;
+      let last = emit(effect.event.type, { key: inst.key, reportId: report.reportId, ...effect.event.payload } as never, actor);
+      if (effect.completes) last = completeStep(inst, now, effect.documentDate, actor);
+      const result: ReportResult = {
+        reportId: report.reportId,
+        duplicate: false,
+        stepKey: inst.key,
+        status: inst.status === 'done' ? 'done' : 'open',
+        ...(inst.kind === 'studyConference' ? { coverage: ctx.unit.members ? inst.attended / ctx.unit.members : 1 } : {}),
+        ...(inst.lateByMs !== null ? { lateByMs: inst.lateByMs } : {}),
+      };
+      remember(report.reportId, result);
+      dirty = true;
+      await recorded(last);
+      return result;
+    },
+    {
+      validator: (raw) => {
+        try {
+          const parsed = StepReport.safeParse(raw);
+          if (!parsed.success) throw DomainError.fromZod('report', parsed.error);
+          if (previous(parsed.data.reportId)) return;
+          evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), parsed.data, Date.now());
+        } catch (e) {
+          asFailure(e);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    extendDeadlineUpdate,
+    async (raw) => {
+      const req = ExtendDeadline.parse(raw);
+      const before = previous(req.requestId);
+      if (before) return { ...(before as ExtendResult), duplicate: true };
+      const now = Date.now();
+      const { inst, newDueAt } = evaluateExtension(ctx, state.steps, req, now);
+      const previousDueAt = inst.dueAt!;
+      const resolved = inst.openEscalations;
+      inst.dueAt = newDueAt;
+      inst.missed = false;
+      inst.openEscalations = [];
+      skipPastTimers(ctx, inst, now);
+      const last = emit(
+        'DeadlineExtended',
+        {
+          key: inst.key,
+          previousDueAt: new Date(previousDueAt).toISOString(),
+          newDueAt: new Date(newDueAt).toISOString(),
+          decidedBy: req.committeeCode,
+          reason: req.reason,
+          decision: req.decision ?? null,
+          resolvedEscalations: resolved,
+        },
+        `committee:${req.committeeCode}${req.decidedBy ? `/${req.decidedBy}` : ''}`,
+      );
+      const result: ExtendResult = {
+        requestId: req.requestId,
+        duplicate: false,
+        stepKey: inst.key,
+        previousDueAt: toLocalIso(new Date(previousDueAt)),
+        newDueAt: toLocalIso(new Date(newDueAt)),
+        resolvedEscalations: resolved,
+      };
+      remember(req.requestId, result);
+      dirty = true;
+      await recorded(last);
+      return result;
+    },
+    {
+      validator: (raw) => {
+        try {
+          const parsed = ExtendDeadline.safeParse(raw);
+          if (!parsed.success) throw DomainError.fromZod('extension', parsed.error);
+          if (previous(parsed.data.requestId)) return;
+          evaluateExtension(ctx, state.steps, parsed.data, Date.now());
+        } catch (e) {
+          asFailure(e);
+        }
+      },
+    },
+  );
+
+  setHandler(parentStepCompletedSignal, (sig) => {
+    if (state.parentCompleted[sig.kind]) return; // duplicate delivery (e.g. from a fan-out batch retry)
+    state.parentCompleted[sig.kind] = sig;
+    const unknown = state.steps.filter((s) => s.dueAt === null);
+    resolveDueDates(ctx, state.steps, parentTimes(), holidays);
+    for (const inst of unknown) {
+      if (inst.dueAt !== null) emit('DeadlineScheduled', { key: inst.key, dueAt: new Date(inst.dueAt).toISOString(), basis: `${sig.parentCode} completed ${sig.kind}` });
+    }
+    dirty = true;
+  });
+
+  setHandler(childCompletedSignal, ({ unitCode }) => {
+    if (!state.completedChildren.includes(unitCode)) state.completedChildren.push(unitCode);
+    dirty = true;
+  });
+
+  setHandler(unitStatusQuery, () => ({
+    unitCode: ctx.unit.code,
+    steps: state.steps.map((s) => ({ key: s.key, status: s.status, dueAt: s.dueAt === null ? null : toLocalIso(new Date(s.dueAt)), openEscalations: s.openEscalations.length })),
+    childrenStarted: state.children.started,
+    childrenTotal: state.children.total,
+    childrenCompleted: state.completedChildren.length,
+    run: { historyLength: workflowInfo().historyLength, continuedAsNew: state.continuedAsNew },
+  }));
+
+  // ---- state changes shared by handlers and timers -------------------------------------------------
+  function completeStep(inst: StepInstance, now: number, documentDate: string | null, actor: string): number {
+    inst.status = 'done';
+    inst.completedAt = now;
+    inst.documentDate = documentDate;
+    inst.lateByMs = inst.dueAt !== null && now > inst.dueAt ? now - inst.dueAt : 0;
+    const resolved = inst.openEscalations;
+    inst.openEscalations = [];
+    const seq = emit('StepCompleted', { key: inst.key, dueAt: iso(inst.dueAt), lateByMs: inst.lateByMs, resolvedEscalations: resolved }, actor);
+    // Supervision runs for years: start each new reporting period in a fresh run.
+    if (inst.occurrence > 0 || planStep(ctx.plan, inst.stepId).schedule) wantsContinue = true;
+    return seq;
+  }
+
+  function runTimers(now: number): void {
+    for (const inst of state.steps) {
+      const step = planStep(ctx.plan, inst.stepId);
+      for (const entry of pendingTimers(ctx, inst)) {
+        if (entry.at > now) break;
+        inst.timersDone += 1;
+        const dueAt = inst.dueAt!;
+        if (entry.action === 'remind') {
+          // A reminder that is only handled after the deadline has passed would be noise.
+          if (now <= dueAt) emit('ReminderSent', { key: inst.key, dueAt: new Date(dueAt).toISOString(), offset: entry.offset, recipient: ctx.unit.code });
+        } else if (entry.action === 'deadline') {
+          inst.missed = true;
+          emit('DeadlineMissed', { key: inst.key, dueAt: new Date(dueAt).toISOString(), waitingForParent: inst.status === 'waiting' });
+        } else {
+          const recipient = escalationRecipients(ctx.unit, ctx.ancestors, step.escalation.tiers)[entry.tier - 1];
+          if (!recipient) continue; // nobody higher up: the top committee already knows
+          const id = escalationId(ctx, inst, entry.tier);
+          inst.openEscalations.push(id);
+          emit('Escalated', {
+            key: inst.key,
+            escalationId: id,
+            tier: entry.tier,
+            recipient: { code: recipient.code, name: recipient.name, level: recipient.level, standingCommittee: recipient.standingCommittee },
+            self: recipient.self,
+            dueAt: new Date(dueAt).toISOString(),
+          });
+          if (entry.tier === step.escalation.tiers && step.schedule) wantsContinue = true;
+        }
+      }
+    }
+  }
+
+  function openSteps(now: number): void {
+    for (const { inst, reason } of openReady(ctx, state.steps, parentTimes(), now)) {
+      emit('StepOpened', { key: inst.key, dueAt: iso(inst.dueAt), reason });
+    }
+  }
+
+  // ---- fan-out: start children (CAN-safe: progress is in state) -----------------------------------
+  const batched = state.children.total > MAX_CHILDREN_PER_PARENT;
+  const childInput = (code: string): UnitWorkflowInput => ({ rolloutId: ctx.rolloutId, unitCode: code, parentCompleted: { ...state.announced } });
+
+  /** Start a child; one that already exists (a repeated start, or a start replayed after reset) is fine. */
+  async function startOnce(start: () => Promise<unknown>): Promise<void> {
+    try {
+      await start();
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw e;
+    }
+  }
+
+  async function startChildren(): Promise<void> {
+    if (batched) {
+      const batches = Math.ceil(state.children.total / MAX_CHILDREN_PER_PARENT);
+      while (state.children.batches < batches) {
+        const b = state.children.batches;
+        await startOnce(() =>
+          startChild(fanoutWorkflow, {
+            workflowId: fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b),
+            args: [{ rolloutId: ctx.rolloutId, ownerCode: ctx.unit.code, offset: b * MAX_CHILDREN_PER_PARENT, limit: MAX_CHILDREN_PER_PARENT, parentCompleted: { ...state.announced } }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          }),
+        );
+        state.children.batches += 1;
+      }
+      state.children.started = state.children.total;
+      return;
+    }
+    while (state.children.codes.length < state.children.total) {
+      const page = await acts.listChildren({ rolloutId: ctx.rolloutId, unitCode: ctx.unit.code, offset: state.children.codes.length, limit: LIST_PAGE });
+      if (page.codes.length === 0) break;
+      state.children.codes.push(...page.codes);
+    }
+    state.children.total = state.children.codes.length;
+    while (state.children.started < state.children.total) {
+      const slice = state.children.codes.slice(state.children.started, state.children.started + START_BATCH);
+      await Promise.all(
+        slice.map((code) =>
+          startOnce(() =>
+            startChild(unitWorkflow, {
+              workflowId: unitWorkflowId(ctx.rolloutId, code),
+              args: [childInput(code)],
+              parentClosePolicy: ParentClosePolicy.ABANDON,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            }),
+          ),
+        ),
+      );
+      state.children.started += slice.length;
+      // Kinds completed while this slice was starting were passed in its input.
+      for (const kind of Object.keys(state.announced) as StepKind[]) state.children.cascadeSent[kind] = state.children.started;
+    }
+  }
+
+  /** Announce newly completed kinds to children already started (later ones get them in their input). */
+  async function cascade(): Promise<void> {
+    for (const kind of ['studyConference', 'draftPlan', 'issuePlan', 'supervise', 'periodicReport', 'review'] as StepKind[]) {
+      if (state.announced[kind] || !kindCompleted(state.steps, kind)) continue;
+      const inst = state.steps.filter((s) => s.kind === kind);
+      const completedAt = Math.max(...inst.map((s) => s.completedAt ?? 0));
+      const documentDate = inst.map((s) => s.documentDate).find((d) => d !== null) ?? undefined;
+      const sig: ParentStepCompleted = { kind, parentCode: ctx.unit.code, completedAt, ...(documentDate ? { documentDate } : {}) };
+      // Children started from now on receive it in their input; those already started get a signal.
+      state.announced[kind] = sig;
+      const targets = batched
+        ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
+        : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
+      for (let i = state.children.cascadeSent[kind] ?? 0; i < targets.length; i += START_BATCH) {
+        await Promise.all(targets.slice(i, i + START_BATCH).map((id) => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig)));
+        state.children.cascadeSent[kind] = Math.min(targets.length, i + START_BATCH);
+      }
+    }
+  }
+  await startChildren();
+
+  // ---- the timer loop ---------------------------------------------------------------------------------
+  for (;;) {
+    dirty = false;
+    const now = Date.now();
+    runTimers(now);
+    openSteps(now);
+    await cascade();
+    const ownDone = state.steps.every((s) => s.status === 'done');
+    if (ownDone && state.completedChildren.length >= state.children.total) break;
+    const info = workflowInfo();
+    if ((wantsContinue || info.continueAsNewSuggested || info.historyLength > HISTORY_BUDGET) && !dirty) {
+      await condition(() => outbox.length === 0 && !flushing && allHandlersFinished());
+      if (!dirty) {
+        state.continuedAsNew += 1;
+        await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state });
+      }
+    }
+    const next = nextTimerAt(ctx, state.steps);
+    if (next === undefined) await condition(() => dirty);
+    else await condition(() => dirty, Math.max(1, next - Date.now()));
+  }
+
+  // ---- finish -----------------------------------------------------------------------------------------------
+  const lateSteps = state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length;
+  const last = emit('UnitCompleted', { lateSteps });
+  await recorded(last);
+  if (batched) {
+    for (let b = 0; b < state.children.batches; b++) await getExternalWorkflowHandle(fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b)).signal(closeFanoutSignal);
+  }
+  const parent = ctx.ancestors[0];
+  if (parent) {
+    await getExternalWorkflowHandle(unitWorkflowId(ctx.rolloutId, parent.code)).signal(childCompletedSignal, { unitCode: ctx.unit.code });
+  }
+  await condition(allHandlersFinished);
+  return { unitCode: ctx.unit.code, lateSteps };
+}
