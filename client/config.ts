@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { StackNotRunningError } from './errors';
 
 export const StackInfo = z.strictObject({
   databaseUrl: z.string(),
@@ -36,10 +37,6 @@ export function readStackInfo(dir = dataDir()): StackInfo | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** A stack problem the user fixes by starting `up` or setting the variables (exit code 1, not 2). */
-export class StackNotRunningError extends Error {
-  override readonly name = 'StackNotRunningError';
-}
 
 function pidAlive(pid: number): boolean {
   try {

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { Duration, LocalDate, parseDeadlineText, parseDuration } from './time';
+import { LocalDate, parseDeadlineText, parseDuration, type Duration } from './time';
 import { DOCUMENT_TYPES } from './documents';
 
 /** The kinds of step the brief names (bước triển khai). */

@@ -13,7 +13,7 @@ import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, conditio
 import type { Activities } from '../activities';
 import type { StepKind } from '../domain/plan';
 import { closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
-import { HISTORY_BUDGET, unitWorkflow } from './unit';
+import { HISTORY_BUDGET, signalIfRunning, unitWorkflow } from './unit';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
 const SIGNAL_BATCH = 100;
@@ -71,7 +71,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
     for (const [kind, sig] of Object.entries(received) as Array<[StepKind, ParentStepCompleted]>) {
       for (let i = state.forwarded[kind] ?? 0; i < state.started; i += SIGNAL_BATCH) {
         const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));
-        await Promise.all(ids.map((id) => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig)));
+        await Promise.all(ids.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig))));
         state.forwarded[kind] = i + ids.length;
       }
     }

@@ -122,7 +122,8 @@ export function blockedReason(ctx: UnitContext, steps: StepInstance[], inst: Ste
   }
   if (inst.occurrence > 0) {
     const prev = steps.find((s) => s.stepId === inst.stepId && s.occurrence === inst.occurrence - 1);
-    if (prev && prev.status !== 'done' && prev.dueAt !== null && now <= prev.dueAt) {
+    // Each reporting period opens when the previous one's deadline has passed, not before.
+    if (prev && (prev.dueAt === null || now <= prev.dueAt)) {
       return `occurrence ${inst.occurrence + 1} of step "${inst.stepId}" opens after ${formatLocal(new Date(prev.dueAt))} (the previous period's deadline)`;
     }
   }
@@ -153,12 +154,22 @@ export function pendingTimers(ctx: UnitContext, inst: StepInstance): TimelineEnt
   return stepTimeline(planStep(ctx.plan, inst.stepId), inst.dueAt).slice(inst.timersDone);
 }
 
-/** The earliest instant any timer of this unit is due, or undefined when none is pending. */
-export function nextTimerAt(ctx: UnitContext, steps: StepInstance[]): number | undefined {
+/**
+ * The earliest instant this unit must wake up at, or undefined when nothing is pending: the next
+ * reminder, deadline or escalation of any step, or the opening of the next reporting period.
+ */
+export function nextTimerAt(ctx: UnitContext, steps: StepInstance[], now: number): number | undefined {
   let next: number | undefined;
+  const consider = (at: number | undefined): void => {
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  };
   for (const inst of steps) {
-    const first = pendingTimers(ctx, inst)[0];
-    if (first && (next === undefined || first.at < next)) next = first.at;
+    consider(pendingTimers(ctx, inst)[0]?.at);
+    if (inst.status === 'waiting' && inst.occurrence > 0) {
+      const prev = steps.find((s) => s.stepId === inst.stepId && s.occurrence === inst.occurrence - 1);
+      // Only future openings: a period past its opening time that still waits is blocked by something else.
+      if (prev?.dueAt != null && prev.dueAt + 1 > now) consider(prev.dueAt + 1);
+    }
   }
   return next;
 }

@@ -36,13 +36,14 @@ import {
   startChild,
   workflowInfo,
   ApplicationFailure,
+  log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { DomainError } from '../domain/errors';
 import { streams, type EventPayload, type EventType, type NewEvent } from '../domain/events';
 import { ExtendDeadline, StepReport, type ExtendResult, type ReportResult } from '../domain/reports';
-import type { StepKind } from '../domain/plan';
+import { cascadeKindOf, type StepKind } from '../domain/plan';
 import { vietnamHolidayCalendar } from '../domain/holidays';
 import { toLocalIso } from '../domain/time';
 // fanout.ts imports this module too; the cycle is safe because both only use each other's exports at run time.
@@ -112,6 +113,22 @@ export interface UnitState {
   announced: Partial<Record<StepKind, ParentStepCompleted>>;
   continuedAsNew: number;
   done: boolean;
+}
+
+/**
+ * Signal another workflow of the rollout; one that has already finished (a child whose steps are all
+ * done) needs nothing more, so "not found" is not an error.
+ */
+export async function signalIfRunning(workflowId: string, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (e) {
+    if (e instanceof Error && /not found/i.test(e.message)) {
+      log.info('signal target has finished', { workflowId });
+      return;
+    }
+    throw e;
+  }
 }
 
 export interface UnitWorkflowResult {
@@ -445,9 +462,12 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     }
   }
 
+  /** Only the step kinds some step waits for on its parent are announced down the tree. */
+  const cascadeKinds = [...new Set(ctx.plan.steps.map(cascadeKindOf).filter((k): k is StepKind => k !== undefined))];
+
   /** Announce newly completed kinds to children already started (later ones get them in their input). */
   async function cascade(): Promise<void> {
-    for (const kind of ['studyConference', 'draftPlan', 'issuePlan', 'supervise', 'periodicReport', 'review'] as StepKind[]) {
+    for (const kind of cascadeKinds) {
       if (state.announced[kind] || !kindCompleted(state.steps, kind)) continue;
       const inst = state.steps.filter((s) => s.kind === kind);
       const completedAt = Math.max(...inst.map((s) => s.completedAt ?? 0));
@@ -459,7 +479,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
         : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
       for (let i = state.children.cascadeSent[kind] ?? 0; i < targets.length; i += START_BATCH) {
-        await Promise.all(targets.slice(i, i + START_BATCH).map((id) => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig)));
+        await Promise.all(targets.slice(i, i + START_BATCH).map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig))));
         state.children.cascadeSent[kind] = Math.min(targets.length, i + START_BATCH);
       }
     }
@@ -483,7 +503,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state });
       }
     }
-    const next = nextTimerAt(ctx, state.steps);
+    const next = nextTimerAt(ctx, state.steps, Date.now());
     if (next === undefined) await condition(() => dirty);
     else await condition(() => dirty, Math.max(1, next - Date.now()));
   }
@@ -493,11 +513,15 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const last = emit('UnitCompleted', { lateSteps });
   await recorded(last);
   if (batched) {
-    for (let b = 0; b < state.children.batches; b++) await getExternalWorkflowHandle(fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b)).signal(closeFanoutSignal);
+    for (let b = 0; b < state.children.batches; b++) {
+      const id = fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b);
+      await signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(closeFanoutSignal));
+    }
   }
   const parent = ctx.ancestors[0];
   if (parent) {
-    await getExternalWorkflowHandle(unitWorkflowId(ctx.rolloutId, parent.code)).signal(childCompletedSignal, { unitCode: ctx.unit.code });
+    const parentId = unitWorkflowId(ctx.rolloutId, parent.code);
+    await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code }));
   }
   await condition(allHandlersFinished);
   return { unitCode: ctx.unit.code, lateSteps };

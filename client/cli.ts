@@ -1,0 +1,610 @@
+#!/usr/bin/env node
+/**
+ * The `trienkhai` command line. Each command is a thin layer over client/operations.ts (writes) and
+ * db/queries.ts (reads: every fact shown comes from the read model).
+ *
+ * Exit codes: 0 ok; 2 bad input (argument, file, report) — nothing was recorded; 1 anything else.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import { connect } from '../db/connect';
+import type { Database } from '../db/database';
+import { migrateToLatest } from '../db/migrate';
+import { getRollout, getRolloutUnit, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
+import { DomainError } from '../domain/errors';
+import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
+import { formatDurationHuman, formatLocal, localDateOf, toLocalIso, type Lang } from '../domain/time';
+import { endpoints } from './config';
+import { StackNotRunningError, UsageError } from './errors';
+import { label, percent, table } from './format';
+import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
+
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const COMMON: Options = {
+  json: { type: 'boolean' },
+  lang: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function parse(args: string[], options: Options, usage: string): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError(`${e instanceof Error ? e.message.replace(/^.*?: /, '') : String(e)}\n\nusage: ${usage}`);
+  }
+}
+
+function str(v: Values, name: string): string | undefined {
+  const x = v[name];
+  return typeof x === 'string' ? x : undefined;
+}
+
+function need(v: Values, name: string, usage: string): string {
+  const x = str(v, name);
+  if (x === undefined || x.trim() === '') throw new UsageError(`missing --${name}\n\nusage: ${usage}`);
+  return x;
+}
+
+function int(v: Values, name: string): number | undefined {
+  const x = str(v, name);
+  if (x === undefined) return undefined;
+  if (!/^\d+$/.test(x.trim())) throw new UsageError(`--${name} must be a whole number, got "${x}"`);
+  return Number(x);
+}
+
+function langOf(v: Values): Lang {
+  const l = str(v, 'lang') ?? process.env.TRIENKHAI_LANG ?? 'vi';
+  if (l !== 'vi' && l !== 'en') throw new UsageError(`--lang must be "vi" or "en", got "${l}"`);
+  return l;
+}
+
+function readInputFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw DomainError.of('file', `cannot read "${path}": ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(e)}`);
+  }
+}
+
+function readJsonFile(path: string): unknown {
+  const text = readInputFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw DomainError.of(path, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+// ---- connections ---------------------------------------------------------------------------------
+
+interface Session {
+  db: Kysely<Database>;
+  deps(): Promise<Deps>;
+  close(): Promise<void>;
+}
+
+async function openSession(): Promise<Session> {
+  const ep = endpoints();
+  const db = connect(ep.databaseUrl, { max: 4 });
+  try {
+    await migrateToLatest(db);
+  } catch (e) {
+    await db.destroy();
+    throw new StackNotRunningError(`cannot use the database at ${redact(ep.databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let connection: Connection | undefined;
+  return {
+    db,
+    async deps() {
+      if (!connection) {
+        try {
+          connection = await Connection.connect({ address: ep.temporalAddress, connectTimeout: '5s' });
+        } catch (e) {
+          throw new StackNotRunningError(`cannot reach Temporal at ${ep.temporalAddress}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      return { db, client: new Client({ connection, namespace: ep.namespace }) };
+    },
+    async close() {
+      await connection?.close();
+      await db.destroy();
+    },
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+  const s = await openSession();
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+// ---- commands ----------------------------------------------------------------------------------------------
+
+const USAGE = {
+  unitsImport: 'trienkhai units import <file.csv|file.json> [--by NAME] [--json]',
+  rolloutStart: 'trienkhai rollout start --resolution 21-NQ/TW --date 2022-06-16 --title TEXT --root UNIT [--plan demo|bac-giang-2022|plan.json] [--id ROLLOUT_ID] [--by NAME] [--hierarchy-version N] [--json]',
+  rolloutStatus: 'trienkhai rollout status [ROLLOUT_ID] [--unit CODE] [--json] [--lang vi|en]',
+  report:
+    'trienkhai report ROLLOUT_ID --unit CODE --step STEP_ID [--id REPORT_ID] [--by PERSON] <fields for the step kind> [--json]\n' +
+    '  studyConference: --attended N [--date YYYY-MM-DD] [--makeup]\n' +
+    '  draftPlan:       --drafted-by BODY --title TEXT [--date YYYY-MM-DD]\n' +
+    '  issuePlan:       --document 45-KH/TU --title TEXT [--date YYYY-MM-DD]\n' +
+    '  periodicReport:  --period LABEL [--indicator NAME=VALUE ...] [--date YYYY-MM-DD] [--document N --document-date D]\n' +
+    '  supervise:       --inspector NAME --findings TEXT [--date YYYY-MM-DD]\n' +
+    '  review:          --review midterm|final --document 12-BC/TU --summary TEXT [--date YYYY-MM-DD]\n' +
+    '  or: --file report.json (the report fields as JSON)',
+  escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
+  extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
+  plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
+};
+
+const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
+
+Stack:
+  trienkhai up [--demo]        start PostgreSQL, Temporal and a worker here (Ctrl-C stops)
+  trienkhai worker             run one more worker against TEMPORAL_ADDRESS and DATABASE_URL
+
+Ops:
+  ${USAGE.unitsImport}
+  ${USAGE.rolloutStart}
+  ${USAGE.rolloutStatus}
+  trienkhai rollout list [--json]
+  ${USAGE.plan}
+
+Units and committees:
+  ${USAGE.report.split('\n')[0]}
+  ${USAGE.escalations}
+  ${USAGE.extend}
+
+Run "trienkhai <command> --help" for a command's options. Exit codes: 0 ok, 2 bad input (nothing recorded), 1 other errors.`;
+
+async function cmdUnits(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') throw new UsageError(`unknown "units ${sub ?? ''}"\n\nusage: ${USAGE.unitsImport}`);
+  const { values, positionals } = parse(rest, { by: { type: 'string' } }, USAGE.unitsImport);
+  if (values.help) return help(io, USAGE.unitsImport);
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError(`give exactly one file\n\nusage: ${USAGE.unitsImport}`);
+  const content = readInputFile(file);
+  return withSession(async (s) => {
+    const r = await importUnits(s.db, basename(file), content, `user:${str(values, 'by') ?? 'ops'}`);
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`Imported ${r.units} units as hierarchy version ${r.version} (levels: ${r.levels.join(' → ')}; root${r.roots.length > 1 ? 's' : ''}: ${r.roots.join(', ')}).`);
+    return 0;
+  });
+}
+
+async function cmdRollout(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'start') return rolloutStart(rest, io);
+  if (sub === 'status') return rolloutStatus(rest, io);
+  if (sub === 'list') return rolloutStatus(rest, io, true);
+  throw new UsageError(`unknown "rollout ${sub ?? ''}" (expected start, status or list)\n\nusage: ${USAGE.rolloutStart}\n       ${USAGE.rolloutStatus}`);
+}
+
+async function rolloutStart(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { resolution: { type: 'string' }, date: { type: 'string' }, title: { type: 'string' }, root: { type: 'string' }, plan: { type: 'string' }, id: { type: 'string' }, by: { type: 'string' }, 'hierarchy-version': { type: 'string' } },
+    USAGE.rolloutStart,
+  );
+  if (values.help) return help(io, USAGE.rolloutStart);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.rolloutStart}`);
+  const planArg = str(values, 'plan') ?? 'bac-giang-2022';
+  const plan = planArg.endsWith('.json') ? readJsonFile(planArg) : planArg;
+  const request = {
+    resolution: need(values, 'resolution', USAGE.rolloutStart),
+    resolutionDate: need(values, 'date', USAGE.rolloutStart),
+    title: need(values, 'title', USAGE.rolloutStart),
+    rootUnit: need(values, 'root', USAGE.rolloutStart),
+    plan,
+    requestedBy: `user:${str(values, 'by') ?? 'ops'}`,
+    ...(str(values, 'id') ? { rolloutId: str(values, 'id') } : {}),
+    ...(int(values, 'hierarchy-version') !== undefined ? { hierarchyVersion: int(values, 'hierarchy-version') } : {}),
+  };
+  return withSession(async (s) => {
+    const r = await startRollout(await s.deps(), request).catch(renameFields({ resolutionDate: '--date', rootUnit: '--root', rolloutId: '--id', hierarchyVersion: '--hierarchy-version', root: '--root' }));
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else {
+      io.out(r.alreadyStarted ? `Rollout ${r.rolloutId} was already started; nothing changed.` : `Started rollout ${r.rolloutId}: ${r.units} units, plan ${r.planId}, hierarchy version ${r.hierarchyVersion}.`);
+      io.out(`Next: npx trienkhai rollout status ${r.rolloutId}`);
+    }
+    return 0;
+  });
+}
+
+async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<number> {
+  const { values, positionals } = parse(args, { unit: { type: 'string' } }, USAGE.rolloutStatus);
+  if (values.help) return help(io, USAGE.rolloutStatus);
+  const lang = langOf(values);
+  return withSession(async (s) => {
+    const id = positionals[0];
+    if (!id || listOnly) {
+      const rows = await listRollouts(s.db);
+      if (values.json) io.out(JSON.stringify(rows, null, 2));
+      else if (!rows.length) io.out('No rollouts yet. Start one with: npx trienkhai rollout start …');
+      else io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], rows.map((r) => [r.rollout_id, r.resolution_text, r.plan_id, r.status, formatLocal(new Date(r.started_at), lang)])));
+      return 0;
+    }
+    const rollout = await getRollout(s.db, id);
+    if (!rollout) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
+    const unit = str(values, 'unit');
+    const now = new Date();
+    if (unit) return unitStatus(s.db, id, unit, values, io, lang, now);
+    const progress = await rolloutProgress(s.db, id, now);
+    const counts = await unitCounts(s.db, id);
+    const overdue = await overdueUnits(s.db, id, now, 20);
+    if (values.json) {
+      io.out(JSON.stringify({ rollout: { ...rollout, plan: undefined }, counts, progress, overdue: overdue.map((o) => ({ ...o, due_at: o.due_at && toLocalIso(new Date(o.due_at)) })) }, null, 2));
+      return 0;
+    }
+    io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
+    io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang)}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
+    io.out(`${label('units', lang)}: ${counts.units} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
+    io.out('');
+    io.out(
+      table(
+        [label('level', lang), label('step', lang), label('units', lang), label('done', lang), label('late', lang), label('open', lang), label('waiting', lang), label('overdue', lang), label('coverage', lang)],
+        progress.map((p) => [p.level, p.stepId, p.units, p.done, p.doneLate, p.open, p.waiting, p.overdue, p.kind === 'studyConference' ? percent(p.attended, p.members) : '—']),
+      ),
+    );
+    if (overdue.length) {
+      io.out('');
+      io.out(`${label('overdueUnits', lang)}:`);
+      io.out(table([label('unit', lang), '', label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
+    }
+    return 0;
+  });
+}
+
+async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string, values: Values, io: Io, lang: Lang, now: Date): Promise<number> {
+  const unit = await getRolloutUnit(db, rolloutId, code);
+  if (!unit) throw DomainError.of('--unit', `unit "${code}" is not part of rollout ${rolloutId} (or has not been enrolled yet)`);
+  const steps = await unitSteps(db, rolloutId, code);
+  const escalations = await listEscalations(db, { rolloutId, unitCode: code });
+  if (values.json) {
+    io.out(JSON.stringify({ unit, steps, escalations }, null, 2));
+    return 0;
+  }
+  io.out(`${unit.unit_code} — ${unit.name} (${unit.level}, ${unit.members} đảng viên${unit.standing_committee ? ', có Ban Thường vụ' : ''}) · ${unit.status}`);
+  io.out('');
+  io.out(
+    table(
+      [label('step', lang), label('status', lang), label('due', lang), label('completedAt', lang), label('lateBy', lang), label('detail', lang)],
+      steps.map((st) => {
+        const overdue = st.status !== 'done' && st.due_at !== null && new Date(st.due_at) < now;
+        const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : 'stepWaiting', lang);
+        const detail =
+          st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : STEP_KIND_LABELS[st.kind as StepKind]?.[lang] ?? st.kind;
+        return [
+          st.step_key,
+          status + (st.extensions ? ` (+${st.extensions} gia hạn)` : ''),
+          st.due_at ? formatLocal(new Date(st.due_at), lang) : '—',
+          st.completed_at ? formatLocal(new Date(st.completed_at), lang) : '',
+          st.late_by_ms && Number(st.late_by_ms) > 0 ? formatDurationHuman(Number(st.late_by_ms), lang) : '',
+          detail,
+        ];
+      }),
+    ),
+  );
+  if (escalations.length) {
+    io.out('');
+    io.out(escalationTable(escalations, lang));
+  }
+  return 0;
+}
+
+type EscalationRow = Awaited<ReturnType<typeof listEscalations>>[number];
+
+function escalationTable(rows: EscalationRow[], lang: Lang): string {
+  return table(
+    [label('unit', lang), label('step', lang), label('tier', lang), label('recipient', lang), label('due', lang), label('opened', lang), label('status', lang)],
+    rows.map((e) => [
+      `${e.unit_code} ${e.unit_name}`,
+      e.step_key,
+      e.tier,
+      `${e.recipient_code}${e.self ? ' (tự báo cáo)' : ''}`,
+      formatLocal(new Date(e.due_at), lang),
+      formatLocal(new Date(e.opened_at), lang),
+      e.status === 'open' ? label('open', lang) : label(e.resolution === 'extended' ? 'resolvedExtended' : 'resolvedCompleted', lang) + (e.late_by_ms && Number(e.late_by_ms) > 0 ? ` ${formatDurationHuman(Number(e.late_by_ms), lang)}` : ''),
+    ]),
+  );
+}
+
+async function cmdEscalations(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { rollout: { type: 'string' }, recipient: { type: 'string' }, unit: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, USAGE.escalations);
+  if (values.help) return help(io, USAGE.escalations);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (use --rollout ID)\n\nusage: ${USAGE.escalations}`);
+  const lang = langOf(values);
+  const status = str(values, 'status') ?? 'open';
+  if (!['open', 'resolved', 'all'].includes(status)) throw new UsageError(`--status must be open, resolved or all, got "${status}"`);
+  return withSession(async (s) => {
+    const rows = await listEscalations(s.db, {
+      ...(str(values, 'rollout') ? { rolloutId: str(values, 'rollout') } : {}),
+      ...(str(values, 'recipient') ? { recipient: str(values, 'recipient') } : {}),
+      ...(str(values, 'unit') ? { unitCode: str(values, 'unit') } : {}),
+      ...(status !== 'all' ? { status: status as 'open' | 'resolved' } : {}),
+      limit: int(values, 'limit') ?? 1000,
+    });
+    if (values.json) io.out(JSON.stringify(rows.map((r) => ({ ...r, due_at: toLocalIso(new Date(r.due_at)), opened_at: toLocalIso(new Date(r.opened_at)), resolved_at: r.resolved_at && toLocalIso(new Date(r.resolved_at)) })), null, 2));
+    else io.out(rows.length ? escalationTable(rows, lang) : label('none', lang));
+    return 0;
+  });
+}
+
+/** CLI option names for report/extension fields, so errors point at what the user typed. */
+const FIELD_OPTIONS: Record<string, string> = {
+  reportId: '--id',
+  unitCode: '--unit',
+  stepId: '--step',
+  sessionDate: '--date',
+  submittedOn: '--date',
+  issuedOn: '--date',
+  inspectedOn: '--date',
+  attended: '--attended',
+  draftedBy: '--drafted-by',
+  title: '--title',
+  documentNumber: '--document',
+  documentDate: '--document-date',
+  period: '--period',
+  indicators: '--indicator',
+  inspector: '--inspector',
+  findings: '--findings',
+  review: '--review',
+  summary: '--summary',
+  committeeCode: '--committee',
+  until: '--until',
+  reason: '--reason',
+  decision: '--decision',
+  requestId: '--id',
+  occurrence: '--occurrence',
+  reportedBy: '--by',
+  decidedBy: '--by',
+};
+
+function renameFields(extra: Record<string, string> = {}) {
+  return (e: unknown): never => {
+    if (e instanceof DomainError) {
+      const names = { ...FIELD_OPTIONS, ...extra };
+      throw new DomainError(e.issues.map((i) => ({ path: names[i.path.replace(/^\.|\[.*$/g, '')] ?? i.path, message: i.message })));
+    }
+    throw e;
+  };
+}
+
+async function cmdReport(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      unit: { type: 'string' },
+      step: { type: 'string' },
+      id: { type: 'string' },
+      by: { type: 'string' },
+      occurrence: { type: 'string' },
+      file: { type: 'string' },
+      date: { type: 'string' },
+      attended: { type: 'string' },
+      makeup: { type: 'boolean' },
+      'drafted-by': { type: 'string' },
+      title: { type: 'string' },
+      document: { type: 'string' },
+      'document-date': { type: 'string' },
+      period: { type: 'string' },
+      indicator: { type: 'string', multiple: true },
+      inspector: { type: 'string' },
+      findings: { type: 'string' },
+      review: { type: 'string' },
+      summary: { type: 'string' },
+    },
+    USAGE.report,
+  );
+  if (values.help) return help(io, USAGE.report);
+  const rolloutId = positionals[0];
+  if (!rolloutId || positionals.length > 1) throw new UsageError(`give the rollout ID as the one argument\n\nusage: ${USAGE.report}`);
+  return withSession(async (s) => {
+    let report: Record<string, unknown>;
+    if (str(values, 'file')) {
+      const body = readJsonFile(str(values, 'file')!);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw DomainError.of(str(values, 'file')!, 'a report file holds one JSON object');
+      report = { ...(body as Record<string, unknown>) };
+      if (str(values, 'unit')) report.unitCode = str(values, 'unit');
+      if (str(values, 'step')) report.stepId = str(values, 'step');
+      report.reportId ??= str(values, 'id') ?? newRequestId('report');
+    } else {
+      const unitCode = need(values, 'unit', USAGE.report);
+      const stepId = need(values, 'step', USAGE.report);
+      const steps = await unitSteps(s.db, rolloutId, unitCode);
+      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      if (!steps.length) throw DomainError.of('--unit', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
+      const step = steps.find((x) => x.step_id === stepId);
+      if (!step) throw DomainError.of('--step', `unit ${unitCode} has no step "${stepId}" (its steps: ${[...new Set(steps.map((x) => x.step_id))].join(', ')})`);
+      const today = localDateOf(Date.now());
+      const date = str(values, 'date') ?? today;
+      const kind = step.kind as StepKind;
+      const common = {
+        reportId: str(values, 'id') ?? newRequestId('report'),
+        unitCode,
+        stepId,
+        kind,
+        ...(int(values, 'occurrence') !== undefined ? { occurrence: int(values, 'occurrence') } : {}),
+        ...(str(values, 'by') ? { reportedBy: str(values, 'by') } : {}),
+      };
+      const attended = str(values, 'attended');
+      const byKind: Record<StepKind, () => Record<string, unknown>> = {
+        studyConference: () => ({ sessionDate: date, attended: attended === undefined ? undefined : /^\d+$/.test(attended) ? Number(attended) : attended, makeup: values.makeup === true }),
+        draftPlan: () => ({ draftedBy: need(values, 'drafted-by', USAGE.report), title: need(values, 'title', USAGE.report), submittedOn: date }),
+        issuePlan: () => ({ documentNumber: need(values, 'document', USAGE.report), issuedOn: date, title: need(values, 'title', USAGE.report) }),
+        periodicReport: () => ({
+          period: need(values, 'period', USAGE.report),
+          indicators: parseIndicators((values.indicator as string[] | undefined) ?? []),
+          submittedOn: date,
+          ...(str(values, 'document') ? { documentNumber: str(values, 'document'), documentDate: str(values, 'document-date') ?? date } : {}),
+        }),
+        supervise: () => ({ inspectedOn: date, inspector: need(values, 'inspector', USAGE.report), findings: need(values, 'findings', USAGE.report) }),
+        review: () => ({ review: need(values, 'review', USAGE.report), documentNumber: need(values, 'document', USAGE.report), issuedOn: date, summary: need(values, 'summary', USAGE.report) }),
+      };
+      if (kind === 'studyConference' && attended === undefined) throw new UsageError(`step "${stepId}" is a study conference: give --attended N (members who attended this session)`);
+      report = { ...common, ...byKind[kind]() };
+    }
+    const r = await submitReport(await s.deps(), rolloutId, report as never).catch(renameFields());
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else {
+      const parts = [`${r.duplicate ? 'Already recorded (same report ID); nothing changed.' : 'Recorded.'} Report ${r.reportId} → step ${r.stepKey}: ${r.status === 'done' ? 'done' : 'still open'}`];
+      if (r.coverage !== undefined) parts.push(`coverage ${(r.coverage * 100).toFixed(1)}%`);
+      if (r.lateByMs) parts.push(`late by ${formatDurationHuman(r.lateByMs, 'en')}`);
+      io.out(parts.join(', ') + '.');
+    }
+    return 0;
+  });
+}
+
+function parseIndicators(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([^=]+)=(.+)$/.exec(item);
+    if (!m || !Number.isFinite(Number(m[2]))) throw DomainError.of('--indicator', `"${item}" is not NAME=NUMBER (e.g. goodOrBetterPct=92.5)`);
+    out[m[1]!.trim()] = Number(m[2]);
+  }
+  return out;
+}
+
+async function cmdExtend(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { unit: { type: 'string' }, step: { type: 'string' }, committee: { type: 'string' }, until: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string' }, by: { type: 'string' }, occurrence: { type: 'string' }, id: { type: 'string' } },
+    USAGE.extend,
+  );
+  if (values.help) return help(io, USAGE.extend);
+  const rolloutId = positionals[0];
+  if (!rolloutId || positionals.length > 1) throw new UsageError(`give the rollout ID as the one argument\n\nusage: ${USAGE.extend}`);
+  const unitCode = need(values, 'unit', USAGE.extend);
+  const input = {
+    requestId: str(values, 'id') ?? newRequestId('extend'),
+    stepId: need(values, 'step', USAGE.extend),
+    committeeCode: need(values, 'committee', USAGE.extend),
+    until: need(values, 'until', USAGE.extend),
+    reason: need(values, 'reason', USAGE.extend),
+    ...(str(values, 'decision') ? { decision: str(values, 'decision') } : {}),
+    ...(str(values, 'by') ? { decidedBy: str(values, 'by') } : {}),
+    ...(int(values, 'occurrence') !== undefined ? { occurrence: int(values, 'occurrence') } : {}),
+  };
+  return withSession(async (s) => {
+    if (!(await getRolloutUnit(s.db, rolloutId, unitCode))) throw DomainError.of('--unit', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
+    const r = await extendDeadline(await s.deps(), rolloutId, unitCode, input).catch(renameFields());
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`${r.duplicate ? 'Already recorded (same request ID); nothing changed. ' : ''}Deadline of ${unitCode} step ${r.stepKey} moved from ${formatLocal(new Date(r.previousDueAt))} to ${formatLocal(new Date(r.newDueAt))}; ${r.resolvedEscalations.length} open escalation(s) resolved.`);
+    return 0;
+  });
+}
+
+async function cmdPlan(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {}, USAGE.plan);
+  if (values.help || !sub) return help(io, USAGE.plan);
+  if (sub !== 'show' && sub !== 'check') throw new UsageError(`unknown "plan ${sub}"\n\nusage: ${USAGE.plan}`);
+  const arg = positionals[0] ?? (sub === 'show' ? 'bac-giang-2022' : undefined);
+  if (!arg) throw new UsageError(`give a plan file\n\nusage: ${USAGE.plan}`);
+  const plan = resolvePlan(arg.endsWith('.json') ? readJsonFile(arg) : arg);
+  if (sub === 'check') {
+    io.out(`${arg}: valid plan "${plan.id}" with ${plan.steps.length} steps.`);
+    return 0;
+  }
+  if (values.json) io.out(JSON.stringify(plan, null, 2));
+  else {
+    io.out(`${plan.id}: ${plan.title}`);
+    io.out(table(['step', 'kind', 'levels', 'deadline', 'reminders', 'escalation'], plan.steps.map((st) => [st.id, st.kind, st.levels?.join(',') ?? '*', describeRule(st.deadline) + (st.schedule ? ` ×${st.schedule.count} every ${st.schedule.every}` : ''), st.reminders.join(','), `${st.escalation.tiers} tiers / ${st.escalation.interval}`])));
+  }
+  return 0;
+}
+
+function describeRule(r: DeadlineRule): string {
+  if (r.kind === 'absolute') return r.at;
+  const off = r.after ?? `${r.workingDays} working days`;
+  return r.kind === 'afterStart' ? `start + ${off}` : `parent ${r.stepKind} + ${off}`;
+}
+
+function help(io: Io, usage: string): number {
+  io.out(`usage: ${usage}`);
+  return 0;
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  const [cmd, ...args] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(HELP);
+        return 0;
+      case 'up':
+        return (await import('./up')).cmdUp(args, io);
+      case 'worker':
+        return (await import('./up')).cmdWorker(args, io);
+      case 'units':
+        return await cmdUnits(args, io);
+      case 'rollout':
+        return await cmdRollout(args, io);
+      case 'report':
+        return await cmdReport(args, io);
+      case 'escalations':
+        return await cmdEscalations(args, io);
+      case 'extend':
+        return await cmdExtend(args, io);
+      case 'plan':
+        return await cmdPlan(args, io);
+      default:
+        throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof DomainError) {
+      io.err(`error: ${e.message}`);
+      io.err('Nothing was recorded.');
+      return 2;
+    }
+    if (e instanceof StackNotRunningError) {
+      io.err(`error: ${e.message}`);
+      return 1;
+    }
+    io.err(`error: ${e instanceof Error ? (process.env.TRIENKHAI_DEBUG ? e.stack : e.message) : String(e)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

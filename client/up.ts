@@ -1,0 +1,132 @@
+/**
+ * `trienkhai up`: bring the local stack up in the foreground — embedded PostgreSQL (or DATABASE_URL),
+ * a persistent Temporal dev server (or TEMPORAL_ADDRESS), and a worker — and say where everything is.
+ * `trienkhai worker`: one more worker against an existing stack.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { connect } from '../db/connect';
+import { migrateToLatest } from '../db/migrate';
+import { ensurePostgres } from '../stack/postgres';
+import { ensureTemporal } from '../stack/temporal-server';
+import { createWorker } from '../worker/worker';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
+import { dataDir, endpoints, readStackInfo, stackFile, writeStackInfo } from './config';
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export async function cmdUp(args: string[], io: Io): Promise<number> {
+  let values: { demo?: boolean; help?: boolean };
+  try {
+    values = parseArgs({ args, options: { demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (e) {
+    throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n\nusage: trienkhai up [--demo]`);
+  }
+  if (values.help) {
+    io.out('usage: trienkhai up [--demo]\n  Starts PostgreSQL (embedded, or DATABASE_URL), Temporal (dev server, or TEMPORAL_ADDRESS) and a worker; data in $TRIENKHAI_DATA_DIR (default ./.data).\n  --demo  also imports the sample hierarchy and starts a rollout whose deadlines fall within minutes.');
+    return 0;
+  }
+  const dir = dataDir();
+  const running = readStackInfo(dir);
+  if (running && isAlive(running.pid) && running.pid !== process.pid) {
+    io.err(`error: the stack is already running here (pid ${running.pid}, ${stackFile(dir)}); stop it with Ctrl-C in its terminal first.`);
+    return 1;
+  }
+  const log = (line: string): void => io.err(`[trienkhai] ${line}`);
+  log(`data directory: ${dir}`);
+
+  log('starting PostgreSQL…');
+  const pg = await ensurePostgres({ dataDir: join(dir, 'postgres'), log });
+  const db = connect(pg.url);
+  const applied = await migrateToLatest(db);
+  log(applied.length ? `database schema migrated (${applied.join(', ')})` : 'database schema up to date');
+
+  log('starting Temporal…');
+  const temporal = await ensureTemporal({ dataDir: join(dir, 'temporal'), searchAttributes: { ...SEARCH_ATTRIBUTES }, log });
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  log('bundling workflows and starting the worker…');
+  const worker = await createWorker({ connection, db, namespace: temporal.namespace });
+
+  writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, pid: process.pid, startedAt: new Date().toISOString() }, dir);
+
+  io.out('');
+  io.out('trienkhai is up:');
+  io.out(`  PostgreSQL   ${redact(pg.url)}${pg.embedded ? `  (embedded; data in ${join(dir, 'postgres')})` : '  (DATABASE_URL)'}`);
+  io.out(`  Temporal     ${temporal.address}  namespace ${temporal.namespace}${temporal.external ? '  (TEMPORAL_ADDRESS)' : `  (dev server; data in ${join(dir, 'temporal')})`}`);
+  io.out(`  Web UI       ${temporal.uiUrl ?? '(not served by this stack)'}`);
+  io.out(`  Worker       task queue "${TASK_QUEUE}"`);
+  io.out(`  Other terminals find this stack through ${stackFile(dir)}. Ctrl-C stops everything.`);
+  io.out('');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping the worker…`);
+    worker.shutdown();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const clientConnection = values.demo ? await Connection.connect({ address: temporal.address }) : undefined;
+  const demo = clientConnection ? (await import('./demo')).runDemo({ db, connection: clientConnection, namespace: temporal.namespace, io, isStopping: () => stopping }) : Promise.resolve();
+  demo.catch((e: unknown) => log(`demo stopped: ${e instanceof Error ? e.message : String(e)}`));
+  try {
+    await worker.run();
+  } finally {
+    await demo.catch(() => undefined);
+    await clientConnection?.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await db.destroy().catch(() => undefined);
+    log('stopping Temporal…');
+    await temporal.stop().catch(() => undefined);
+    log('stopping PostgreSQL…');
+    await pg.stop().catch(() => undefined);
+    rmSync(stackFile(dir), { force: true });
+    log('stopped.');
+  }
+  return 0;
+}
+
+export async function cmdWorker(args: string[], io: Io): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out('usage: trienkhai worker\n  Runs one more worker against TEMPORAL_ADDRESS and DATABASE_URL (or the local stack). Scale out by running more.');
+    return 0;
+  }
+  if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai worker`);
+  const ep = endpoints();
+  const db = connect(ep.databaseUrl);
+  await migrateToLatest(db);
+  const connection = await NativeConnection.connect({ address: ep.temporalAddress });
+  const worker = await createWorker({ connection, db, namespace: ep.namespace });
+  process.on('SIGINT', () => worker.shutdown());
+  process.on('SIGTERM', () => worker.shutdown());
+  io.err(`[trienkhai] worker running on task queue "${TASK_QUEUE}" (${ep.temporalAddress}); Ctrl-C stops it.`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await db.destroy();
+  }
+  return 0;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
