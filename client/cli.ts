@@ -223,7 +223,7 @@ async function rolloutStart(args: string[], io: Io): Promise<number> {
     ...(int(values, 'hierarchy-version') !== undefined ? { hierarchyVersion: int(values, 'hierarchy-version') } : {}),
   };
   return withSession(async (s) => {
-    const r = await startRollout(await s.deps(), request).catch(renameFields({ resolutionDate: '--date', rootUnit: '--root', rolloutId: '--id', hierarchyVersion: '--hierarchy-version', root: '--root' }));
+    const r = await startRollout(await s.deps(), request).catch(renameFields({ resolution: '--resolution', resolutionDate: '--date', title: '--title', rootUnit: '--root', rolloutId: '--id', hierarchyVersion: '--hierarchy-version', root: '--root' }));
     if (values.json) io.out(JSON.stringify(r, null, 2));
     else {
       io.out(r.alreadyStarted ? `Rollout ${r.rolloutId} was already started; nothing changed.` : `Started rollout ${r.rolloutId}: ${r.units} units, plan ${r.planId}, hierarchy version ${r.hierarchyVersion}.`);

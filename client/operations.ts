@@ -90,7 +90,7 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
     try {
       return parseDocumentNumber(req.resolution);
     } catch (e) {
-      if (e instanceof DomainError) throw new DomainError(e.issues.map((i) => ({ path: `resolution${i.path ? ` (${i.path})` : ''}`, message: i.message })));
+      if (e instanceof DomainError) throw new DomainError(e.issues.map((i) => ({ path: 'resolution', message: i.message })));
       throw e;
     }
   })();
@@ -157,7 +157,9 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
   const report = parsed.data;
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, report.unitCode));
   try {
-    return await handle.executeUpdate(reportStepUpdate, { args: [input], updateId: `report:${report.reportId}` });
+    // No Temporal update ID: the workflow's own deduplication (which survives continue-as-new) answers a
+    // repeated report ID with `duplicate: true`, so the user is told it counted once.
+    return await handle.executeUpdate(reportStepUpdate, { args: [input] });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${report.unitCode} of rollout ${rolloutId}`);
   }
@@ -169,7 +171,7 @@ export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: st
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
   try {
-    return await handle.executeUpdate(extendDeadlineUpdate, { args: [input], updateId: `extend:${parsed.data.requestId}` });
+    return await handle.executeUpdate(extendDeadlineUpdate, { args: [input] });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
   }

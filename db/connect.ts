@@ -7,5 +7,9 @@ pg.types.setTypeParser(1082, (v: string) => v);
 
 /** A kysely handle on a PostgreSQL URL. The caller destroys it. */
 export function connect(url: string, opts: { max?: number } = {}): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: opts.max ?? 10 }) }) });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // An idle connection dropped by the server (e.g. PostgreSQL shutting down on Ctrl-C) must not crash
+  // the process; the next query reconnects or reports the error where it happens.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

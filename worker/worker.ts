@@ -1,7 +1,7 @@
 /**
  * The worker: runs the workflows (bundled once for Temporal's sandbox) and the activities.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from '../activities';
 import type { Database } from '../db/database';

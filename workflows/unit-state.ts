@@ -124,7 +124,9 @@ export function blockedReason(ctx: UnitContext, steps: StepInstance[], inst: Ste
     const prev = steps.find((s) => s.stepId === inst.stepId && s.occurrence === inst.occurrence - 1);
     // Each reporting period opens when the previous one's deadline has passed, not before.
     if (prev && (prev.dueAt === null || now <= prev.dueAt)) {
-      return `occurrence ${inst.occurrence + 1} of step "${inst.stepId}" opens after ${formatLocal(new Date(prev.dueAt))} (the previous period's deadline)`;
+      return prev.dueAt === null
+        ? `occurrence ${inst.occurrence + 1} of step "${inst.stepId}" opens after the previous period's deadline, which is not set yet`
+        : `occurrence ${inst.occurrence + 1} of step "${inst.stepId}" opens after ${formatLocal(new Date(prev.dueAt))} (the previous period's deadline)`;
     }
   }
   return undefined;

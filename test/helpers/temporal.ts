@@ -9,7 +9,7 @@ process.env.TRIENKHAI_SKIP_SDK_DOWNLOAD ??= '1';
 
 /** The native time-skipping test server: years of timers in seconds. */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const bin = await resolveTestServer({ log: () => undefined });
+  const bin = process.env.TEMPORAL_TEST_SERVER_PATH ? { path: process.env.TEMPORAL_TEST_SERVER_PATH } : await resolveTestServer({ log: () => undefined });
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin.path } } });
 }
 

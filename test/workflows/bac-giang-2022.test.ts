@@ -57,7 +57,8 @@ async function at(mmdd: string, hhmm = '09:00', year = Y): Promise<void> {
 
 const handle = (code: string) => env.client.workflow.getHandle(unitWorkflowId(ROLLOUT, code));
 let n = 0;
-async function report(code: string, r: Omit<StepReportInput, 'reportId' | 'unitCode'> & { reportId?: string }) {
+type ReportBody = StepReportInput extends infer T ? (T extends unknown ? Omit<T, 'reportId' | 'unitCode'> & { reportId?: string } : never) : never;
+async function report(code: string, r: ReportBody) {
   return handle(code).executeUpdate(reportStepUpdate, { args: [{ reportId: r.reportId ?? `r${++n}`, unitCode: code, ...r } as StepReportInput] });
 }
 const study = (code: string, sessionDate: string, attended: number, makeup = false) => report(code, { stepId: 'study', kind: 'studyConference', sessionDate, attended, makeup });

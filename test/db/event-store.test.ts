@@ -1,0 +1,74 @@
+/**
+ * The audit record on real PostgreSQL: idempotent appends, conflicts, per-stream sequence, the
+ * projection into the read model, and append-only enforcement.
+ */
+import { sql } from 'kysely';
+import { appendEvents, EventConflictError } from '../../db/event-store';
+import type { AnyNewEvent } from '../../domain/events';
+import { freshDatabase, type TestDb } from '../helpers/db';
+
+let t: TestDb;
+beforeAll(async () => {
+  t = await freshDatabase();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const started = (rolloutId: string): AnyNewEvent => ({
+  eventId: `rollout/${rolloutId}#1`,
+  streamId: `rollout/${rolloutId}`,
+  streamSeq: 1,
+  type: 'RolloutStarted',
+  rolloutId,
+  unitCode: null,
+  actor: 'user:ops',
+  occurredAt: '2027-07-22T02:00:00.000Z',
+  payload: { rolloutId, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' }, plan: { id: 'p' }, planId: 'p', rootUnit: 'BG', hierarchyVersion: 1, requestedBy: 'user:ops' },
+});
+
+const enrolled = (rolloutId: string, seq = 1): AnyNewEvent => ({
+  eventId: `unit/${rolloutId}/BG#${seq}`,
+  streamId: `unit/${rolloutId}/BG`,
+  streamSeq: seq,
+  type: 'UnitEnrolled',
+  rolloutId,
+  unitCode: 'BG',
+  actor: 'system',
+  occurredAt: '2027-07-22T02:00:01.000Z',
+  payload: { unit: { code: 'BG', name: 'Bắc Giang', level: 'tinh', parent: null, members: 10, standingCommittee: true }, ancestors: [], steps: [{ key: 'study', stepId: 'study', kind: 'studyConference', occurrence: 0, status: 'open', dueAt: '2027-08-31T16:59:59.999Z' }], children: 0 },
+});
+
+test('an append is idempotent by event ID and projects into the read model once', async () => {
+  expect(await appendEvents(t.db, [started('r1'), enrolled('r1')])).toEqual({ appended: 2, duplicates: 0 });
+  expect(await appendEvents(t.db, [started('r1'), enrolled('r1')])).toEqual({ appended: 0, duplicates: 2 });
+  const steps = await t.db.selectFrom('unit_steps').selectAll().where('rollout_id', '=', 'r1').execute();
+  expect(steps).toHaveLength(1);
+  expect(steps[0]).toMatchObject({ step_key: 'study', status: 'open', attended: 0 });
+  expect(new Date(steps[0]!.due_at!).toISOString()).toBe('2027-08-31T16:59:59.999Z');
+});
+
+test('the same ID with different content is a conflict, never an overwrite', async () => {
+  const changed = { ...enrolled('r1'), actor: 'user:mallory' };
+  await expect(appendEvents(t.db, [changed])).rejects.toThrow(EventConflictError);
+  const row = await t.db.selectFrom('events').select('actor').where('event_id', '=', 'unit/r1/BG#1').executeTakeFirstOrThrow();
+  expect(row.actor).toBe('system');
+});
+
+test('a stream accepts only its next sequence number; a failed batch records nothing', async () => {
+  await appendEvents(t.db, [started('r2')]);
+  const gap = enrolled('r2', 2);
+  await expect(appendEvents(t.db, [enrolled('r2', 1), gap].map((e, i) => (i === 1 ? { ...e, streamSeq: 3, eventId: 'unit/r2/BG#3' } : e)))).rejects.toThrow(/is at sequence 1/);
+  const count = await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', 'r2').executeTakeFirstOrThrow();
+  expect(Number(count.n)).toBe(1);
+  // Two different events claiming the same stream position: the unique constraint refuses the second.
+  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h')`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
+});
+
+test('events are append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
+  await expect(sql`update events set actor = 'x' where event_id = 'rollout/r1#1'`.execute(t.db)).rejects.toThrow(/append-only/);
+  await expect(sql`delete from events where event_id = 'rollout/r1#1'`.execute(t.db)).rejects.toThrow(/append-only/);
+  await expect(sql`truncate events`.execute(t.db)).rejects.toThrow(/append-only/);
+  const row = await t.db.selectFrom('events').select('actor').where('event_id', '=', 'rollout/r1#1').executeTakeFirstOrThrow();
+  expect(row.actor).toBe('user:ops');
+});

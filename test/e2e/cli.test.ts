@@ -1,0 +1,175 @@
+/**
+ * End to end through the CLI, as a user runs it: a real Temporal dev server, real PostgreSQL, a real
+ * worker, and `node bin/trienkhai.js` in a child process. Deadlines are real and a few seconds out.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
+import { createWorker } from '../../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { freshDatabase, type TestDb } from '../helpers/db';
+import { workflowBundle } from '../helpers/temporal';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const BIN = join(__dirname, '..', '..', 'bin', 'trienkhai.js');
+let t: TestDb;
+let server: DevServerHandle;
+let connection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let dir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, DATABASE_URL: t.url, TEMPORAL_ADDRESS: server.address, TRIENKHAI_DATA_DIR: dir, TRIENKHAI_LANG: 'en' }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function json<T>(...args: string[]): Promise<T> {
+  const r = await cli(...args, '--json');
+  if (r.code !== 0) throw new Error(`trienkhai ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'trienkhai-e2e-'));
+  t = await freshDatabase();
+  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
+  connection = await NativeConnection.connect({ address: server.address });
+  worker = await createWorker({ connection, db: t.db, workflowBundle: await workflowBundle() });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await server?.stop();
+  await t?.close();
+});
+
+const HIERARCHY = `code,name,level,parent,members,standing_committee
+P,Đảng bộ tỉnh Thử Nghiệm,tinh,,30,true
+P.H1,Đảng bộ huyện Một,huyen,P,10,true
+P.H1.X1,Đảng bộ xã Hòa Bình,coso,P.H1,5,true
+P.H1.X1.C1,Chi bộ thôn Đông,chibo,P.H1.X1,3,false
+P.H2,Đảng bộ huyện Hai,huyen,P,8,có
+`;
+
+test('import, start, report, escalate, extend and complete late — through the CLI', async () => {
+  // A bad file is refused with its line numbers, and nothing is recorded.
+  writeFileSync(join(dir, 'bad.csv'), 'code,name,level,parent,members,standing_committee\nA,Tỉnh A,tinh,,10,true\nA.1,Huyện,huyen,A,mười,true\nA.2,,huyen,ZZ,5,true\n');
+  const bad = await cli('units', 'import', join(dir, 'bad.csv'));
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/line 3, column members/);
+  expect(bad.stderr).toMatch(/line 4, column name/);
+  expect(bad.stderr).toMatch(/line 4, column parent/);
+  expect(bad.stderr).toMatch(/Nothing was recorded/);
+  expect(await t.db.selectFrom('hierarchy_versions').selectAll().execute()).toHaveLength(0);
+
+  writeFileSync(join(dir, 'units.csv'), HIERARCHY);
+  const imported = await cli('units', 'import', join(dir, 'units.csv'));
+  expect(imported).toMatchObject({ code: 0 });
+  expect(imported.stdout).toMatch(/Imported 5 units as hierarchy version 1/);
+
+  writeFileSync(
+    join(dir, 'plan.json'),
+    JSON.stringify({
+      id: 'e2e',
+      title: 'Kiểm thử đầu cuối',
+      steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT20S' }, reminders: ['PT10S'], escalation: { tiers: 2, interval: 'PT6S' } }],
+    }),
+  );
+  // A bad resolution number is refused before anything starts.
+  const badStart = await cli('rollout', 'start', '--resolution', '21-XX/TW', '--date', '2022-06-16', '--title', 'x', '--root', 'P', '--plan', join(dir, 'plan.json'));
+  expect(badStart.code).toBe(2);
+  expect(badStart.stderr).toMatch(/--resolution: "21-XX\/TW": unknown document type "XX"/);
+  expect(await t.db.selectFrom('rollouts').selectAll().execute()).toHaveLength(0);
+
+  const start = await json<{ rolloutId: string; units: number }>('rollout', 'start', '--resolution', 'Số: 21-NQ/TƯ', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'));
+  expect(start).toMatchObject({ rolloutId: '21-NQ-TW.2022-06-16.P', units: 5 });
+  const R = start.rolloutId;
+  // A repeated start is harmless.
+  expect((await cli('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'))).stdout).toMatch(/already started/);
+
+  await until('all units enrolled', async () => ((await json<{ counts: { units: number } }>('rollout', 'status', R)).counts.units === 5 ? true : undefined));
+  expect((await cli('report', R, '--unit', 'P', '--step', 'study', '--attended', '30')).stdout).toMatch(/step study: done/);
+  expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).code).toBe(0);
+  // The same report ID again counts once.
+  expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).stdout).toMatch(/Already recorded/);
+
+  // Bad reports: rejected with the option named, exit code 2, nothing recorded.
+  const before = await t.db.selectFrom('events').select('event_id').execute();
+  const tooMany = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '9');
+  expect(tooMany.code).toBe(2);
+  expect(tooMany.stderr).toMatch(/--attended: 9 attendees is more than the 8 members who have not yet studied/);
+  const badDate = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '2', '--date', '2022-02-30');
+  expect(badDate.code).toBe(2);
+  expect(badDate.stderr).toMatch(/--date/);
+  const stranger = await cli('report', R, '--unit', 'NOPE', '--step', 'study', '--attended', '1');
+  expect(stranger.code).toBe(2);
+  expect(stranger.stderr).toMatch(/not part of rollout/);
+  expect((await t.db.selectFrom('events').select('event_id').execute()).length).toBe(before.length);
+
+  // The deadline passes: the timers escalate each overdue unit to the nearest standing committee above it.
+  type Esc = { unit_code: string; recipient_code: string; tier: number; status: string; resolution: string | null; late_by_ms: string | null };
+  const open = await until('tier-1 escalations', async () => {
+    const rows = await json<Esc[]>('escalations', '--rollout', R);
+    return rows.filter((r) => r.tier === 1).length === 3 ? rows : undefined;
+  });
+  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unit_code}→${r.recipient_code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
+  const reminded = await t.db.selectFrom('events').select('unit_code').where('type', '=', 'ReminderSent').execute();
+  expect(reminded.map((r) => r.unit_code).sort()).toEqual(['P.H1.X1', 'P.H1.X1.C1', 'P.H2']);
+  // The committee's inbox.
+  expect((await json<Esc[]>('escalations', '--recipient', 'P')).map((r) => r.unit_code)).toEqual(['P.H2']);
+
+  // Only a committee above the unit may extend; P.H1 extends its commune by a minute.
+  const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão');
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toMatch(/--committee: P.H2 is not a standing committee above P.H1.X1/);
+  const ext = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H1', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão', '--decision', 'Gia hạn 1 phút');
+  expect(ext.code).toBe(0);
+  expect(ext.stdout).toMatch(/1 open escalation\(s\) resolved/);
+
+  // A late report completes the step, resolves the escalation and records how late it was.
+  const late = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
+  expect(late.stdout).toMatch(/late by/);
+  const all = await json<Esc[]>('escalations', '--rollout', R, '--status', 'all');
+  const h2 = all.filter((r) => r.unit_code === 'P.H2');
+  expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && Number(r.late_by_ms) > 0)).toBe(true);
+  expect(all.find((r) => r.unit_code === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
+
+  const unit = await json<{ steps: Array<{ step_key: string; status: string; attended: number; late_by_ms: string }> }>('rollout', 'status', R, '--unit', 'P.H2');
+  expect(unit.steps[0]).toMatchObject({ step_key: 'study', status: 'done', attended: 8 });
+  expect(Number(unit.steps[0]!.late_by_ms)).toBeGreaterThan(0);
+
+  // The human-readable status renders from the read model.
+  const status = await cli('rollout', 'status', R, '--lang', 'en');
+  expect(status.stdout).toMatch(/Units: 5/);
+  expect(status.stdout).toMatch(/tinh\s+study\s+1\s+1\s+0/);
+});
