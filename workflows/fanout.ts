@@ -24,6 +24,8 @@ export interface FanoutWorkflowInput {
   offset: number;
   limit: number;
   parentCompleted: Partial<Record<StepKind, ParentStepCompleted>>;
+  /** Passed on to the unit workflows it starts (see UnitWorkflowInput.maxChildren). */
+  maxChildren?: number;
   /** Set only by continue-as-new. */
   state?: { codes: string[]; started: number; forwarded: Partial<Record<StepKind, number>>; closed: boolean };
 }
@@ -53,7 +55,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
         try {
           await startChild(unitWorkflow, {
             workflowId: unitWorkflowId(input.rolloutId, code),
-            args: [{ rolloutId: input.rolloutId, unitCode: code, parentCompleted }],
+            args: [{ rolloutId: input.rolloutId, unitCode: code, parentCompleted, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
             parentClosePolicy: ParentClosePolicy.ABANDON,
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });

@@ -26,6 +26,8 @@ export interface RolloutWorkflowInput {
   rootUnit: string;
   hierarchyVersion: number;
   requestedBy: string;
+  /** Fan-out width for tests and benchmarks (see UnitWorkflowInput.maxChildren). */
+  maxChildren?: number;
 }
 
 export interface RolloutWorkflowResult {
@@ -51,7 +53,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
   });
   const root = await executeChild(unitWorkflow, {
     workflowId: unitWorkflowId(input.rolloutId, input.rootUnit),
-    args: [{ rolloutId: input.rolloutId, unitCode: input.rootUnit }],
+    args: [{ rolloutId: input.rolloutId, unitCode: input.rootUnit, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   });

@@ -96,8 +96,15 @@ export interface UnitWorkflowInput {
   unitCode: string;
   /** Parent steps already completed when this unit was started (children started after the cascade). */
   parentCompleted?: Partial<Record<StepKind, ParentStepCompleted>>;
+  /** Fan-out width, for tests and benchmarks; never above MAX_CHILDREN_PER_PARENT. */
+  maxChildren?: number;
   /** Set only by continue-as-new. */
   state?: UnitState;
+}
+
+/** The fan-out width actually used: the input's, capped at Temporal's guidance of 1,000 children. */
+export function fanoutLimit(requested: number | undefined): number {
+  return Math.max(1, Math.min(MAX_CHILDREN_PER_PARENT, requested ?? MAX_CHILDREN_PER_PARENT));
 }
 
 export interface UnitState {
@@ -405,8 +412,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }
 
   // ---- fan-out: start children (CAN-safe: progress is in state) -----------------------------------
-  const batched = state.children.total > MAX_CHILDREN_PER_PARENT;
-  const childInput = (code: string): UnitWorkflowInput => ({ rolloutId: ctx.rolloutId, unitCode: code, parentCompleted: { ...state.announced } });
+  const maxChildren = fanoutLimit(input.maxChildren);
+  const batched = state.children.total > maxChildren;
+  const childInput = (code: string): UnitWorkflowInput => ({ rolloutId: ctx.rolloutId, unitCode: code, parentCompleted: { ...state.announced }, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
 
   /** Start a child; one that already exists (a repeated start, or a start replayed after reset) is fine. */
   async function startOnce(start: () => Promise<unknown>): Promise<void> {
@@ -420,13 +428,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
 
   async function startChildren(): Promise<void> {
     if (batched) {
-      const batches = Math.ceil(state.children.total / MAX_CHILDREN_PER_PARENT);
+      const batches = Math.ceil(state.children.total / maxChildren);
       while (state.children.batches < batches) {
         const b = state.children.batches;
         await startOnce(() =>
           startChild(fanoutWorkflow, {
             workflowId: fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b),
-            args: [{ rolloutId: ctx.rolloutId, ownerCode: ctx.unit.code, offset: b * MAX_CHILDREN_PER_PARENT, limit: MAX_CHILDREN_PER_PARENT, parentCompleted: { ...state.announced } }],
+            args: [{ rolloutId: ctx.rolloutId, ownerCode: ctx.unit.code, offset: b * maxChildren, limit: maxChildren, parentCompleted: { ...state.announced }, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
             parentClosePolicy: ParentClosePolicy.ABANDON,
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           }),
@@ -500,7 +508,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       await condition(() => outbox.length === 0 && !flushing && allHandlersFinished());
       if (!dirty) {
         state.continuedAsNew += 1;
-        await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state });
+        await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
       }
     }
     const next = nextTimerAt(ctx, state.steps, Date.now());
