@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { ensurePostgres } from '../stack/postgres';
@@ -44,6 +44,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
     return 1;
   }
   const log = (line: string): void => io.err(`[trienkhai] ${line}`);
+  quietWorkerLogs();
   log(`data directory: ${dir}`);
 
   log('starting PostgreSQL…');
@@ -106,6 +107,7 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   }
   if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai worker`);
   const ep = endpoints();
+  quietWorkerLogs();
   const db = connect(ep.databaseUrl);
   await migrateToLatest(db);
   const connection = await NativeConnection.connect({ address: ep.temporalAddress });
@@ -129,4 +131,9 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The SDK logs every worker state change and the bundler's output at INFO; people want warnings only. */
+function quietWorkerLogs(): void {
+  Runtime.install({ logger: new DefaultLogger((process.env.TRIENKHAI_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
 }

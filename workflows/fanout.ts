@@ -9,13 +9,12 @@
  * points when its history grows, carrying its progress.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { reads } from './activities';
 import type { StepKind } from '../domain/plan';
 import { closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
 import { HISTORY_BUDGET, signalIfRunning, unitWorkflow } from './unit';
 
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
 const SIGNAL_BATCH = 100;
 
 export interface FanoutWorkflowInput {
@@ -44,7 +43,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
   });
 
   if (!input.state) {
-    const page = await acts.listChildren({ rolloutId: input.rolloutId, unitCode: input.ownerCode, offset: input.offset, limit: input.limit });
+    const page = await reads.listChildren({ rolloutId: input.rolloutId, unitCode: input.ownerCode, offset: input.offset, limit: input.limit });
     state.codes = page.codes;
   }
   while (state.started < state.codes.length) {

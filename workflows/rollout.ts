@@ -6,18 +6,14 @@
  * reports that it and its whole subtree are finished, record RolloutCompleted. It has one child and a
  * handful of events, so it never needs to continue-as-new; the unit workflows do.
  */
-import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild } from '@temporalio/workflow';
+import { store } from './activities';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
 import { streams } from '../domain/events';
 import { unitWorkflowId } from './definitions';
 import { unitWorkflow } from './unit';
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['EventConflict'] },
-});
 
 export interface RolloutWorkflowInput {
   rolloutId: string;
@@ -38,7 +34,7 @@ export interface RolloutWorkflowResult {
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<RolloutWorkflowResult> {
   const streamId = streams.rollout(input.rolloutId);
   const base = { streamId, rolloutId: input.rolloutId, unitCode: null };
-  await acts.appendEvents({
+  await store.appendEvents({
     events: [
       {
         ...base,
@@ -57,7 +53,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   });
-  await acts.appendEvents({
+  await store.appendEvents({
     events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCompleted', actor: 'system', occurredAt: new Date().toISOString(), payload: {} }],
   });
   return { rolloutId: input.rolloutId, lateSteps: root.lateSteps };

@@ -31,7 +31,6 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
@@ -39,7 +38,7 @@ import {
   log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
+import { reads, store } from './activities';
 import { DomainError } from '../domain/errors';
 import { streams, type EventPayload, type EventType, type NewEvent } from '../domain/events';
 import { ExtendDeadline, StepReport, type ExtendResult, type ReportResult } from '../domain/reports';
@@ -86,10 +85,6 @@ const START_BATCH = 100;
 /** Children listed per activity call. */
 const LIST_PAGE = 500;
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['EventConflict', 'NotFound'] },
-});
 
 export interface UnitWorkflowInput {
   rolloutId: string;
@@ -170,7 +165,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   if (input.state) {
     state = input.state;
   } else {
-    const ctx = await acts.loadUnitContext({ rolloutId: input.rolloutId, unitCode: input.unitCode });
+    const ctx = await reads.loadUnitContext({ rolloutId: input.rolloutId, unitCode: input.unitCode });
     state = {
       ctx,
       seq: 0,
@@ -205,7 +200,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       await condition(() => outbox.length > 0);
       flushing = true;
       const batch = outbox.slice(0, 200);
-      await acts.appendEvents({ events: batch });
+      await store.appendEvents({ events: batch });
       outbox.splice(0, batch.length);
       flushedSeq = batch[batch.length - 1]!.streamSeq;
       flushing = false;
@@ -445,7 +440,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       return;
     }
     while (state.children.codes.length < state.children.total) {
-      const page = await acts.listChildren({ rolloutId: ctx.rolloutId, unitCode: ctx.unit.code, offset: state.children.codes.length, limit: LIST_PAGE });
+      const page = await reads.listChildren({ rolloutId: ctx.rolloutId, unitCode: ctx.unit.code, offset: state.children.codes.length, limit: LIST_PAGE });
       if (page.codes.length === 0) break;
       state.children.codes.push(...page.codes);
     }
