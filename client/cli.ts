@@ -98,22 +98,24 @@ interface Session {
 
 async function openSession(): Promise<Session> {
   const ep = endpoints();
-  const db = connect(ep.databaseUrl, { max: 4 });
+  const databaseUrl = ep.databaseUrl();
+  const db = connect(databaseUrl, { max: 4 });
   try {
     await migrateToLatest(db);
   } catch (e) {
     await db.destroy();
-    throw new StackNotRunningError(`cannot use the database at ${redact(ep.databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new StackNotRunningError(`cannot use the database at ${redact(databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`);
   }
   let connection: Connection | undefined;
   return {
     db,
     async deps() {
       if (!connection) {
+        const address = ep.temporalAddress();
         try {
-          connection = await Connection.connect({ address: ep.temporalAddress, connectTimeout: '5s' });
+          connection = await Connection.connect({ address, connectTimeout: '5s' });
         } catch (e) {
-          throw new StackNotRunningError(`cannot reach Temporal at ${ep.temporalAddress}: ${e instanceof Error ? e.message : String(e)}`);
+          throw new StackNotRunningError(`cannot reach Temporal at ${address}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
       return { db, client: new Client({ connection, namespace: ep.namespace }) };
@@ -253,13 +255,13 @@ async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<
     if (unit) return unitStatus(s.db, id, unit, values, io, lang, now);
     const progress = await rolloutProgress(s.db, id, now);
     const counts = await unitCounts(s.db, id);
-    const overdue = await overdueUnits(s.db, id, now, 20);
+    const overdue = await overdueUnits(s.db, id, now, values.json ? 100_000 : 20);
     if (values.json) {
       io.out(JSON.stringify({ rollout: { ...rollout, plan: undefined }, counts, progress, overdue: overdue.map((o) => ({ ...o, due_at: o.due_at && toLocalIso(new Date(o.due_at)) })) }, null, 2));
       return 0;
     }
     io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
-    io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang)}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
+    io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
     io.out(`${label('units', lang)}: ${counts.units} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
     io.out('');
     io.out(
@@ -270,8 +272,9 @@ async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<
     );
     if (overdue.length) {
       io.out('');
-      io.out(`${label('overdueUnits', lang)}:`);
-      io.out(table([label('unit', lang), '', label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
+      const totalOverdue = progress.reduce((n, p) => n + p.overdue, 0);
+      io.out(`${label('overdueUnits', lang)}${totalOverdue > overdue.length ? ` (${overdue.length} / ${totalOverdue}; ${lang === 'vi' ? 'xem tất cả' : 'see all'}: --json)` : ''}:`);
+      io.out(table([label('unit', lang), label('name', lang), label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
     }
     return 0;
   });

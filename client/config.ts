@@ -53,18 +53,23 @@ export interface Endpoints {
   namespace: string;
 }
 
-/** Resolve the endpoints from the environment or the running local stack. */
-export function endpoints(env: NodeJS.ProcessEnv = process.env): Endpoints {
+function notRunning(env: NodeJS.ProcessEnv, missing: string): StackNotRunningError {
+  return new StackNotRunningError(
+    `the local stack is not running (no live ${stackFile(dataDir(env))}) and ${missing} is not set.\n` +
+      `Start it in another terminal with \`npx trienkhai up\` (or \`npm start\` for the demo), or set ${missing}.`,
+  );
+}
+
+/**
+ * Resolve the endpoints from the environment or the running local stack. Each is checked only when
+ * used, so read commands work with just DATABASE_URL.
+ */
+export function endpoints(env: NodeJS.ProcessEnv = process.env): { databaseUrl(): string; temporalAddress(): string; namespace: string } {
   const info = readStackInfo(dataDir(env));
   const running = info && pidAlive(info.pid) ? info : undefined;
-  const databaseUrl = env.DATABASE_URL ?? running?.databaseUrl;
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? running?.temporalAddress;
-  if (!databaseUrl || !temporalAddress) {
-    const missing = [!databaseUrl && 'DATABASE_URL', !temporalAddress && 'TEMPORAL_ADDRESS'].filter(Boolean).join(' and ');
-    throw new StackNotRunningError(
-      `the local stack is not running (no live ${stackFile(dataDir(env))}) and ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set.\n` +
-        `Start it in another terminal with \`npx trienkhai up\` (or \`npm start\` for the demo), or set ${missing}.`,
-    );
-  }
-  return { databaseUrl, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? running?.namespace ?? 'default' };
+  return {
+    databaseUrl: () => env.DATABASE_URL ?? running?.databaseUrl ?? (() => { throw notRunning(env, 'DATABASE_URL'); })(),
+    temporalAddress: () => env.TEMPORAL_ADDRESS ?? running?.temporalAddress ?? (() => { throw notRunning(env, 'TEMPORAL_ADDRESS'); })(),
+    namespace: env.TEMPORAL_NAMESPACE ?? running?.namespace ?? 'default',
+  };
 }

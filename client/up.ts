@@ -108,13 +108,14 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai worker`);
   const ep = endpoints();
   quietWorkerLogs();
-  const db = connect(ep.databaseUrl);
+  const db = connect(ep.databaseUrl());
   await migrateToLatest(db);
-  const connection = await NativeConnection.connect({ address: ep.temporalAddress });
+  const address = ep.temporalAddress();
+  const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ connection, db, namespace: ep.namespace });
   process.on('SIGINT', () => worker.shutdown());
   process.on('SIGTERM', () => worker.shutdown());
-  io.err(`[trienkhai] worker running on task queue "${TASK_QUEUE}" (${ep.temporalAddress}); Ctrl-C stops it.`);
+  io.err(`[trienkhai] worker running on task queue "${TASK_QUEUE}" (${address}); Ctrl-C stops it.`);
   try {
     await worker.run();
   } finally {
