@@ -37,8 +37,8 @@ export const reportStepUpdate = defineUpdate<ReportResult, [StepReportInput]>('r
 export const extendDeadlineUpdate = defineUpdate<ExtendResult, [ExtendDeadlineInput]>('extendDeadline');
 /** Parent → child: the cascade. */
 export const parentStepCompletedSignal = defineSignal<[ParentStepCompleted]>('parentStepCompleted');
-/** Child → parent unit: the child's workflow has finished all of its steps. */
-export const childCompletedSignal = defineSignal<[{ unitCode: string }]>('childCompleted');
+/** Child → parent unit: the child and its whole subtree have finished; how many of their steps were late. */
+export const childCompletedSignal = defineSignal<[{ unitCode: string; subtreeLateSteps?: number }]>('childCompleted');
 /** Owner unit → fan-out batch: nothing more to forward, finish. */
 export const closeFanoutSignal = defineSignal<[]>('closeFanout');
 

@@ -109,6 +109,8 @@ export interface UnitState {
   parentCompleted: Partial<Record<StepKind, ParentStepCompleted>>;
   children: { codes: string[]; total: number; started: number; batches: number; cascadeSent: Partial<Record<StepKind, number>> };
   completedChildren: string[];
+  /** Late steps reported by finished children for their subtrees. */
+  childrenLateSteps?: number;
   /** Answers to reports and extensions already processed, by request ID (oldest first). */
   seen: Array<[string, ReportResult | ExtendResult]>;
   /** What this unit has announced to its children (the cascade), by step kind. */
@@ -135,6 +137,7 @@ export async function signalIfRunning(workflowId: string, send: () => Promise<vo
 
 export interface UnitWorkflowResult {
   unitCode: string;
+  /** Late steps of this unit and its whole subtree. */
   lateSteps: number;
 }
 
@@ -340,8 +343,11 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     dirty = true;
   });
 
-  setHandler(childCompletedSignal, ({ unitCode }) => {
-    if (!state.completedChildren.includes(unitCode)) state.completedChildren.push(unitCode);
+  setHandler(childCompletedSignal, ({ unitCode, subtreeLateSteps }) => {
+    if (!state.completedChildren.includes(unitCode)) {
+      state.completedChildren.push(unitCode);
+      state.childrenLateSteps = (state.childrenLateSteps ?? 0) + (subtreeLateSteps ?? 0);
+    }
     dirty = true;
   });
 
@@ -513,6 +519,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
 
   // ---- finish -----------------------------------------------------------------------------------------------
   const lateSteps = state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length;
+  const subtreeLateSteps = lateSteps + (state.childrenLateSteps ?? 0);
   const last = emit('UnitCompleted', { lateSteps });
   await recorded(last);
   if (batched) {
@@ -524,8 +531,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const parent = ctx.ancestors[0];
   if (parent) {
     const parentId = unitWorkflowId(ctx.rolloutId, parent.code);
-    await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code }));
+    await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code, subtreeLateSteps }));
   }
   await condition(allHandlersFinished);
-  return { unitCode: ctx.unit.code, lateSteps };
+  return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps };
 }

@@ -43,15 +43,21 @@ test('smoke: a three-level rollout reminds, escalates and completes', async () =
     });
     expect(r.status).toBe('done');
     await env.sleep('20 days');
-    const types = store.events.map((e) => `${e.unitCode ?? '-'} ${e.type}`);
-    console.log(types.join('\n'));
+    // The root reported on time; the district and its cell were reminded, missed the deadline and were
+    // escalated: the district to the province (no committee above that: one tier), the cell to its
+    // district and then to the province.
+    const seen = (type: string) => store.events.filter((e) => e.type === type).map((e) => `${e.unitCode}${'recipient' in (e.payload as object) && e.type === 'Escalated' ? `→${(e.payload as { recipient: { code: string } }).recipient.code}` : ''}`).sort();
+    expect(seen('ReminderSent')).toEqual(['P.A', 'P.A.1']);
+    expect(seen('DeadlineMissed')).toEqual(['P.A', 'P.A.1']);
+    expect(seen('Escalated')).toEqual(['P.A.1→P', 'P.A.1→P.A', 'P.A→P']);
     await env.client.workflow.getHandle(unitWorkflowId('R1', 'P.A')).executeUpdate(reportStepUpdate, {
       args: [{ reportId: 'a1', unitCode: 'P.A', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 4 }],
     });
     await env.client.workflow.getHandle(unitWorkflowId('R1', 'P.A.1')).executeUpdate(reportStepUpdate, {
       args: [{ reportId: 'c1', unitCode: 'P.A.1', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 2 }],
     });
-    const res = await h.result();
-    expect(res.rolloutId).toBe('R1');
+    // Late completions finish the tree; the rollout completes and counts the late steps.
+    expect(await h.result()).toEqual({ rolloutId: 'R1', lateSteps: 2 });
+    expect(store.events.filter((e) => e.type === 'UnitCompleted').map((e) => e.unitCode).sort()).toEqual(['P', 'P.A', 'P.A.1']);
   });
 });
