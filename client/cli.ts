@@ -21,6 +21,7 @@ import { endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
 import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
+import { redactUrl } from '../stack/process';
 
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -104,7 +105,7 @@ async function openSession(): Promise<Session> {
     await migrateToLatest(db);
   } catch (e) {
     await db.destroy();
-    throw new StackNotRunningError(`cannot use the database at ${redact(databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new StackNotRunningError(`cannot use the database at ${redactUrl(databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`);
   }
   let connection: Connection | undefined;
   return {
@@ -127,9 +128,6 @@ async function openSession(): Promise<Session> {
   };
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
 
 async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
   const s = await openSession();

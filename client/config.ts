@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StackNotRunningError } from './errors';
+import { isAlive } from '../stack/process';
 
 export const StackInfo = z.strictObject({
   databaseUrl: z.string(),
@@ -38,14 +39,6 @@ export function readStackInfo(dir = dataDir()): StackInfo | undefined {
 }
 
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Endpoints {
   databaseUrl: string;
@@ -66,7 +59,7 @@ function notRunning(env: NodeJS.ProcessEnv, missing: string): StackNotRunningErr
  */
 export function endpoints(env: NodeJS.ProcessEnv = process.env): { databaseUrl(): string; temporalAddress(): string; namespace: string } {
   const info = readStackInfo(dataDir(env));
-  const running = info && pidAlive(info.pid) ? info : undefined;
+  const running = info && isAlive(info.pid) ? info : undefined;
   return {
     databaseUrl: () => env.DATABASE_URL ?? running?.databaseUrl ?? (() => { throw notRunning(env, 'DATABASE_URL'); })(),
     temporalAddress: () => env.TEMPORAL_ADDRESS ?? running?.temporalAddress ?? (() => { throw notRunning(env, 'TEMPORAL_ADDRESS'); })(),

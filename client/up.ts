@@ -16,15 +16,13 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import { dataDir, endpoints, readStackInfo, stackFile, writeStackInfo } from './config';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
+import { isAlive, redactUrl } from '../stack/process';
 
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
 
 export async function cmdUp(args: string[], io: Io): Promise<number> {
   let values: { demo?: boolean; help?: boolean };
@@ -63,7 +61,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
 
   io.out('');
   io.out('trienkhai is up:');
-  io.out(`  PostgreSQL   ${redact(pg.url)}${pg.embedded ? `  (embedded; data in ${join(dir, 'postgres')})` : '  (DATABASE_URL)'}`);
+  io.out(`  PostgreSQL   ${redactUrl(pg.url)}${pg.embedded ? `  (embedded; data in ${join(dir, 'postgres')})` : '  (DATABASE_URL)'}`);
   io.out(`  Temporal     ${temporal.address}  namespace ${temporal.namespace}${temporal.external ? '  (TEMPORAL_ADDRESS)' : `  (dev server; data in ${join(dir, 'temporal')})`}`);
   io.out(`  Web UI       ${temporal.uiUrl ?? '(not served by this stack)'}`);
   io.out(`  Worker       task queue "${TASK_QUEUE}"`);
@@ -125,14 +123,6 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The SDK logs every worker state change and the bundler's output at INFO; people want warnings only. */
 function quietWorkerLogs(): void {

@@ -5,3 +5,4 @@ export * from './ports';
 export * from './temporal-binaries';
 export * from './temporal-server';
 export * from './postgres';
+export * from './process';

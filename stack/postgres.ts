@@ -10,6 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { freePort, isPortBindable } from './ports';
+import { isAlive, redactUrl } from './process';
 
 export interface EnsurePostgresOptions {
   /** The cluster directory itself (PGDATA): created if missing; must be empty or hold a cluster. */
@@ -87,7 +88,7 @@ export async function ensurePostgres(opts: EnsurePostgresOptions): Promise<Postg
   const external = process.env.DATABASE_URL;
   if (external) {
     await checkConnects(external, 'DATABASE_URL');
-    log(`using PostgreSQL at ${redact(external)} (DATABASE_URL)`);
+    log(`using PostgreSQL at ${redactUrl(external)} (DATABASE_URL)`);
     return { url: external, embedded: false, stop: async () => undefined };
   }
   return startEmbedded({ ...opts, database, log });
@@ -221,15 +222,6 @@ function makeUrl(port: number, database: string): string {
   return `postgres://${PG_USER}:${PG_PASSWORD}@${HOST}:${port}/${encodeURIComponent(database)}`;
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable URL>';
-  }
-}
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
@@ -246,7 +238,7 @@ async function checkConnects(url: string, what: string): Promise<void> {
   try {
     await withClient(url, (c) => c.query('select 1'));
   } catch (err) {
-    throw new Error(`${what} is set, but connecting to ${redact(url)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${what} is set, but connecting to ${redactUrl(url)} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -359,11 +351,3 @@ function ps(pid: number, field: 'command' | 'ppid'): Promise<string> {
   return new Promise((resolve) => execFile('ps', ['-o', `${field}=`, '-p', String(pid)], (err, out) => resolve(err ? '' : out)));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
+import { isAlive } from './process';
 
 export type BinarySource = 'env' | 'path' | 'cache' | 'sdk-download' | 'pypi' | 'source-build';
 export const BINARY_SOURCES: readonly BinarySource[] = ['env', 'path', 'cache', 'sdk-download', 'pypi', 'source-build'];
@@ -758,14 +759,6 @@ async function readLock(lockPath: string): Promise<{ stale: boolean; desc: strin
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Streams one member of a zip file to `outPath` (stored or deflated, no zip64), checking its size and CRC-32. */
 export async function extractZipEntry(zipPath: string, entryName: string, outPath: string): Promise<void> {

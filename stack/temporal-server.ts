@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { freePorts, isPortBindable } from './ports';
 import { resolveTemporalCli, type ResolveBinaryOptions } from './temporal-binaries';
+import { isAlive } from './process';
 
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double' | 'KeywordList';
 
@@ -328,14 +329,6 @@ function commandOf(pid: number): Promise<string> {
   return new Promise((resolve) => execFile('ps', ['-o', 'command=', '-p', String(pid)], (err, stdout) => resolve(err ? '' : stdout)));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

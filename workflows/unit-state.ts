@@ -205,6 +205,16 @@ export function selectInstance(ctx: UnitContext, steps: StepInstance[], stepId: 
   return mine.find((s) => s.status !== 'done') ?? mine[mine.length - 1]!;
 }
 
+/** The document a step is completed with, if its type is one the step accepts. */
+function acceptedDocument(step: PlanStep, text: string, date: string): DocumentFacts {
+  const doc = toFacts(text, date);
+  const accepted = acceptedDocumentTypes(step);
+  if (!accepted.includes(doc.type)) {
+    throw new DomainError([{ path: 'documentNumber', message: `${doc.text} is a ${doc.type} document; step "${step.id}" accepts ${accepted.join(', ')}` }]);
+  }
+  return doc;
+}
+
 function toFacts(text: string, date: string): DocumentFacts {
   const d = parseDocumentNumber(text);
   return { text: d.text, issuer: d.issuer, type: d.type, number: d.number, date };
@@ -267,11 +277,7 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
       return { inst, event: { type: 'PlanDrafted', payload: { draftedBy: report.draftedBy, title: report.title, submittedOn: report.submittedOn } }, completes: true, documentDate: null };
     case 'issuePlan': {
       notFuture('issuedOn', report.issuedOn);
-      const doc = toFacts(report.documentNumber, report.issuedOn);
-      const accepted = acceptedDocumentTypes(step);
-      if (!accepted.includes(doc.type)) {
-        throw new DomainError([{ path: 'documentNumber', message: `${doc.text} is a ${doc.type} document; step "${step.id}" accepts ${accepted.join(', ')}` }]);
-      }
+      const doc = acceptedDocument(step, report.documentNumber, report.issuedOn);
       const cascade = cascadeKindOf(step);
       const parentDate = cascade ? parentDocumentDate[cascade] : undefined;
       if (parentDate && report.issuedOn < parentDate) {
@@ -289,11 +295,7 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
       return { inst, event: { type: 'InspectionRecorded', payload: { inspectedOn: report.inspectedOn, inspector: report.inspector, findings: report.findings } }, completes: true, documentDate: null };
     case 'review': {
       notFuture('issuedOn', report.issuedOn);
-      const doc = toFacts(report.documentNumber, report.issuedOn);
-      const accepted = acceptedDocumentTypes(step);
-      if (!accepted.includes(doc.type)) {
-        throw new DomainError([{ path: 'documentNumber', message: `${doc.text} is a ${doc.type} document; step "${step.id}" accepts ${accepted.join(', ')}` }]);
-      }
+      const doc = acceptedDocument(step, report.documentNumber, report.issuedOn);
       return { inst, event: { type: 'ReviewSubmitted', payload: { review: report.review, document: doc, summary: report.summary } }, completes: true, documentDate: report.issuedOn };
     }
   }
