@@ -4,6 +4,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { resolveTestServer } from '../../stack/temporal-binaries';
+import { PRELOAD_MODULES } from '../../worker/worker';
 
 process.env.TRIENKHAI_SKIP_SDK_DOWNLOAD ??= '1';
 
@@ -16,7 +17,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundle the workflows once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger, preloadModules: PRELOAD_MODULES });
   return bundle;
 }
 
