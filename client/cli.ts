@@ -15,6 +15,7 @@ import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { getRollout, getRolloutUnit, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { DomainError } from '../domain/errors';
+import { parseUnitsFile } from '../domain/hierarchy';
 import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, toLocalIso, type Lang } from '../domain/time';
 import { endpoints } from './config';
@@ -186,8 +187,10 @@ async function cmdUnits(args: string[], io: Io): Promise<number> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError(`give exactly one file\n\nusage: ${USAGE.unitsImport}`);
   const content = readInputFile(file);
+  // Check the whole file before touching the database: bad input is reported even with no stack running.
+  const units = parseUnitsFile(basename(file), content);
   return withSession(async (s) => {
-    const r = await importUnits(s.db, basename(file), content, `user:${str(values, 'by') ?? 'ops'}`);
+    const r = await importUnits(s.db, basename(file), content, `user:${str(values, 'by') ?? 'ops'}`, units);
     if (values.json) io.out(JSON.stringify(r, null, 2));
     else io.out(`Imported ${r.units} units as hierarchy version ${r.version} (levels: ${r.levels.join(' → ')}; root${r.roots.length > 1 ? 's' : ''}: ${r.roots.join(', ')}).`);
     return 0;
@@ -212,6 +215,7 @@ async function rolloutStart(args: string[], io: Io): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.rolloutStart}`);
   const planArg = str(values, 'plan') ?? 'bac-giang-2022';
   const plan = planArg.endsWith('.json') ? readJsonFile(planArg) : planArg;
+  resolvePlan(plan); // a bad plan is reported before anything else
   const request = {
     resolution: need(values, 'resolution', USAGE.rolloutStart),
     resolutionDate: need(values, 'date', USAGE.rolloutStart),

@@ -12,7 +12,7 @@ import { importHierarchy, latestHierarchyVersion, getUnit, subtree, type ImportR
 import { getRollout } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseDocumentNumber } from '../domain/documents';
-import { levelsOf, parseUnitsFile } from '../domain/hierarchy';
+import { levelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
 import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { ExtendDeadline, StepReport, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
@@ -32,8 +32,8 @@ export interface Deps {
 const ROLLOUT_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TrienkhaiRollout', SearchAttributeType.KEYWORD);
 
 /** Import a hierarchy file (CSV or JSON) as a new version. Throws DomainError listing every bad row. */
-export async function importUnits(db: Kysely<Database>, fileName: string, content: string, importedBy: string): Promise<ImportResult> {
-  const units = parseUnitsFile(fileName, content);
+export async function importUnits(db: Kysely<Database>, fileName: string, content: string, importedBy: string, parsed?: Unit[]): Promise<ImportResult> {
+  const units = parsed ?? parseUnitsFile(fileName, content);
   return importHierarchy(db, units, { source: fileName, content, importedBy, levels: levelsOf(units) });
 }
 
