@@ -31,6 +31,7 @@ const LABELS = {
   name: { vi: 'Tên', en: 'Name' },
   units: { vi: 'Đơn vị', en: 'Units' },
   completed: { vi: 'hoàn thành', en: 'completed' },
+  enrolled: { vi: 'đã khởi tạo', en: 'enrolled so far' },
   openEscalations: { vi: 'kiến nghị xử lý đang mở', en: 'open escalations' },
   level: { vi: 'Cấp', en: 'Level' },
   step: { vi: 'Bước', en: 'Step' },

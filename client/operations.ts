@@ -127,6 +127,7 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
           plan,
           rootUnit: req.rootUnit,
           hierarchyVersion: version,
+          units: units.length,
           requestedBy: req.requestedBy,
         },
       ],

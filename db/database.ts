@@ -59,6 +59,8 @@ export interface RolloutsTable {
   plan: Json;
   root_unit: string;
   hierarchy_version: number;
+  /** Units in the pinned subtree (null for rollouts recorded before it was kept). */
+  units: number | null;
   requested_by: string;
   status: 'running' | 'completed';
   started_at: Timestamp;

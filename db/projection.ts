@@ -31,6 +31,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
           plan: JSON.stringify(p.plan),
           root_unit: p.rootUnit,
           hierarchy_version: p.hierarchyVersion,
+          units: p.units ?? null,
           requested_by: p.requestedBy,
           status: 'running',
           started_at: at,

@@ -57,6 +57,8 @@ export const EventPayloads = {
     planId: z.string(),
     rootUnit: Code,
     hierarchyVersion: z.number().int(),
+    /** Units in the pinned subtree: what enrolment will reach. */
+    units: z.number().int().min(1).optional(),
     requestedBy: z.string(),
   }),
   UnitEnrolled: z.strictObject({ unit: UnitSnapshot, ancestors: z.array(AncestorRef), steps: z.array(StepInfo), children: z.number().int() }),

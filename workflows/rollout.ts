@@ -22,6 +22,8 @@ export interface RolloutWorkflowInput {
   rootUnit: string;
   hierarchyVersion: number;
   requestedBy: string;
+  /** Units in the pinned subtree, recorded so progress can be shown against it. */
+  units?: number;
   /** Fan-out width for tests and benchmarks (see UnitWorkflowInput.maxChildren). */
   maxChildren?: number;
 }
@@ -43,7 +45,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
         type: 'RolloutStarted',
         actor: input.requestedBy,
         occurredAt: new Date().toISOString(),
-        payload: { rolloutId: input.rolloutId, resolution: input.resolution, plan: input.plan, planId: input.plan.id, rootUnit: input.rootUnit, hierarchyVersion: input.hierarchyVersion, requestedBy: input.requestedBy },
+        payload: { rolloutId: input.rolloutId, resolution: input.resolution, plan: input.plan, planId: input.plan.id, rootUnit: input.rootUnit, hierarchyVersion: input.hierarchyVersion, ...(input.units ? { units: input.units } : {}), requestedBy: input.requestedBy },
       },
     ],
   });
