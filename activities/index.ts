@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import { parseNewEvent, type NewEvent } from '../domain/events';
 import { Plan } from '../domain/plan';
+import { ancestorsInRollout } from '../domain/escalation';
 import type { Database } from '../db/database';
 import { appendEvents, EventConflictError, type AppendResult } from '../db/event-store';
 import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierarchy';
@@ -39,7 +40,7 @@ export function createActivities({ db }: ActivityDeps) {
       return {
         rolloutId,
         unit,
-        ancestors: await getAncestors(db, rollout.hierarchy_version, unitCode),
+        ancestors: ancestorsInRollout(unitCode, rollout.root_unit, await getAncestors(db, rollout.hierarchy_version, unitCode)),
         plan: Plan.parse(rollout.plan),
         rolloutStartedAt: new Date(rollout.started_at).getTime(),
         childCount: await countChildren(db, rollout.hierarchy_version, unitCode),

@@ -39,6 +39,19 @@ export function escalationRecipients(unit: UnitRef, ancestors: ReadonlyArray<Uni
   return committees.slice(0, tiers).map((c, i) => ({ ...pick(c), tier: i + 1, self: false }));
 }
 
+/**
+ * A rollout's world is the subtree it pinned: a unit's ancestors, as far as routing and the cascade
+ * are concerned, stop at the rollout's root. (A rollout started at a district does not escalate to the
+ * province, which is not taking part.)
+ *
+ * @param ancestors all ancestors in the hierarchy, nearest first
+ */
+export function ancestorsInRollout<T extends { code: string }>(unitCode: string, rootCode: string, ancestors: ReadonlyArray<T>): T[] {
+  if (unitCode === rootCode) return [];
+  const i = ancestors.findIndex((a) => a.code === rootCode);
+  return i < 0 ? [...ancestors] : ancestors.slice(0, i + 1);
+}
+
 /** The committees allowed to extend a unit's deadline: any ancestor with a standing committee (or the root itself). */
 export function committeesAbove(unit: UnitRef, ancestors: ReadonlyArray<UnitRef>): UnitRef[] {
   const committees = ancestors.filter((a) => a.standingCommittee);

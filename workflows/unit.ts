@@ -224,6 +224,10 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       children: ctx.childCount,
     });
     void opened; // enrolment lists the initial status of every step; no separate StepOpened events
+    // A unit with no members has nobody to study: its study steps are met at enrolment.
+    if (ctx.unit.members === 0) {
+      for (const inst of state.steps) if (inst.kind === 'studyConference' && inst.status === 'open') completeStep(inst, now, null, 'system');
+    }
   }
 
   // ---- handlers -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { committeesAbove, escalationRecipients, type UnitRef } from '../../domain/escalation';
+import { ancestorsInRollout, committeesAbove, escalationRecipients, type UnitRef } from '../../domain/escalation';
 
 const u = (code: string, standingCommittee = true): UnitRef => ({ code, name: code, level: 'x', standingCommittee });
 const province = u('BG');
@@ -24,5 +24,13 @@ describe('escalation routing', () => {
   test('any committee above may extend; the root extends its own', () => {
     expect(committeesAbove(cell, [commune, district, province]).map((c) => c.code)).toEqual(['BG.YT.BoHa', 'BG.YT', 'BG']);
     expect(committeesAbove(province, []).map((c) => c.code)).toEqual(['BG']);
+  });
+});
+
+describe('the rollout pins its subtree', () => {
+  test('ancestors stop at the rollout root; the root has none', () => {
+    expect(ancestorsInRollout(cell.code, 'BG.YT', [commune, district, province]).map((a) => a.code)).toEqual(['BG.YT.BoHa', 'BG.YT']);
+    expect(ancestorsInRollout('BG.YT', 'BG.YT', [province])).toEqual([]);
+    expect(ancestorsInRollout(cell.code, 'BG', [commune, district, province]).map((a) => a.code)).toEqual(['BG.YT.BoHa', 'BG.YT', 'BG']);
   });
 });

@@ -8,6 +8,7 @@ import type { Activities } from '../../activities';
 import { parseNewEvent, type AnyNewEvent, type NewEvent } from '../../domain/events';
 import { buildIndex, type Unit } from '../../domain/hierarchy';
 import { Plan } from '../../domain/plan';
+import { ancestorsInRollout } from '../../domain/escalation';
 import { canonicalJson } from '../../db/event-store';
 
 export interface MemoryStore {
@@ -19,7 +20,7 @@ export function memoryActivities(units: Unit[]): MemoryStore {
   const index = buildIndex(units);
   const byId = new Map<string, string>();
   const heads = new Map<string, number>();
-  const rollouts = new Map<string, { plan: Plan; startedAt: number }>();
+  const rollouts = new Map<string, { plan: Plan; startedAt: number; root: string }>();
   const events: AnyNewEvent[] = [];
   const childrenOf = (code: string): string[] => (index.children.get(code) ?? []).map((u) => u.code);
 
@@ -41,7 +42,7 @@ export function memoryActivities(units: Unit[]): MemoryStore {
         heads.set(e.streamId, e.streamSeq);
         byId.set(e.eventId, content);
         events.push(e);
-        if (e.type === 'RolloutStarted') rollouts.set(e.payload.rolloutId, { plan: Plan.parse(e.payload.plan), startedAt: Date.parse(e.occurredAt) });
+        if (e.type === 'RolloutStarted') rollouts.set(e.payload.rolloutId, { plan: Plan.parse(e.payload.plan), startedAt: Date.parse(e.occurredAt), root: e.payload.rootUnit });
         appended += 1;
       }
       return { appended, duplicates };
@@ -55,7 +56,7 @@ export function memoryActivities(units: Unit[]): MemoryStore {
       return {
         rolloutId,
         unit: { code: u.code, name: u.name, level: u.level, parent: u.parent, members: u.members, standingCommittee: u.standingCommittee },
-        ancestors: ancestors.map((a) => ({ code: a.code, name: a.name, level: a.level, standingCommittee: a.standingCommittee })),
+        ancestors: ancestorsInRollout(unitCode, r.root, ancestors).map((a) => ({ code: a.code, name: a.name, level: a.level, standingCommittee: a.standingCommittee })),
         plan: r.plan,
         rolloutStartedAt: r.startedAt,
         childCount: childrenOf(unitCode).length,
