@@ -79,7 +79,7 @@ import {
 /** Continue-as-new well before Temporal's 10,000-event hard guidance. */
 export const HISTORY_BUDGET = 4000;
 /** Report/extension IDs remembered for deduplication (carried across continue-as-new). */
-const SEEN_LIMIT = 2000;
+const SEEN_LIMIT = 1000;
 /** Children started concurrently per workflow task. */
 const START_BATCH = 100;
 /** Children listed per activity call. */
