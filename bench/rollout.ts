@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trienkhai-bench-'));
   const log = (s: string): void => console.log(`[bench] ${s}`);
   const pg = await ensurePostgres({ dataDir: join(dir, 'pg'), port: 0, log: () => undefined });
-  const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: true, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined });
+  const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: process.env.BENCH_PERSISTENT !== '0', ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined });
   const db = connect(pg.url, { max: 20 });
   await migrateToLatest(db);
   const native = await NativeConnection.connect({ address: temporal.address });

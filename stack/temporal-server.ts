@@ -111,7 +111,13 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
 
   const cli = typeof opts.cli === 'string' ? opts.cli : (await resolveTemporalCli({ log, ...opts.cli })).path;
   const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
-  if (persistent) args.push('--db-filename', path.join(dataDir, 'temporal.sqlite'));
+  if (persistent) {
+    args.push('--db-filename', path.join(dataDir, 'temporal.sqlite'));
+    // Write-ahead log, synced at checkpoints rather than on every commit: survives a crash or restart of
+    // the process (timers and all), and is about three times faster for thousands of units enrolling
+    // or one deadline expiring for all of them at once. Only an OS crash can lose the last moments.
+    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
   if (ui) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
