@@ -15,7 +15,7 @@ import { parseDocumentNumber } from '../domain/documents';
 import { levelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
 import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
-import { ExtendDeadline, StepReport, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
+import { reportSchemas, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
 import { LocalDate } from '../domain/time';
 import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, TASK_QUEUE, unitWorkflowId } from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
@@ -153,7 +153,7 @@ function unwrapUpdateError(e: unknown, where: string): never {
 
 /** Send a unit's report for one of its steps. Returns the workflow's answer (duplicates return the first answer). */
 export async function submitReport(deps: Deps, rolloutId: string, input: StepReportInput): Promise<ReportResult> {
-  const parsed = StepReport.safeParse(input);
+  const parsed = reportSchemas().StepReport.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const report = parsed.data;
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, report.unitCode));
@@ -168,7 +168,7 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
 
 /** A standing committee extends a unit's deadline. */
 export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: string, input: ExtendDeadlineInput): Promise<ExtendResult> {
-  const parsed = ExtendDeadline.safeParse(input);
+  const parsed = reportSchemas().ExtendDeadline.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
   try {

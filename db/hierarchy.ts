@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Unit } from '../domain/hierarchy';
 import type { AncestorRef, UnitSnapshot } from '../domain/events';
-import { streams } from '../domain/events';
+import { streams } from '../domain/streams';
 import type { Database } from './database';
 import { appendInTransaction } from './event-store';
 

@@ -137,9 +137,4 @@ export function parseNewEvent(input: unknown): AnyNewEvent {
   return { ...env, payload } as AnyNewEvent;
 }
 
-/** Stream ids. */
-export const streams = {
-  rollout: (rolloutId: string) => `rollout/${rolloutId}`,
-  unit: (rolloutId: string, unitCode: string) => `unit/${rolloutId}/${unitCode}`,
-  hierarchy: () => 'hierarchy',
-};
+export { streams } from './streams';

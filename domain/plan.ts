@@ -174,33 +174,8 @@ export function parsePlan(input: unknown): Plan {
   return r.data;
 }
 
-/** Does a step apply to units of this level? */
-export function stepAppliesTo(step: PlanStep, level: string): boolean {
-  return step.levels === undefined || step.levels.includes(level);
-}
-
-/** The parent step kind a step waits for (the cascade), if any. */
-export function cascadeKindOf(step: PlanStep): StepKind | undefined {
-  return step.opensAfterParent ?? (step.deadline.kind === 'afterParentStep' ? step.deadline.stepKind : undefined);
-}
-
-/** Study target as a ratio, default 100%. */
-export function studyTarget(step: PlanStep): number {
-  return step.target ?? 1;
-}
-
-/** Accepted document types for a step that is completed by a document. */
-export function acceptedDocumentTypes(step: PlanStep): string[] {
-  if (step.documentTypes) return step.documentTypes;
-  if (step.kind === 'issuePlan') return ['KH', 'CTr', 'CTHĐ'];
-  if (step.kind === 'review') return ['BC'];
-  return Object.keys(DOCUMENT_TYPES);
-}
-
-/** How many occurrences a step has (1 unless it recurs). */
-export function occurrenceCount(step: PlanStep): number {
-  return step.schedule?.count ?? 1;
-}
+export { acceptedDocumentTypes, cascadeKindOf, occurrenceCount, stepAppliesTo, studyTarget } from './plan-rules';
+import { cascadeKindOf, stepAppliesTo } from './plan-rules';
 
 /**
  * Check a plan against the levels of the hierarchy it will run on. Every level the plan names must

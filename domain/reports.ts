@@ -2,83 +2,119 @@
  * What a unit reports, per step kind, and what a standing committee decides (extensions). These are
  * the payloads of the unit workflow's Updates; the same schemas validate CLI and API input, so a bad
  * report is rejected before anything is recorded.
+ *
+ * The schemas are built on first use: every unit workflow imports this module, and most of them wait
+ * months between reports; building zod schemas eagerly in each workflow's sandbox cost a few hundred
+ * kilobytes of heap per workflow.
  */
 import { z } from 'zod';
 import { DocumentNumberText } from './documents';
 import { LocalDate } from './time';
 
-const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a unit code is letters, digits, ".", "_" or "-"').max(64);
-const Text = (max: number) => z.string().trim().min(1).max(max).transform((s) => s.normalize('NFC'));
+function build() {
+  const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a unit code is letters, digits, ".", "_" or "-"').max(64);
+  const Text = (max: number) => z.string().trim().min(1).max(max).transform((s) => s.normalize('NFC'));
 
-const Common = {
-  /** Idempotency key chosen by the reporter: the same ID sent twice counts once, even across continue-as-new. */
-  reportId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a report id is letters, digits, ".", "_", ":" or "-"').max(100),
-  /** The unit making the report: a unit may report only for its own steps. */
-  unitCode: Code,
-  stepId: z.string().min(1).max(40),
-  /** Occurrence of a recurring step (0-based); defaults to the oldest open one. */
-  occurrence: z.number().int().min(0).optional(),
-  /** The person who filed it, for the audit record. */
-  reportedBy: Text(200).optional(),
-};
+  const Common = {
+    /** Idempotency key chosen by the reporter: the same ID sent twice counts once, even across continue-as-new. */
+    reportId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a report id is letters, digits, ".", "_", ":" or "-"').max(100),
+    /** The unit making the report: a unit may report only for its own steps. */
+    unitCode: Code,
+    stepId: z.string().min(1).max(40),
+    /** Occurrence of a recurring step (0-based); defaults to the oldest open one. */
+    occurrence: z.number().int().min(0).optional(),
+    /** The person who filed it, for the audit record. */
+    reportedBy: Text(200).optional(),
+  };
 
-export const StudySessionReport = z.strictObject({
-  ...Common,
-  kind: z.literal('studyConference'),
-  sessionDate: LocalDate,
-  /** Members who attended this session (make-up sessions are for members who missed earlier ones). */
-  attended: z.number().int().min(1),
-  makeup: z.boolean().default(false),
-});
+  const StudySessionReport = z.strictObject({
+    ...Common,
+    kind: z.literal('studyConference'),
+    sessionDate: LocalDate,
+    /** Members who attended this session (make-up sessions are for members who missed earlier ones). */
+    attended: z.number().int().min(1),
+    makeup: z.boolean().default(false),
+  });
 
-export const DraftReport = z.strictObject({
-  ...Common,
-  kind: z.literal('draftPlan'),
-  /** The advisory body that drafted the plan, e.g. "Ban Tổ chức Tỉnh ủy". */
-  draftedBy: Text(200),
-  title: Text(500),
-  submittedOn: LocalDate,
-});
+  const DraftReport = z.strictObject({
+    ...Common,
+    kind: z.literal('draftPlan'),
+    /** The advisory body that drafted the plan, e.g. "Ban Tổ chức Tỉnh ủy". */
+    draftedBy: Text(200),
+    title: Text(500),
+    submittedOn: LocalDate,
+  });
 
-export const IssueReport = z.strictObject({
-  ...Common,
-  kind: z.literal('issuePlan'),
-  documentNumber: DocumentNumberText,
-  issuedOn: LocalDate,
-  title: Text(500),
-});
+  const IssueReport = z.strictObject({
+    ...Common,
+    kind: z.literal('issuePlan'),
+    documentNumber: DocumentNumberText,
+    issuedOn: LocalDate,
+    title: Text(500),
+  });
 
-export const PeriodicReport = z.strictObject({
-  ...Common,
-  kind: z.literal('periodicReport'),
-  period: Text(40),
-  indicators: z.record(z.string().min(1).max(60), z.number().finite()).default({}),
-  submittedOn: LocalDate,
-  documentNumber: DocumentNumberText.optional(),
-  documentDate: LocalDate.optional(),
-});
+  const PeriodicReport = z.strictObject({
+    ...Common,
+    kind: z.literal('periodicReport'),
+    period: Text(40),
+    indicators: z.record(z.string().min(1).max(60), z.number().finite()).default({}),
+    submittedOn: LocalDate,
+    documentNumber: DocumentNumberText.optional(),
+    documentDate: LocalDate.optional(),
+  });
 
-export const InspectionReport = z.strictObject({
-  ...Common,
-  kind: z.literal('supervise'),
-  inspectedOn: LocalDate,
-  inspector: Text(200),
-  findings: Text(4000),
-});
+  const InspectionReport = z.strictObject({
+    ...Common,
+    kind: z.literal('supervise'),
+    inspectedOn: LocalDate,
+    inspector: Text(200),
+    findings: Text(4000),
+  });
 
-export const ReviewReport = z.strictObject({
-  ...Common,
-  kind: z.literal('review'),
-  review: z.enum(['midterm', 'final']),
-  documentNumber: DocumentNumberText,
-  issuedOn: LocalDate,
-  summary: Text(4000),
-});
+  const ReviewReport = z.strictObject({
+    ...Common,
+    kind: z.literal('review'),
+    review: z.enum(['midterm', 'final']),
+    documentNumber: DocumentNumberText,
+    issuedOn: LocalDate,
+    summary: Text(4000),
+  });
+
+  /** A unit's report for one of its steps. */
+  const StepReport = z.discriminatedUnion('kind', [StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport]);
+
+  /** A standing committee's decision to extend a deadline (gia hạn). */
+  const ExtendDeadline = z.strictObject({
+    requestId: Common.reportId,
+    stepId: z.string().min(1).max(40),
+    occurrence: z.number().int().min(0).optional(),
+    /** The committee deciding: must be a standing committee above the unit. */
+    committeeCode: Code,
+    /** New deadline text: '2022-12-15', '2022-12', an ISO instant… (see time.parseDeadlineText). */
+    until: z.string().min(4).max(40),
+    reason: Text(2000),
+    decision: Text(2000).optional(),
+    decidedBy: Text(200).optional(),
+  });
+
+  return { StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport, StepReport, ExtendDeadline };
+}
+
+type Schemas = ReturnType<typeof build>;
+let built: Schemas | undefined;
+
+/** The report and extension schemas (built once per module instance, on first use). */
+export function reportSchemas(): Schemas {
+  built ??= build();
+  return built;
+}
 
 /** A unit's report for one of its steps. */
-export const StepReport = z.discriminatedUnion('kind', [StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport]);
-export type StepReport = z.infer<typeof StepReport>;
-export type StepReportInput = z.input<typeof StepReport>;
+export type StepReport = z.infer<Schemas['StepReport']>;
+export type StepReportInput = z.input<Schemas['StepReport']>;
+/** A standing committee's decision to extend a deadline (gia hạn). */
+export type ExtendDeadline = z.infer<Schemas['ExtendDeadline']>;
+export type ExtendDeadlineInput = z.input<Schemas['ExtendDeadline']>;
 
 /** What the unit workflow answers to a report. */
 export interface ReportResult {
@@ -90,22 +126,6 @@ export interface ReportResult {
   coverage?: number;
   lateByMs?: number;
 }
-
-/** A standing committee's decision to extend a deadline (gia hạn). */
-export const ExtendDeadline = z.strictObject({
-  requestId: Common.reportId,
-  stepId: z.string().min(1).max(40),
-  occurrence: z.number().int().min(0).optional(),
-  /** The committee deciding: must be a standing committee above the unit. */
-  committeeCode: Code,
-  /** New deadline text: '2022-12-15', '2022-12', an ISO instant… (see time.parseDeadlineText). */
-  until: z.string().min(4).max(40),
-  reason: Text(2000),
-  decision: Text(2000).optional(),
-  decidedBy: Text(200).optional(),
-});
-export type ExtendDeadline = z.infer<typeof ExtendDeadline>;
-export type ExtendDeadlineInput = z.input<typeof ExtendDeadline>;
 
 export interface ExtendResult {
   requestId: string;

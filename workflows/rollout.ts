@@ -10,7 +10,7 @@ import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild } from '@tempora
 import { store } from './activities';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
-import { streams } from '../domain/events';
+import { streams } from '../domain/streams';
 import { unitWorkflowId } from './definitions';
 import { unitWorkflow } from './unit';
 

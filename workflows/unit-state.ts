@@ -10,7 +10,8 @@ import { occurrenceDeadline, resolveDeadline, stepTimeline, type TimelineEntry }
 import { committeesAbove, escalationRecipients } from '../domain/escalation';
 import { parseDocumentNumber } from '../domain/documents';
 import type { AncestorRef, DocumentFacts, UnitSnapshot } from '../domain/events';
-import { acceptedDocumentTypes, cascadeKindOf, occurrenceCount, stepAppliesTo, studyTarget, type Plan, type PlanStep, type StepKind } from '../domain/plan';
+import type { Plan, PlanStep, StepKind } from '../domain/plan';
+import { acceptedDocumentTypes, cascadeKindOf, occurrenceCount, stepAppliesTo, studyTarget } from '../domain/plan-rules';
 import type { ExtendDeadline, StepReport } from '../domain/reports';
 import { formatLocal, formatLocalDate, localDateOf, parseDeadlineText, type HolidayCalendar } from '../domain/time';
 

@@ -40,9 +40,11 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { reads, store } from './activities';
 import { DomainError } from '../domain/errors';
-import { streams, type EventPayload, type EventType, type NewEvent } from '../domain/events';
-import { ExtendDeadline, StepReport, type ExtendResult, type ReportResult } from '../domain/reports';
-import { cascadeKindOf, type StepKind } from '../domain/plan';
+import type { EventPayload, EventType, NewEvent } from '../domain/events';
+import { streams } from '../domain/streams';
+import { reportSchemas, type ExtendResult, type ReportResult } from '../domain/reports';
+import type { StepKind } from '../domain/plan';
+import { cascadeKindOf } from '../domain/plan-rules';
 import { vietnamHolidayCalendar } from '../domain/holidays';
 import { toLocalIso } from '../domain/time';
 // fanout.ts imports this module too; the cycle is safe because both only use each other's exports at run time.
@@ -245,7 +247,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   setHandler(
     reportStepUpdate,
     async (raw) => {
-      const report = StepReport.parse(raw);
+      const report = reportSchemas().StepReport.parse(raw);
       const before = previous(report.reportId);
       if (before) return { ...(before as ReportResult), duplicate: true };
       const now = Date.now();
@@ -271,7 +273,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     {
       validator: (raw) => {
         try {
-          const parsed = StepReport.safeParse(raw);
+          const parsed = reportSchemas().StepReport.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('report', parsed.error);
           if (previous(parsed.data.reportId)) return;
           evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), parsed.data, Date.now());
@@ -285,7 +287,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   setHandler(
     extendDeadlineUpdate,
     async (raw) => {
-      const req = ExtendDeadline.parse(raw);
+      const req = reportSchemas().ExtendDeadline.parse(raw);
       const before = previous(req.requestId);
       if (before) return { ...(before as ExtendResult), duplicate: true };
       const now = Date.now();
@@ -325,7 +327,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     {
       validator: (raw) => {
         try {
-          const parsed = ExtendDeadline.safeParse(raw);
+          const parsed = reportSchemas().ExtendDeadline.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('extension', parsed.error);
           if (previous(parsed.data.requestId)) return;
           evaluateExtension(ctx, state.steps, parsed.data, Date.now());
