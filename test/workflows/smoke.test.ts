@@ -1,27 +1,12 @@
-import { Worker, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { memoryActivities } from '../helpers/memory-activities';
-import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
+import { THREE_LEVELS, useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { reportStepUpdate, unitWorkflowId } from '../../workflows/definitions';
 import { parsePlan } from '../../domain/plan';
-import type { Unit } from '../../domain/hierarchy';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-
-const units: Unit[] = [
-  { code: 'P', name: 'Tỉnh', level: 'tinh', parent: null, members: 10, standingCommittee: true },
-  { code: 'P.A', name: 'Huyện A', level: 'huyen', parent: 'P', members: 4, standingCommittee: true },
-  { code: 'P.A.1', name: 'Chi bộ 1', level: 'chibo', parent: 'P.A', members: 2, standingCommittee: false },
-];
-
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const useEnv = useTimeSkippingEnv();
+const units = THREE_LEVELS;
 
 test('smoke: a three-level rollout reminds, escalates and completes', async () => {
   const store = memoryActivities(units);
@@ -30,19 +15,19 @@ test('smoke: a three-level rollout reminds, escalates and completes', async () =
     title: 't',
     steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P10D' }, reminders: ['P2D'], escalation: { tiers: 2, interval: 'P3D' } }],
   });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'smoke', workflowBundle: await workflowBundle(), activities: store.activities });
+  const worker = await Worker.create({ connection: useEnv().nativeConnection, taskQueue: 'smoke', workflowBundle: await workflowBundle(), activities: store.activities });
   await worker.runUntil(async () => {
-    const h = await env.client.workflow.start(rolloutWorkflow, {
+    const h = await useEnv().client.workflow.start(rolloutWorkflow, {
       taskQueue: 'smoke',
       workflowId: `r-${Date.now()}`,
       args: [{ rolloutId: 'R1', resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' }, plan, rootUnit: 'P', hierarchyVersion: 1, requestedBy: 'test' }],
     });
-    await env.sleep('1 day');
-    const r = await env.client.workflow.getHandle(unitWorkflowId('R1', 'P')).executeUpdate(reportStepUpdate, {
+    await useEnv().sleep('1 day');
+    const r = await useEnv().client.workflow.getHandle(unitWorkflowId('R1', 'P')).executeUpdate(reportStepUpdate, {
       args: [{ reportId: 'r1', unitCode: 'P', stepId: 'study', kind: 'studyConference', sessionDate: new Date(Date.now()).toISOString().slice(0, 10), attended: 10 }],
     });
     expect(r.status).toBe('done');
-    await env.sleep('20 days');
+    await useEnv().sleep('20 days');
     // The root reported on time; the district and its cell were reminded, missed the deadline and were
     // escalated: the district to the province (no committee above that: one tier), the cell to its
     // district and then to the province.
@@ -50,10 +35,10 @@ test('smoke: a three-level rollout reminds, escalates and completes', async () =
     expect(seen('ReminderSent')).toEqual(['P.A', 'P.A.1']);
     expect(seen('DeadlineMissed')).toEqual(['P.A', 'P.A.1']);
     expect(seen('Escalated')).toEqual(['P.A.1→P', 'P.A.1→P.A', 'P.A→P']);
-    await env.client.workflow.getHandle(unitWorkflowId('R1', 'P.A')).executeUpdate(reportStepUpdate, {
+    await useEnv().client.workflow.getHandle(unitWorkflowId('R1', 'P.A')).executeUpdate(reportStepUpdate, {
       args: [{ reportId: 'a1', unitCode: 'P.A', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 4 }],
     });
-    await env.client.workflow.getHandle(unitWorkflowId('R1', 'P.A.1')).executeUpdate(reportStepUpdate, {
+    await useEnv().client.workflow.getHandle(unitWorkflowId('R1', 'P.A.1')).executeUpdate(reportStepUpdate, {
       args: [{ reportId: 'c1', unitCode: 'P.A.1', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 2 }],
     });
     // Late completions finish the tree; the rollout completes and counts the late steps.
