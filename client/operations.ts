@@ -8,7 +8,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
-import { importHierarchy, latestHierarchyVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
+import { importHierarchy, latestHierarchyVersion, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
 import { getRollout } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseDocumentNumber } from '../domain/documents';
@@ -101,7 +101,9 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
   if (!root) throw DomainError.of('root', `unit "${req.rootUnit}" is not in hierarchy version ${version}`);
   const units = await subtree(deps.db, version, req.rootUnit);
   const levelOf = new Map(units.map((u) => [u.code, u.level]));
-  const levels = [...new Set(units.map((u) => u.level))];
+  // A plan may name levels this subtree lacks (a province-wide plan started at one district), but not
+  // levels the hierarchy does not have at all: that is a typo.
+  const levels = [...new Set([...units.map((u) => u.level), ...(await levelsOfVersion(deps.db, version))])];
   const parentLevels = new Map<string, Set<string>>();
   for (const u of units) {
     const set = parentLevels.get(u.level) ?? new Set<string>();

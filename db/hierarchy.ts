@@ -130,3 +130,9 @@ export async function subtree(db: Kysely<Database>, version: number, root: strin
     select code, level, parent from down`.execute(db);
   return rows.rows;
 }
+
+/** Every level code used in a hierarchy version. */
+export async function levelsOfVersion(db: Kysely<Database>, version: number): Promise<string[]> {
+  const rows = await db.selectFrom('hierarchy_units').select('level').distinct().where('version', '=', version).orderBy('level').execute();
+  return rows.map((r) => r.level);
+}
