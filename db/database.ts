@@ -124,6 +124,21 @@ export interface EscalationsTable {
   late_by_ms: string | null;
 }
 
+export interface RolloutProgressTable {
+  rollout_id: string;
+  level: string;
+  step_id: string;
+  kind: string;
+  depth: number;
+  units: Generated<number>;
+  waiting: Generated<number>;
+  open: Generated<number>;
+  done: Generated<number>;
+  done_late: Generated<number>;
+  attended: ColumnType<string, string | number | undefined, string | number>;
+  members: ColumnType<string, string | number | undefined, string | number>;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -132,4 +147,5 @@ export interface Database {
   rollout_units: RolloutUnitsTable;
   unit_steps: UnitStepsTable;
   escalations: EscalationsTable;
+  rollout_progress: RolloutProgressTable;
 }

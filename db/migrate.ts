@@ -7,12 +7,14 @@ import * as eventLog from './migrations/2026-11-21T0000-event-log';
 import * as hierarchy from './migrations/2026-11-21T0001-hierarchy';
 import * as readModel from './migrations/2026-11-21T0002-read-model';
 import * as rolloutSize from './migrations/2026-11-21T0003-rollout-size';
+import * as rolloutProgress from './migrations/2026-11-21T0004-rollout-progress';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
   '2026-11-21T0001-hierarchy': hierarchy,
   '2026-11-21T0002-read-model': readModel,
   '2026-11-21T0003-rollout-size': rolloutSize,
+  '2026-11-21T0004-rollout-progress': rolloutProgress,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -3,7 +3,7 @@
  * transaction as its append. Nothing else writes these tables, so they can be dropped and re-projected
  * from the events at any time.
  */
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { AnyNewEvent } from '../domain/events';
 import type { Database } from './database';
 
@@ -14,6 +14,24 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
   const step = (key: string) =>
     trx.updateTable('unit_steps').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key);
   const report = (key: string, details: unknown) => step(key).set({ last_report_at: at, last_report: JSON.stringify(details) }).execute();
+  /** Move a step's progress counters (rollout_progress) by the given deltas. */
+  const count = async (key: string, delta: Partial<Record<'waiting' | 'open' | 'done' | 'done_late' | 'attended', number>>): Promise<void> => {
+    const row = await trx
+      .selectFrom('unit_steps as s')
+      .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 's.rollout_id').onRef('u.unit_code', '=', 's.unit_code'))
+      .select(['u.level', 's.step_id'])
+      .where('s.rollout_id', '=', rid)
+      .where('s.unit_code', '=', unit)
+      .where('s.step_key', '=', key)
+      .executeTakeFirst();
+    if (!row) return;
+    const set: Record<string, unknown> = {};
+    for (const [col, d] of Object.entries(delta)) if (d) set[col] = sql`${sql.ref(col)} + ${d}`;
+    if (Object.keys(set).length === 0) return;
+    await trx.updateTable('rollout_progress').set(set).where('rollout_id', '=', rid).where('level', '=', row.level).where('step_id', '=', row.step_id).execute();
+  };
+  const statusOf = async (key: string) =>
+    (await trx.selectFrom('unit_steps').select('status').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key).executeTakeFirst())?.status;
 
   switch (e.type) {
     case 'HierarchyImported':
@@ -84,11 +102,26 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
             })),
           )
           .execute();
+        for (const st of p.steps) {
+          await trx
+            .insertInto('rollout_progress')
+            .values({ rollout_id: rid, level: p.unit.level, step_id: st.stepId, kind: st.kind, depth: p.ancestors.length, units: 1, waiting: st.status === 'waiting' ? 1 : 0, open: st.status === 'open' ? 1 : 0, members: p.unit.members })
+            .onConflict((oc) =>
+              oc.columns(['rollout_id', 'level', 'step_id']).doUpdateSet((eb) => ({
+                units: eb('rollout_progress.units', '+', 1),
+                waiting: eb('rollout_progress.waiting', '+', st.status === 'waiting' ? 1 : 0),
+                open: eb('rollout_progress.open', '+', st.status === 'open' ? 1 : 0),
+                members: sql`rollout_progress.members + ${p.unit.members}`,
+              })),
+            )
+            .execute();
+        }
       }
       return;
     }
     case 'StepOpened': {
       const p = e.payload;
+      if ((await statusOf(p.key)) === 'waiting') await count(p.key, { waiting: -1, open: 1 });
       await step(p.key).set({ status: 'open', opened_at: at }).execute();
       if (p.dueAt) await step(p.key).set({ due_at: p.dueAt }).where('due_at', 'is', null).execute();
       if (p.dueAt) await step(p.key).set({ original_due_at: p.dueAt }).where('original_due_at', 'is', null).execute();
@@ -141,6 +174,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       return;
     }
     case 'StudySessionReported':
+      await count(e.payload.key, { attended: e.payload.attended });
       await step(e.payload.key).set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) }).execute();
       return;
     case 'PlanDrafted':
@@ -156,6 +190,8 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       return;
     case 'StepCompleted': {
       const p = e.payload;
+      const before = await statusOf(p.key);
+      if (before && before !== 'done') await count(p.key, { [before]: -1, done: 1, done_late: p.lateByMs > 0 ? 1 : 0 });
       await step(p.key).set({ status: 'done', completed_at: at, late_by_ms: String(p.lateByMs) }).execute();
       if (p.resolvedEscalations.length) {
         await trx

@@ -32,45 +32,28 @@ export interface LevelStepProgress {
   members: number;
 }
 
-/** Progress per level and step: how many units are done (on time / late), open, waiting, overdue. */
+/**
+ * Progress per level and step: how many units are done (on time / late), open, waiting, overdue.
+ * The counters come from rollout_progress; only "overdue" (which depends on the clock) is counted here.
+ */
 export async function rolloutProgress(db: Kysely<Database>, rolloutId: string, now: Date): Promise<LevelStepProgress[]> {
-  const rows = await sql<{
-    level: string;
-    depth: number;
-    step_id: string;
-    kind: string;
-    units: string;
-    done: string;
-    done_late: string;
-    open: string;
-    waiting: string;
-    overdue: string;
-    attended: string;
-    members: string;
-  }>`
-    select u.level, min(u.depth) as depth, s.step_id, s.kind,
-      count(*) as units,
-      count(*) filter (where s.status = 'done') as done,
-      count(*) filter (where s.status = 'done' and s.late_by_ms > 0) as done_late,
-      count(*) filter (where s.status = 'open') as open,
-      count(*) filter (where s.status = 'waiting') as waiting,
-      count(*) filter (where s.status <> 'done' and s.due_at < ${now}) as overdue,
-      coalesce(sum(s.attended), 0) as attended,
-      coalesce(sum(u.members), 0) as members
+  const rows = await db.selectFrom('rollout_progress').selectAll().where('rollout_id', '=', rolloutId).orderBy('depth').orderBy('step_id').execute();
+  const overdue = await sql<{ level: string; step_id: string; n: string }>`
+    select u.level, s.step_id, count(*) as n
     from unit_steps s join rollout_units u on u.rollout_id = s.rollout_id and u.unit_code = s.unit_code
-    where s.rollout_id = ${rolloutId}
-    group by u.level, s.step_id, s.kind
-    order by min(u.depth), s.step_id`.execute(db);
-  return rows.rows.map((r) => ({
+    where s.rollout_id = ${rolloutId} and s.status <> 'done' and s.due_at < ${now}
+    group by u.level, s.step_id`.execute(db);
+  const late = new Map(overdue.rows.map((r) => [`${r.level}/${r.step_id}`, Number(r.n)]));
+  return rows.map((r) => ({
     level: r.level,
     stepId: r.step_id,
     kind: r.kind,
-    units: Number(r.units),
-    done: Number(r.done),
-    doneLate: Number(r.done_late),
-    open: Number(r.open),
-    waiting: Number(r.waiting),
-    overdue: Number(r.overdue),
+    units: r.units,
+    done: r.done,
+    doneLate: r.done_late,
+    open: r.open,
+    waiting: r.waiting,
+    overdue: late.get(`${r.level}/${r.step_id}`) ?? 0,
     attended: Number(r.attended),
     members: Number(r.members),
   }));

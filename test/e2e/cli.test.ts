@@ -11,6 +11,8 @@ import { startTemporalDevServer, type DevServerHandle } from '../../stack/tempor
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { freshDatabase, type TestDb } from '../helpers/db';
+import { sql } from 'kysely';
+import { rolloutProgress } from '../../db/queries';
 import { workflowBundle } from '../helpers/temporal';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -167,6 +169,18 @@ test('import, start, report, escalate, extend and complete late — through the 
   const unit = await json<{ steps: Array<{ step_key: string; status: string; attended: number; late_by_ms: string }> }>('rollout', 'status', R, '--unit', 'P.H2');
   expect(unit.steps[0]).toMatchObject({ step_key: 'study', status: 'done', attended: 8 });
   expect(Number(unit.steps[0]!.late_by_ms)).toBeGreaterThan(0);
+
+  // The progress counters the projection keeps agree with a recount of the read model's step rows.
+  const counters = (await rolloutProgress(t.db, R, new Date())).map(({ overdue: _o, ...c }) => c);
+  const recount = await sql<{ level: string; stepId: string; kind: string; units: number; done: number; doneLate: number; open: number; waiting: number; attended: number; members: number }>`
+    select u.level, s.step_id as "stepId", min(s.kind) as kind, count(*)::int as units,
+      (count(*) filter (where s.status = 'done'))::int as done, (count(*) filter (where s.status = 'done' and s.late_by_ms > 0))::int as "doneLate",
+      (count(*) filter (where s.status = 'open'))::int as open, (count(*) filter (where s.status = 'waiting'))::int as waiting,
+      sum(s.attended)::int as attended, sum(u.members)::int as members
+    from unit_steps s join rollout_units u on u.rollout_id = s.rollout_id and u.unit_code = s.unit_code
+    where s.rollout_id = ${R} group by u.level, s.step_id order by min(u.depth), s.step_id`.execute(t.db);
+  expect(counters).toEqual(recount.rows);
+  expect(counters.find((c) => c.level === 'huyen')).toMatchObject({ units: 2, done: 2, doneLate: 1, attended: 18, members: 18 });
 
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');
