@@ -12,7 +12,7 @@ import { importHierarchy, latestHierarchyVersion, levelsOfVersion, getUnit, subt
 import { getRollout } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseDocumentNumber } from '../domain/documents';
-import { levelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
+import { levelsOf, parentLevelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
 import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { reportSchemas, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
@@ -100,18 +100,10 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
   const root = await getUnit(deps.db, version, req.rootUnit);
   if (!root) throw DomainError.of('root', `unit "${req.rootUnit}" is not in hierarchy version ${version}`);
   const units = await subtree(deps.db, version, req.rootUnit);
-  const levelOf = new Map(units.map((u) => [u.code, u.level]));
   // A plan may name levels this subtree lacks (a province-wide plan started at one district), but not
   // levels the hierarchy does not have at all: that is a typo.
   const levels = [...new Set([...units.map((u) => u.level), ...(await levelsOfVersion(deps.db, version))])];
-  const parentLevels = new Map<string, Set<string>>();
-  for (const u of units) {
-    const set = parentLevels.get(u.level) ?? new Set<string>();
-    const pl = u.code === req.rootUnit ? undefined : u.parent ? levelOf.get(u.parent) : undefined;
-    if (pl) set.add(pl);
-    parentLevels.set(u.level, set);
-  }
-  validatePlanForHierarchy(plan, levels, parentLevels);
+  validatePlanForHierarchy(plan, levels, parentLevelsOf(units));
 
   const rolloutId = req.rolloutId ?? defaultRolloutId(doc.text, req.resolutionDate, req.rootUnit);
   const workflowId = rolloutWorkflowId(rolloutId);

@@ -794,13 +794,14 @@ export function levelsOf(units: ReadonlyArray<Unit>): string[] {
 }
 
 /** For each level, the levels its units' parents are at (roots contribute an empty set). */
-export function parentLevelsOf(units: ReadonlyArray<Unit>): Map<string, Set<string>> {
-  const index = buildIndex(units);
+export function parentLevelsOf(units: ReadonlyArray<Pick<Unit, 'code' | 'level' | 'parent'>>): Map<string, Set<string>> {
+  // A parent outside the given units (the parent of a subtree's root) counts as none.
+  const levelOf = new Map(units.map((u) => [u.code, u.level]));
   const out = new Map<string, Set<string>>();
   for (const u of units) {
     const set = out.get(u.level) ?? new Set<string>();
-    const p = u.parent === null ? undefined : index.byCode.get(u.parent);
-    if (p) set.add(p.level);
+    const pl = u.parent === null ? undefined : levelOf.get(u.parent);
+    if (pl !== undefined) set.add(pl);
     out.set(u.level, set);
   }
   return out;
