@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { verifyChain } from '../db/audit';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -157,6 +158,7 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
+  audit: 'trienkhai audit verify [--json]   (exit code 3 when the record has been tampered with)',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -176,6 +178,9 @@ Units and committees:
   ${USAGE.report.split('\n')[0]}
   ${USAGE.escalations}
   ${USAGE.extend}
+
+Auditors:
+  ${USAGE.audit}
 
 Run "trienkhai <command> --help" for a command's options. Exit codes: 0 ok, 2 bad input (nothing recorded), 1 other errors.`;
 
@@ -527,6 +532,25 @@ async function cmdExtend(args: string[], io: Io): Promise<number> {
   });
 }
 
+async function cmdAudit(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, {}, USAGE.audit);
+  if (values.help || !sub) return help(io, USAGE.audit);
+  if (sub !== 'verify') throw new UsageError(`unknown "audit ${sub}"\n\nusage: ${USAGE.audit}`);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.audit}`);
+  return withSession(async (s) => {
+    const r = await verifyChain(s.db);
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else if (r.ok) io.out(`The audit record is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
+    else {
+      io.out(`The audit record has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
+      for (const p of r.problems) io.out(`  - ${p.kind} at #${p.chainSeq}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}`);
+    }
+    // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
+    return r.ok ? 0 : 3;
+  });
+}
+
 async function cmdPlan(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, {}, USAGE.plan);
@@ -585,6 +609,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await cmdExtend(args, io);
       case 'plan':
         return await cmdPlan(args, io);
+      case 'audit':
+        return await cmdAudit(args, io);
       default:
         throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
     }

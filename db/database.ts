@@ -23,6 +23,16 @@ export interface EventsTable {
   recorded_at: Generated<Date>;
   payload: Json;
   content_hash: string;
+  /** Gapless position in the hash chain over the whole log. */
+  chain_seq: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ChainHeadTable {
+  id: Generated<boolean>;
+  seq: string;
+  hash: string;
 }
 export type EventRow = Selectable<EventsTable>;
 export type NewEventRow = Insertable<EventsTable>;
@@ -148,4 +158,5 @@ export interface Database {
   unit_steps: UnitStepsTable;
   escalations: EscalationsTable;
   rollout_progress: RolloutProgressTable;
+  chain_head: ChainHeadTable;
 }

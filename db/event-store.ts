@@ -46,45 +46,66 @@ export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]):
 
 /** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
 export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
-  {
-    let appended = 0;
-    let duplicates = 0;
-    const heads = new Map<string, number>();
-    for (const e of events) {
-      const hash = contentHash(e);
-      const existing = await trx.selectFrom('events').select(['content_hash', 'stream_id', 'stream_seq']).where('event_id', '=', e.eventId).executeTakeFirst();
-      if (existing) {
-        if (existing.content_hash !== hash) {
-          throw new EventConflictError(`event ${e.eventId} was already recorded with different content; the audit record is never overwritten`);
-        }
-        duplicates += 1;
-        continue;
+  let duplicates = 0;
+  const heads = new Map<string, number>();
+  const fresh: Array<{ e: AnyNewEvent; hash: string }> = [];
+  for (const e of events) {
+    const hash = contentHash(e);
+    const existing = await trx.selectFrom('events').select(['content_hash']).where('event_id', '=', e.eventId).executeTakeFirst();
+    if (existing || fresh.some((f) => f.e.eventId === e.eventId)) {
+      const recorded = existing?.content_hash ?? fresh.find((f) => f.e.eventId === e.eventId)?.hash;
+      if (recorded !== hash) {
+        throw new EventConflictError(`event ${e.eventId} was already recorded with different content; the audit record is never overwritten`);
       }
-      const head = heads.get(e.streamId) ?? (await streamHead(trx, e.streamId));
-      if (e.streamSeq !== head + 1) {
-        throw new Error(`stream ${e.streamId} is at sequence ${head}; event ${e.eventId} has sequence ${e.streamSeq} (retry after the earlier events are recorded)`);
-      }
-      await trx
-        .insertInto('events')
-        .values({
-          event_id: e.eventId,
-          stream_id: e.streamId,
-          stream_seq: e.streamSeq,
-          type: e.type,
-          rollout_id: e.rolloutId,
-          unit_code: e.unitCode,
-          actor: e.actor,
-          occurred_at: e.occurredAt,
-          payload: JSON.stringify(e.payload),
-          content_hash: hash,
-        })
-        .execute();
-      heads.set(e.streamId, e.streamSeq);
-      await project(trx, e);
-      appended += 1;
+      duplicates += 1;
+      continue;
     }
-    return { appended, duplicates };
+    const head = heads.get(e.streamId) ?? (await streamHead(trx, e.streamId));
+    if (e.streamSeq !== head + 1) {
+      throw new Error(`stream ${e.streamId} is at sequence ${head}; event ${e.eventId} has sequence ${e.streamSeq} (retry after the earlier events are recorded)`);
+    }
+    heads.set(e.streamId, e.streamSeq);
+    await project(trx, e);
+    fresh.push({ e, hash });
   }
+  if (fresh.length === 0) return { appended: 0, duplicates };
+  // The chain head is taken last, so appends of different streams wait for each other only for the
+  // inserts themselves, not for their projections.
+  const chain = await trx.selectFrom('chain_head').select(['seq', 'hash']).forUpdate().executeTakeFirstOrThrow();
+  let seq = Number(chain.seq);
+  let prev = chain.hash;
+  const rows = fresh.map(({ e, hash }) => {
+    seq += 1;
+    const link = chainHash(prev, seq, hash);
+    const row = {
+      event_id: e.eventId,
+      stream_id: e.streamId,
+      stream_seq: e.streamSeq,
+      type: e.type,
+      rollout_id: e.rolloutId,
+      unit_code: e.unitCode,
+      actor: e.actor,
+      occurred_at: e.occurredAt,
+      payload: JSON.stringify(e.payload),
+      content_hash: hash,
+      chain_seq: String(seq),
+      prev_hash: prev,
+      hash: link,
+    };
+    prev = link;
+    return row;
+  });
+  await trx.insertInto('events').values(rows).execute();
+  await trx.updateTable('chain_head').set({ seq: String(seq), hash: prev }).execute();
+  return { appended: fresh.length, duplicates };
+}
+
+/** The genesis value the first event's prev_hash holds. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One link of the hash chain: sha256(prev ":" seq ":" contentHash), hex. The migration computes the same in SQL. */
+export function chainHash(prev: string, seq: number, content: string): string {
+  return createHash('sha256').update(`${prev}:${seq}:${content}`).digest('hex');
 }
 
 async function streamHead(trx: Transaction<Database>, streamId: string): Promise<number> {

@@ -8,6 +8,7 @@ import * as hierarchy from './migrations/2026-11-21T0001-hierarchy';
 import * as readModel from './migrations/2026-11-21T0002-read-model';
 import * as rolloutSize from './migrations/2026-11-21T0003-rollout-size';
 import * as rolloutProgress from './migrations/2026-11-21T0004-rollout-progress';
+import * as hashChain from './migrations/2026-11-21T0005-hash-chain';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0002-read-model': readModel,
   '2026-11-21T0003-rollout-size': rolloutSize,
   '2026-11-21T0004-rollout-progress': rolloutProgress,
+  '2026-11-21T0005-hash-chain': hashChain,
 };
 
 class StaticProvider implements MigrationProvider {

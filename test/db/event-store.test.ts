@@ -62,7 +62,7 @@ test('a stream accepts only its next sequence number; a failed batch records not
   const count = await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', 'r2').executeTakeFirstOrThrow();
   expect(Number(count.n)).toBe(1);
   // Two different events claiming the same stream position: the unique constraint refuses the second.
-  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h')`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
+  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h', 999, 'p', 'h')`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
 });
 
 test('events are append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {

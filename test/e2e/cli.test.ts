@@ -182,6 +182,20 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(counters).toEqual(recount.rows);
   expect(counters.find((c) => c.level === 'huyen')).toMatchObject({ units: 2, done: 2, doneLate: 1, attended: 18, members: 18 });
 
+  // The audit record verifies; a row edited behind the application's back is named, with exit code 3.
+  const intact = await cli('audit', 'verify');
+  expect(intact.code).toBe(0);
+  expect(intact.stdout).toMatch(/The audit record is intact: \d+ events/);
+  const victim = await t.db.selectFrom('events').select(['chain_seq', 'event_id']).where('type', '=', 'StudySessionReported').orderBy('chain_seq').executeTakeFirstOrThrow();
+  await t.db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    await sql`update events set payload = jsonb_set(payload, '{attended}', '1') where chain_seq = ${victim.chain_seq}`.execute(conn);
+    await sql`set session_replication_role = origin`.execute(conn);
+  });
+  const tampered = await cli('audit', 'verify');
+  expect(tampered.code).toBe(3);
+  expect(tampered.stdout).toContain(`edited at #${victim.chain_seq} (${victim.event_id})`);
+
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');
   expect(status.stdout).toMatch(/Units: 5/);

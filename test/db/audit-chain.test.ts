@@ -1,0 +1,182 @@
+/**
+ * Tamper trials on real PostgreSQL. With superuser rights (triggers off), a row is edited, deleted,
+ * moved or inserted — one kind per trial, at many positions. Every trial must be detected and pinned to
+ * its row, and the untouched log (after each trial is undone) must verify clean.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database, EventRow } from '../../db/database';
+import { appendEvents, chainHash, contentHash } from '../../db/event-store';
+import { eventOfRow, verifyChain, type ChainProblem } from '../../db/audit';
+import type { AnyNewEvent } from '../../domain/events';
+import { freshDatabase, type TestDb } from '../helpers/db';
+
+let t: TestDb;
+const N = 60;
+
+function reminder(stream: number, seq: number): AnyNewEvent {
+  return {
+    eventId: `unit/R/U${stream}#${seq}`,
+    streamId: `unit/R/U${stream}`,
+    streamSeq: seq,
+    type: 'ReminderSent',
+    rolloutId: 'R',
+    unitCode: `U${stream}`,
+    actor: 'system',
+    occurredAt: new Date(Date.UTC(2027, 7, 1) + (stream * 100 + seq) * 60_000).toISOString(),
+    payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: `P${seq}D`, recipient: `U${stream}` },
+  };
+}
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  // Several streams interleaved, in batches, as workflows append them.
+  for (let seq = 1; seq <= N / 5; seq++) await appendEvents(t.db, [1, 2, 3, 4, 5].map((s) => reminder(s, seq)));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Run SQL as a superuser who has switched the append-only triggers off (what an attacker with DBA rights can do). */
+async function asAttacker(fn: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+  await t.db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    try {
+      await fn(conn);
+    } finally {
+      await sql`set session_replication_role = origin`.execute(conn);
+    }
+  });
+}
+
+/** Tamper, verify, and always undo (so one failed trial does not spoil the next); the undone log must verify clean. */
+async function trial(tamper: (db: Kysely<Database>) => Promise<unknown>, undo: (db: Kysely<Database>) => Promise<unknown>): Promise<ChainProblem[]> {
+  await asAttacker(async (db) => void (await tamper(db)));
+  try {
+    return (await verifyChain(t.db)).problems;
+  } finally {
+    await asAttacker(async (db) => void (await undo(db)));
+    expect((await verifyChain(t.db)).problems).toEqual([]);
+  }
+}
+
+const row = (seq: number): Promise<EventRow> => t.db.selectFrom('events').selectAll().where('chain_seq', '=', String(seq)).executeTakeFirstOrThrow();
+const summary = (ps: ChainProblem[]): string[] => ps.map((p) => `${p.kind}@${p.chainSeq}`);
+const positions = [1, 2, 17, 30, 44, 59];
+
+test('an untouched log verifies', async () => {
+  const r = await verifyChain(t.db);
+  expect(r).toMatchObject({ ok: true, events: N, head: { seq: N }, problems: [] });
+});
+
+test.each(positions)('an edited payload is found at its row (#%i)', async (k) => {
+  const before = await row(k);
+  const problems = await trial(
+    (db) => sql`update events set payload = jsonb_set(payload, '{offset}', '"P99D"') where chain_seq = ${k}`.execute(db),
+    (db) => sql`update events set payload = ${JSON.stringify(before.payload)}::jsonb where chain_seq = ${k}`.execute(db),
+  );
+  expect(summary(problems)).toEqual([`edited@${k}`]);
+});
+
+test.each(positions)('an edit that also rewrites the content hash is found at its row (#%i)', async (k) => {
+  const before = await row(k);
+  const forged = { ...eventOfRow(before), actor: 'user:mallory' } as AnyNewEvent;
+  const problems = await trial(
+    (db) => sql`update events set actor = 'user:mallory', content_hash = ${contentHash(forged)} where chain_seq = ${k}`.execute(db),
+    (db) => sql`update events set actor = ${before.actor}, content_hash = ${before.content_hash} where chain_seq = ${k}`.execute(db),
+  );
+  expect(summary(problems)).toEqual([`edited@${k}`]);
+});
+
+test.each(positions)('a deleted row is found as a gap at its position (#%i)', async (k) => {
+  const before = await row(k);
+  const problems = await trial(
+    (db) => sql`delete from events where chain_seq = ${k}`.execute(db),
+    (db) => db.insertInto('events').values({ ...before, payload: JSON.stringify(before.payload) } as never).execute(),
+  );
+  expect(summary(problems)).toEqual([`missing@${k}`]);
+});
+
+test.each(positions.filter((k) => k < N))('a deletion hidden by renumbering the rest is found where it happened (#%i)', async (k) => {
+  const before = await row(k);
+  const problems = await trial(
+    async (db) => {
+      await sql`delete from events where chain_seq = ${k}`.execute(db);
+      await sql`update events set chain_seq = -(chain_seq - 1) where chain_seq > ${k}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      await sql`update chain_head set seq = seq - 1`.execute(db);
+    },
+    async (db) => {
+      await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq >= ${k}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      await db.insertInto('events').values({ ...before, payload: JSON.stringify(before.payload) } as never).execute();
+      await sql`update chain_head set seq = seq + 1`.execute(db);
+    },
+  );
+  expect(summary(problems)).toEqual([`missing@${k}`]);
+});
+
+test.each([[1, 2], [5, 40], [29, 30], [10, 60]])('two rows swapped are both found (#%i ⇄ #%i)', async (a, b) => {
+  // Through negative numbers: the unique constraint on chain_seq is checked row by row.
+  const swap = async (db: Kysely<Database>) => {
+    await sql`update events set chain_seq = case chain_seq when ${a} then ${-b}::bigint else ${-a}::bigint end where chain_seq in (${a}, ${b})`.execute(db);
+    await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+  };
+  const kinds = summary(await trial(swap, swap));
+  expect(kinds).toEqual(expect.arrayContaining([`moved@${a}`, `moved@${b}`]));
+  expect(kinds.every((p) => p === `moved@${a}` || p === `moved@${b}` || p.startsWith('head@'))).toBe(true);
+});
+
+test.each(positions.filter((k) => k < N))('a forged row inserted after #%i, with valid hashes and the rest renumbered, is found', async (k) => {
+  const prev = await row(k);
+  const forged: AnyNewEvent = { ...reminder(9, 1), eventId: 'forged#1', streamId: 'forged' };
+  const ch = contentHash(forged);
+  const problems = await trial(async (db) => {
+    await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq > ${k}`.execute(db);
+    await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+    await db
+      .insertInto('events')
+      .values({
+        event_id: forged.eventId,
+        stream_id: forged.streamId,
+        stream_seq: 1,
+        type: forged.type,
+        rollout_id: forged.rolloutId,
+        unit_code: forged.unitCode,
+        actor: forged.actor,
+        occurred_at: forged.occurredAt,
+        payload: JSON.stringify(forged.payload),
+        content_hash: ch,
+        chain_seq: String(k + 1),
+        prev_hash: prev.hash,
+        hash: chainHash(prev.hash, k + 1, ch),
+      })
+      .execute();
+    await sql`update chain_head set seq = seq + 1`.execute(db);
+  }, async (db) => {
+    await sql`delete from events where event_id = 'forged#1'`.execute(db);
+    await sql`update events set chain_seq = -(chain_seq - 1) where chain_seq > ${k + 1}`.execute(db);
+    await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+    await sql`update chain_head set seq = seq - 1`.execute(db);
+  });
+  expect(summary(problems)).toEqual([`inserted@${k + 1}`]);
+  expect(problems[0]!.eventId).toBe('forged#1');
+});
+
+test('the last rows deleted are found against the chain head', async () => {
+  const last = await row(N);
+  const problems = await trial(
+    (db) => sql`delete from events where chain_seq = ${N}`.execute(db),
+    (db) => db.insertInto('events').values({ ...last, payload: JSON.stringify(last.payload) } as never).execute(),
+  );
+  expect(summary(problems)).toEqual([`missing@${N}`]);
+});
+
+test('appends after verification continue the chain', async () => {
+  await appendEvents(t.db, [reminder(1, N / 5 + 1)]);
+  expect(await verifyChain(t.db)).toMatchObject({ ok: true, events: N + 1, head: { seq: N + 1 } });
+});
+
+test('the migration that chains older rows computes links exactly as appends do', async () => {
+  const r = await sql<{ h: string }>`select encode(sha256(convert_to(${'ab'.repeat(32)} || ':' || ${7}::bigint || ':' || ${'cd'.repeat(32)}, 'UTF8')), 'hex') as h`.execute(t.db);
+  expect(r.rows[0]!.h).toBe(chainHash('ab'.repeat(32), 7, 'cd'.repeat(32)));
+});
