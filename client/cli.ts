@@ -544,7 +544,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     else if (r.ok) io.out(`The audit record is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
     else {
       io.out(`The audit record has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
-      for (const p of r.problems) io.out(`  - ${p.kind} at #${p.chainSeq}${p.eventId ? ` (${p.eventId})` : ''}: ${p.message}`);
+      for (const p of r.problems) io.out(`  - [${p.kind}] ${p.message}`);
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
     return r.ok ? 0 : 3;

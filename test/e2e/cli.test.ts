@@ -194,7 +194,7 @@ test('import, start, report, escalate, extend and complete late — through the 
   });
   const tampered = await cli('audit', 'verify');
   expect(tampered.code).toBe(3);
-  expect(tampered.stdout).toContain(`edited at #${victim.chain_seq} (${victim.event_id})`);
+  expect(tampered.stdout).toContain(`[edited] event #${victim.chain_seq} (${victim.event_id}) was edited`);
 
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');
