@@ -5,12 +5,13 @@
  *
  * Exit codes: 0 ok; 2 bad input (argument, file, report) — nothing was recorded; 1 anything else.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { verifyChain } from '../db/audit';
+import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -19,7 +20,7 @@ import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
 import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, toLocalIso, type Lang } from '../domain/time';
-import { endpoints } from './config';
+import { dataDir, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
 import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
@@ -158,7 +159,7 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
-  audit: 'trienkhai audit verify [--json]   (exit code 3 when the record has been tampered with)',
+  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  trienkhai audit checkpoint [--out FILE] [--json]   (verify exits 3 when the record was tampered with)',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -534,21 +535,50 @@ async function cmdExtend(args: string[], io: Io): Promise<number> {
 
 async function cmdAudit(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parse(rest, {}, USAGE.audit);
+  const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' } }, USAGE.audit);
   if (values.help || !sub) return help(io, USAGE.audit);
-  if (sub !== 'verify') throw new UsageError(`unknown "audit ${sub}"\n\nusage: ${USAGE.audit}`);
+  if (sub !== 'verify' && sub !== 'checkpoint') throw new UsageError(`unknown "audit ${sub}"\n\nusage: ${USAGE.audit}`);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.audit}`);
+  if (sub === 'checkpoint') {
+    return withSession(async (s) => {
+      const c = await cutCheckpoint(s.db, auditKeyFile());
+      const out = str(values, 'out');
+      if (out) writeFileSync(out, `${JSON.stringify(c, null, 2)}\n`);
+      if (values.json) io.out(JSON.stringify(c, null, 2));
+      else io.out(`Checkpoint of events #1–#${c.seq} signed: Merkle root ${c.merkleRoot}${out ? `, written to ${out}` : ''}. Keep a copy outside the system.`);
+      return 0;
+    });
+  }
+  const checkpointFile = str(values, 'from-checkpoint');
+  const checkpoint = checkpointFile ? readJsonFile(checkpointFile) : undefined;
+  const trusted = str(values, 'public-key') ? readInputFile(str(values, 'public-key')!) : undefined;
   return withSession(async (s) => {
     const r = await verifyChain(s.db);
-    if (values.json) io.out(JSON.stringify(r, null, 2));
-    else if (r.ok) io.out(`The audit record is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
+    const fromCheckpoint = checkpoint === undefined ? [] : await checkCheckpoint(s.db, checkpoint, trusted ? { trustedPublicKey: trusted } : {});
+    const ok = r.ok && fromCheckpoint.length === 0;
+    if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
     else {
-      io.out(`The audit record has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
-      for (const p of r.problems) io.out(`  - [${p.kind}] ${p.message}`);
+      if (r.ok) io.out(`The audit record is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
+      else {
+        io.out(`The audit record has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
+        for (const p of r.problems) io.out(`  - [${p.kind}] ${p.message}`);
+      }
+      if (checkpoint !== undefined) {
+        if (fromCheckpoint.length === 0) io.out(`It extends the checkpoint ${checkpointFile}: events #1–#${(checkpoint as { seq: number }).seq} are exactly as they were signed.`);
+        else {
+          io.out(`It does NOT extend the checkpoint ${checkpointFile}:`);
+          for (const p of fromCheckpoint) io.out(`  - ${p}`);
+        }
+      }
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
-    return r.ok ? 0 : 3;
+    return ok ? 0 : 3;
   });
+}
+
+/** The checkpoint signing key: TRIENKHAI_AUDIT_KEY, else next to the stack's data. */
+function auditKeyFile(): string {
+  return process.env.TRIENKHAI_AUDIT_KEY ?? join(dataDir(), 'audit-signing-key.pem');
 }
 
 async function cmdPlan(args: string[], io: Io): Promise<number> {

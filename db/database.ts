@@ -149,6 +149,13 @@ export interface RolloutProgressTable {
   members: ColumnType<string, string | number | undefined, string | number>;
 }
 
+export interface CheckpointsTable {
+  id: Generated<string>;
+  seq: string;
+  body: Json;
+  recorded_at: Generated<Date>;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -159,4 +166,5 @@ export interface Database {
   escalations: EscalationsTable;
   rollout_progress: RolloutProgressTable;
   chain_head: ChainHeadTable;
+  checkpoints: CheckpointsTable;
 }

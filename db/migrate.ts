@@ -9,6 +9,7 @@ import * as readModel from './migrations/2026-11-21T0002-read-model';
 import * as rolloutSize from './migrations/2026-11-21T0003-rollout-size';
 import * as rolloutProgress from './migrations/2026-11-21T0004-rollout-progress';
 import * as hashChain from './migrations/2026-11-21T0005-hash-chain';
+import * as checkpoints from './migrations/2026-11-21T0006-checkpoints';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0003-rollout-size': rolloutSize,
   '2026-11-21T0004-rollout-progress': rolloutProgress,
   '2026-11-21T0005-hash-chain': hashChain,
+  '2026-11-21T0006-checkpoints': checkpoints,
 };
 
 class StaticProvider implements MigrationProvider {

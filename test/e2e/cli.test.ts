@@ -186,6 +186,10 @@ test('import, start, report, escalate, extend and complete late — through the 
   const intact = await cli('audit', 'verify');
   expect(intact.code).toBe(0);
   expect(intact.stdout).toMatch(/The audit record is intact: \d+ events/);
+  const saved = join(dir, 'checkpoint.json');
+  const cut = await cli('audit', 'checkpoint', '--out', saved);
+  expect(cut.code).toBe(0);
+  expect((await cli('audit', 'verify', '--from-checkpoint', saved)).stdout).toMatch(/It extends the checkpoint/);
   const victim = await t.db.selectFrom('events').select(['chain_seq', 'event_id']).where('type', '=', 'StudySessionReported').orderBy('chain_seq').executeTakeFirstOrThrow();
   await t.db.connection().execute(async (conn) => {
     await sql`set session_replication_role = replica`.execute(conn);
@@ -195,6 +199,9 @@ test('import, start, report, escalate, extend and complete late — through the 
   const tampered = await cli('audit', 'verify');
   expect(tampered.code).toBe(3);
   expect(tampered.stdout).toContain(`[edited] event #${victim.chain_seq} (${victim.event_id}) was edited`);
+  const fromCheckpoint = await cli('audit', 'verify', '--from-checkpoint', saved);
+  expect(fromCheckpoint.code).toBe(3);
+  expect(fromCheckpoint.stdout).toMatch(/does NOT extend the checkpoint/);
 
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');

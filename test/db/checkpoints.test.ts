@@ -1,0 +1,73 @@
+/**
+ * Signed checkpoints: an auditor keeps one outside the system and later proves the current log
+ * extends it — or finds that it does not.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { appendEvents } from '../../db/event-store';
+import { checkCheckpoint, cutCheckpoint, merkleRoot, type Checkpoint } from '../../db/checkpoints';
+import type { AnyNewEvent } from '../../domain/events';
+import { freshDatabase, type TestDb } from '../helpers/db';
+
+let t: TestDb;
+let keyFile: string;
+
+const ev = (n: number): AnyNewEvent => ({
+  eventId: `unit/R/U#${n}`,
+  streamId: 'unit/R/U',
+  streamSeq: n,
+  type: 'ReminderSent',
+  rolloutId: 'R',
+  unitCode: 'U',
+  actor: 'system',
+  occurredAt: new Date(Date.UTC(2027, 0, 1, 0, n)).toISOString(),
+  payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: `P${n}D`, recipient: 'U' },
+});
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  keyFile = join(mkdtempSync(join(tmpdir(), 'trienkhai-key-')), 'audit.pem');
+  for (let n = 1; n <= 9; n++) await appendEvents(t.db, [ev(n)]);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+test('the Merkle root: the empty tree is sha256 of nothing; order and duplication matter', () => {
+  // Empty tree: sha256 of nothing.
+  expect(merkleRoot([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  const a = 'aa'.repeat(32);
+  const b = 'bb'.repeat(32);
+  expect(merkleRoot([a, b])).not.toBe(merkleRoot([b, a]));
+  expect(merkleRoot([a, b, a])).not.toBe(merkleRoot([a, b]));
+});
+
+test('a checkpoint is signed, recorded, and the log still extends it after more appends', async () => {
+  const c = await cutCheckpoint(t.db, keyFile);
+  expect(c).toMatchObject({ version: 1, seq: 9 });
+  expect(readFileSync(keyFile, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
+  const stored = await t.db.selectFrom('checkpoints').select('body').execute();
+  expect(stored.map((r) => (r.body as Checkpoint).merkleRoot)).toEqual([c.merkleRoot]);
+  for (let n = 10; n <= 14; n++) await appendEvents(t.db, [ev(n)]);
+  expect(await checkCheckpoint(t.db, c)).toEqual([]);
+  expect(await checkCheckpoint(t.db, c, { trustedPublicKey: c.publicKey })).toEqual([]);
+  // Checkpoints are append-only too.
+  await expect(sql`delete from checkpoints`.execute(t.db)).rejects.toThrow(/append-only/);
+});
+
+test('an altered checkpoint, another signer, or a changed event before it are all refused', async () => {
+  const c = await cutCheckpoint(t.db, keyFile);
+  expect(await checkCheckpoint(t.db, { ...c, seq: c.seq - 1 })).toEqual(expect.arrayContaining([expect.stringMatching(/signature does not match/)]));
+  const other = await cutCheckpoint(t.db, join(mkdtempSync(join(tmpdir(), 'trienkhai-key-')), 'other.pem'));
+  expect(await checkCheckpoint(t.db, other, { trustedPublicKey: c.publicKey })).toEqual([expect.stringMatching(/different key/)]);
+  expect(await checkCheckpoint(t.db, { nonsense: true })).toEqual([expect.stringMatching(/^not a checkpoint/)]);
+
+  await t.db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    await sql`update events set payload = jsonb_set(payload, '{offset}', '"P0D"') where chain_seq = 3`.execute(conn);
+    await sql`set session_replication_role = origin`.execute(conn);
+  });
+  expect(await checkCheckpoint(t.db, c)).toEqual(expect.arrayContaining([expect.stringMatching(/Merkle root of events #1–#14, recomputed from their contents, differs/)]));
+});
