@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { verifyChain } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
+import { rebuildReadModel } from '../db/rebuild';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -159,7 +160,7 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
-  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  trienkhai audit checkpoint [--out FILE] [--json]   (verify exits 3 when the record was tampered with)',
+  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -537,6 +538,26 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' } }, USAGE.audit);
   if (values.help || !sub) return help(io, USAGE.audit);
+  if (sub === 'rebuild') {
+    return withSession(async (s) => {
+      const r = await rebuildReadModel(s.db, { onProgress: (n) => { if (!values.json && n % 20_000 === 0) io.err(`[trienkhai] re-projected ${n} events…`); } });
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else {
+        io.out(`Re-projected ${r.events} events into a fresh read model.`);
+        io.out(`  before: ${r.before.digest}`);
+        io.out(`  after:  ${r.after.digest}`);
+        if (r.equal) io.out('The rebuilt read model is identical to the live one.');
+        else {
+          io.out('The rebuilt read model DIFFERS from the live one (the rebuilt one, derived from the events, is kept):');
+          for (const [table, b] of Object.entries(r.before.tables)) {
+            const a = r.after.tables[table]!;
+            if (a.digest !== b.digest) io.out(`  - ${table}: ${b.rows} rows before, ${a.rows} after`);
+          }
+        }
+      }
+      return r.equal ? 0 : 3;
+    });
+  }
   if (sub !== 'verify' && sub !== 'checkpoint') throw new UsageError(`unknown "audit ${sub}"\n\nusage: ${USAGE.audit}`);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.audit}`);
   if (sub === 'checkpoint') {

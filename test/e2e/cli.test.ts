@@ -182,6 +182,21 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(counters).toEqual(recount.rows);
   expect(counters.find((c) => c.level === 'huyen')).toMatchObject({ units: 2, done: 2, doneLate: 1, attended: 18, members: 18 });
 
+  // The read model is a function of the events: rebuilt from them, it is identical.
+  const rebuilt = await cli('audit', 'rebuild');
+  expect(rebuilt.code).toBe(0);
+  expect(rebuilt.stdout).toMatch(/The rebuilt read model is identical to the live one/);
+  const [, digestBefore, digestAfter] = /before: ([0-9a-f]{64})\n\s+after:  ([0-9a-f]{64})/.exec(rebuilt.stdout) ?? [];
+  expect(digestBefore).toBeDefined();
+  expect(digestAfter).toBe(digestBefore);
+  // A read model that drifted (here: a row changed by hand) is detected and replaced by the derived one.
+  await sql`update unit_steps set attended = 0 where unit_code = 'P.H2'`.execute(t.db);
+  const drifted = await cli('audit', 'rebuild');
+  expect(drifted.code).toBe(3);
+  expect(drifted.stdout).toMatch(/DIFFERS[\s\S]*unit_steps: 5 rows before, 5 after/);
+  expect((await cli('audit', 'rebuild')).code).toBe(0);
+  expect((await t.db.selectFrom('unit_steps').select('attended').where('unit_code', '=', 'P.H2').executeTakeFirstOrThrow()).attended).toBe(8);
+
   // The audit record verifies; a row edited behind the application's back is named, with exit code 3.
   const intact = await cli('audit', 'verify');
   expect(intact.code).toBe(0);
