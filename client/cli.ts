@@ -13,6 +13,7 @@ import type { Kysely } from 'kysely';
 import { verifyChain } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
+import { withRolloutAsOf } from '../db/as-of';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -20,7 +21,7 @@ import { getRollout, getRolloutUnit, listEscalations, listRollouts, overdueUnits
 import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
 import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
-import { formatDurationHuman, formatLocal, localDateOf, toLocalIso, type Lang } from '../domain/time';
+import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLocalIso, type Lang } from '../domain/time';
 import { dataDir, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
@@ -160,7 +161,7 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
-  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
+  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]  |  audit as-of ROLLOUT_ID INSTANT [--unit CODE] [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -257,37 +258,43 @@ async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<
       else io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], rows.map((r) => [r.rollout_id, r.resolution_text, r.plan_id, r.status, formatLocal(new Date(r.started_at), lang)])));
       return 0;
     }
-    const rollout = await getRollout(s.db, id);
-    if (!rollout) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
+    if (!(await getRollout(s.db, id))) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
     const unit = str(values, 'unit');
     const now = new Date();
     if (unit) return unitStatus(s.db, id, unit, values, io, lang, now);
-    const progress = await rolloutProgress(s.db, id, now);
-    const counts = await unitCounts(s.db, id);
-    const overdue = await overdueUnits(s.db, id, now, values.json ? 100_000 : 20);
-    if (values.json) {
-      io.out(JSON.stringify({ rollout: { ...rollout, plan: undefined }, counts, progress, overdue: overdue.map((o) => ({ ...o, due_at: o.due_at && toLocalIso(new Date(o.due_at)) })) }, null, 2));
-      return 0;
-    }
-    io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
-    io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
-    const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
-    io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
-    io.out('');
-    io.out(
-      table(
-        [label('level', lang), label('step', lang), label('units', lang), label('done', lang), label('late', lang), label('open', lang), label('waiting', lang), label('overdue', lang), label('coverage', lang)],
-        progress.map((p) => [p.level, p.stepId, p.units, p.done, p.doneLate, p.open, p.waiting, p.overdue, p.kind === 'studyConference' ? percent(p.attended, p.members) : '—']),
-      ),
-    );
-    if (overdue.length) {
-      io.out('');
-      const totalOverdue = progress.reduce((n, p) => n + p.overdue, 0);
-      io.out(`${label('overdueUnits', lang)}${totalOverdue > overdue.length ? ` (${overdue.length} / ${totalOverdue}; ${lang === 'vi' ? 'xem tất cả' : 'see all'}: --json)` : ''}:`);
-      io.out(table([label('unit', lang), label('name', lang), label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
-    }
+    await renderRolloutStatus(s.db, id, now, values, io, lang);
     return 0;
   });
+}
+
+/** A rollout's progress, open escalations and overdue steps, from the read model (live, or folded as of a past instant). */
+async function renderRolloutStatus(db: Kysely<Database>, id: string, now: Date, values: Values, io: Io, lang: Lang): Promise<void> {
+  const rollout = await getRollout(db, id);
+  if (!rollout) throw DomainError.of('ROLLOUT_ID', `rollout "${id}" had not started by ${formatLocal(now, lang)}`);
+  const progress = await rolloutProgress(db, id, now);
+  const counts = await unitCounts(db, id);
+  const overdue = await overdueUnits(db, id, now, values.json ? 100_000 : 20);
+  if (values.json) {
+    io.out(JSON.stringify({ rollout: { ...rollout, plan: undefined }, counts, progress, overdue: overdue.map((o) => ({ ...o, due_at: o.due_at && toLocalIso(new Date(o.due_at)) })) }, null, 2));
+    return;
+  }
+  io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
+  io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
+  const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
+  io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
+  io.out('');
+  io.out(
+    table(
+      [label('level', lang), label('step', lang), label('units', lang), label('done', lang), label('late', lang), label('open', lang), label('waiting', lang), label('overdue', lang), label('coverage', lang)],
+      progress.map((p) => [p.level, p.stepId, p.units, p.done, p.doneLate, p.open, p.waiting, p.overdue, p.kind === 'studyConference' ? percent(p.attended, p.members) : '—']),
+    ),
+  );
+  if (overdue.length) {
+    io.out('');
+    const totalOverdue = progress.reduce((n, p) => n + p.overdue, 0);
+    io.out(`${label('overdueUnits', lang)}${totalOverdue > overdue.length ? ` (${overdue.length} / ${totalOverdue}; ${lang === 'vi' ? 'xem tất cả' : 'see all'}: --json)` : ''}:`);
+    io.out(table([label('unit', lang), label('name', lang), label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
+  }
 }
 
 async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string, values: Values, io: Io, lang: Lang, now: Date): Promise<number> {
@@ -536,8 +543,26 @@ async function cmdExtend(args: string[], io: Io): Promise<number> {
 
 async function cmdAudit(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' } }, USAGE.audit);
+  const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' }, unit: { type: 'string' } }, USAGE.audit);
   if (values.help || !sub) return help(io, USAGE.audit);
+  if (sub === 'as-of') {
+    const [rolloutId, when] = positionals;
+    if (!rolloutId || !when || positionals.length > 2) throw new UsageError(`give the rollout ID and an instant, e.g. audit as-of R 2022-09-30 (the end of that day)\n\nusage: ${USAGE.audit}`);
+    let at: Date;
+    try {
+      at = parseDeadlineText(when).at;
+    } catch (e) {
+      throw DomainError.of('instant', e instanceof Error ? e.message : String(e));
+    }
+    const lang = langOf(values);
+    return withSession(async (s) => {
+      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      if (!values.json) io.out(`${lang === 'vi' ? 'Trạng thái tại' : 'State as of'} ${formatLocal(at, lang)} (${toLocalIso(at)}), ${lang === 'vi' ? 'dựng lại từ sự kiện' : 'folded from the events'}:\n`);
+      const unit = str(values, 'unit');
+      await withRolloutAsOf(s.db, rolloutId, at, async (trx) => void (unit ? await unitStatus(trx, rolloutId, unit, values, io, lang, at) : await renderRolloutStatus(trx, rolloutId, at, values, io, lang)));
+      return 0;
+    });
+  }
   if (sub === 'rebuild') {
     return withSession(async (s) => {
       const r = await rebuildReadModel(s.db, { onProgress: (n) => { if (!values.json && n % 20_000 === 0) io.err(`[trienkhai] re-projected ${n} events…`); } });

@@ -182,6 +182,24 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(counters).toEqual(recount.rows);
   expect(counters.find((c) => c.level === 'huyen')).toMatchObject({ units: 2, done: 2, doneLate: 1, attended: 18, members: 18 });
 
+  // As of an instant: folded from the events up to it, without touching the live tables.
+  type Status = { counts: { units: number; openEscalations: number }; progress: Array<{ level: string; done: number; overdue: number }> };
+  // Instants taken from the record itself: just before the first escalation, and just after the last tier-1 one.
+  const escalatedAt = (await t.db.selectFrom('events').select('occurred_at').where('rollout_id', '=', R).where('type', '=', 'Escalated').orderBy('occurred_at').execute()).map((r) => new Date(r.occurred_at).getTime());
+  const huyenDoneBefore = async (at: number) =>
+    (await t.db.selectFrom('events').select('unit_code').where('type', '=', 'StepCompleted').where('unit_code', 'in', ['P.H1', 'P.H2']).where('occurred_at', '<', new Date(at)).execute()).length;
+  const due = new Date((await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H2').executeTakeFirstOrThrow()).original_due_at!).getTime();
+  expect(escalatedAt[0]!).toBeGreaterThan(due);
+  const early = await json<Status>('audit', 'as-of', R, new Date(due).toISOString());
+  expect(early.counts.openEscalations).toBe(0);
+  expect(early.progress.find((p) => p.level === 'huyen')).toMatchObject({ done: await huyenDoneBefore(due), overdue: 0 });
+  const later = await json<Status>('audit', 'as-of', R, new Date(escalatedAt[2]! + 1).toISOString());
+  expect(later.counts.openEscalations).toBeGreaterThanOrEqual(3);
+  expect(later.progress.find((p) => p.level === 'chibo')).toMatchObject({ overdue: 1 });
+  const live = await json<Status>('rollout', 'status', R);
+  expect((await json<Status>('audit', 'as-of', R, new Date(Date.now() + 1000).toISOString())).counts).toEqual(live.counts);
+  expect((await json<Status>('rollout', 'status', R)).counts).toEqual(live.counts);
+
   // The read model is a function of the events: rebuilt from them, it is identical.
   const rebuilt = await cli('audit', 'rebuild');
   expect(rebuilt.code).toBe(0);
