@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { verifyChain } from '../db/audit';
+import { eventOfRow, verifyChain } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
 import { withRolloutAsOf } from '../db/as-of';
@@ -25,6 +25,7 @@ import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLoc
 import { dataDir, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
+import { describeActor, describeEvent } from './timeline';
 import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
 
@@ -161,7 +162,7 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
-  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]  |  audit as-of ROLLOUT_ID INSTANT [--unit CODE] [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
+  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]  |  audit as-of ROLLOUT_ID INSTANT [--unit CODE] [--json]  |  audit timeline ROLLOUT_ID [--unit CODE] [--lang vi|en] [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -545,6 +546,26 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' }, unit: { type: 'string' } }, USAGE.audit);
   if (values.help || !sub) return help(io, USAGE.audit);
+  if (sub === 'timeline') {
+    const [rolloutId] = positionals;
+    if (!rolloutId || positionals.length > 1) throw new UsageError(`give the rollout ID\n\nusage: ${USAGE.audit}`);
+    const lang = langOf(values);
+    const unit = str(values, 'unit');
+    return withSession(async (s) => {
+      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      let q = s.db.selectFrom('events').selectAll().where('rollout_id', '=', rolloutId).orderBy('chain_seq');
+      if (unit) q = q.where('unit_code', '=', unit);
+      const rows = await q.execute();
+      if (unit && rows.length === 0) throw DomainError.of('--unit', `unit "${unit}" has no events in rollout ${rolloutId}`);
+      const lines = rows.map((r) => {
+        const e = eventOfRow(r);
+        return { chainSeq: Number(r.chain_seq), occurredAt: toLocalIso(new Date(r.occurred_at)), recordedAt: toLocalIso(new Date(r.recorded_at)), unit: r.unit_code, actor: r.actor, type: r.type, text: describeEvent(e, lang), by: describeActor(r.actor, lang), eventId: r.event_id };
+      });
+      if (values.json) io.out(JSON.stringify(lines, null, 2));
+      else for (const l of lines) io.out(`${formatLocal(new Date(l.occurredAt), lang)}  ${(l.unit ?? '').padEnd(unit ? 0 : 12)}  ${l.text}  — ${l.by}`);
+      return 0;
+    });
+  }
   if (sub === 'as-of') {
     const [rolloutId, when] = positionals;
     if (!rolloutId || !when || positionals.length > 2) throw new UsageError(`give the rollout ID and an instant, e.g. audit as-of R 2022-09-30 (the end of that day)\n\nusage: ${USAGE.audit}`);

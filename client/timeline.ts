@@ -1,0 +1,90 @@
+/**
+ * The audit timeline: each event of a rollout told as a sentence, Vietnamese first, English with
+ * --lang en. Reads the event log only (not the read model), in the order events were recorded.
+ */
+import type { AnyNewEvent } from '../domain/events';
+import { formatDurationHuman, formatLocal, formatLocalDate, type Lang } from '../domain/time';
+
+type Sentence = { vi: string; en: string };
+
+const when = (iso: string, lang: Lang): string => formatLocal(new Date(iso), lang);
+const day = (d: string, lang: Lang): string => formatLocalDate(d, lang);
+
+/** One event as a sentence. */
+export function describeEvent(e: AnyNewEvent, lang: Lang): string {
+  const s = sentence(e);
+  return lang === 'vi' ? s.vi : s.en;
+}
+
+function sentence(e: AnyNewEvent): Sentence {
+  switch (e.type) {
+    case 'HierarchyImported':
+      return { vi: `Nhập hệ thống tổ chức phiên bản ${e.payload.version}: ${e.payload.units} đơn vị`, en: `Hierarchy version ${e.payload.version} imported: ${e.payload.units} units` };
+    case 'RolloutStarted': {
+      const r = e.payload;
+      return { vi: `Bắt đầu triển khai ${r.resolution.document.text} (${day(r.resolution.document.date, 'vi')}) theo kế hoạch ${r.planId}, từ ${r.rootUnit}`, en: `Rollout of ${r.resolution.document.text} (${day(r.resolution.document.date, 'en')}) started with plan ${r.planId}, from ${r.rootUnit}` };
+    }
+    case 'UnitEnrolled':
+      return { vi: `${e.payload.unit.name} tham gia với ${e.payload.steps.length} bước`, en: `${e.payload.unit.name} enrolled with ${e.payload.steps.length} steps` };
+    case 'DeadlineScheduled':
+      return { vi: `Hạn bước ${e.payload.key}: ${when(e.payload.dueAt, 'vi')} (${e.payload.basis})`, en: `Deadline of ${e.payload.key} set to ${when(e.payload.dueAt, 'en')} (${e.payload.basis})` };
+    case 'StepOpened':
+      return { vi: `Bước ${e.payload.key} được mở`, en: `Step ${e.payload.key} opened` };
+    case 'ReminderSent':
+      return { vi: `Nhắc hạn bước ${e.payload.key} (hạn ${when(e.payload.dueAt, 'vi')})`, en: `Reminder for ${e.payload.key} (due ${when(e.payload.dueAt, 'en')})` };
+    case 'DeadlineMissed':
+      return {
+        vi: `Quá hạn bước ${e.payload.key} (hạn ${when(e.payload.dueAt, 'vi')})${e.payload.waitingForParent ? ', khi còn chờ kế hoạch của cấp trên' : ''}`,
+        en: `Missed the deadline of ${e.payload.key} (${when(e.payload.dueAt, 'en')})${e.payload.waitingForParent ? ', while still waiting for the parent unit' : ''}`,
+      };
+    case 'Escalated':
+      return {
+        vi: `Báo cáo Ban Thường vụ ${e.payload.recipient.name} (${e.payload.recipient.code}), lần ${e.payload.tier}, về việc quá hạn bước ${e.payload.key}`,
+        en: `Escalated to the standing committee of ${e.payload.recipient.name} (${e.payload.recipient.code}), tier ${e.payload.tier}, for ${e.payload.key}`,
+      };
+    case 'DeadlineExtended':
+      return {
+        vi: `${e.payload.decidedBy} gia hạn bước ${e.payload.key} từ ${when(e.payload.previousDueAt, 'vi')} đến ${when(e.payload.newDueAt, 'vi')}. Lý do: ${e.payload.reason}${e.payload.decision ? `. Quyết định: ${e.payload.decision}` : ''}`,
+        en: `${e.payload.decidedBy} extended ${e.payload.key} from ${when(e.payload.previousDueAt, 'en')} to ${when(e.payload.newDueAt, 'en')}. Reason: ${e.payload.reason}${e.payload.decision ? `. Decision: ${e.payload.decision}` : ''}`,
+      };
+    case 'StudySessionReported': {
+      const p = e.payload;
+      return {
+        vi: `Báo cáo học tập ngày ${day(p.sessionDate, 'vi')}${p.makeup ? ' (học bù)' : ''}: ${p.attended} đảng viên dự; lũy kế ${p.totalAttended}/${p.members}`,
+        en: `Study session on ${day(p.sessionDate, 'en')}${p.makeup ? ' (make-up)' : ''}: ${p.attended} members attended; ${p.totalAttended}/${p.members} so far`,
+      };
+    }
+    case 'PlanDrafted':
+      return { vi: `${e.payload.draftedBy} trình dự thảo «${e.payload.title}» ngày ${day(e.payload.submittedOn, 'vi')}`, en: `${e.payload.draftedBy} submitted the draft "${e.payload.title}" on ${day(e.payload.submittedOn, 'en')}` };
+    case 'PlanIssued':
+      return { vi: `Ban hành ${e.payload.document.text} ngày ${day(e.payload.document.date, 'vi')}: «${e.payload.title}»`, en: `Issued ${e.payload.document.text} on ${day(e.payload.document.date, 'en')}: "${e.payload.title}"` };
+    case 'PeriodicReportSubmitted':
+      return { vi: `Báo cáo định kỳ ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}`, en: `Periodic report ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}` };
+    case 'InspectionRecorded':
+      return { vi: `${e.payload.inspector} kiểm tra ngày ${day(e.payload.inspectedOn, 'vi')}: ${e.payload.findings}`, en: `${e.payload.inspector} inspected on ${day(e.payload.inspectedOn, 'en')}: ${e.payload.findings}` };
+    case 'ReviewSubmitted':
+      return { vi: `${e.payload.review === 'final' ? 'Tổng kết' : 'Sơ kết'}: ${e.payload.document.text} — ${e.payload.summary}`, en: `${e.payload.review === 'final' ? 'Final' : 'Mid-term'} review: ${e.payload.document.text} — ${e.payload.summary}` };
+    case 'StepCompleted': {
+      const late = e.payload.lateByMs > 0;
+      return {
+        vi: `Hoàn thành bước ${e.payload.key}${late ? `, trễ ${formatDurationHuman(e.payload.lateByMs, 'vi')}` : ' đúng hạn'}${e.payload.resolvedEscalations.length ? `; khép lại ${e.payload.resolvedEscalations.length} báo cáo quá hạn` : ''}`,
+        en: `Completed ${e.payload.key}${late ? `, ${formatDurationHuman(e.payload.lateByMs, 'en')} late` : ' on time'}${e.payload.resolvedEscalations.length ? `; ${e.payload.resolvedEscalations.length} escalation(s) resolved` : ''}`,
+      };
+    }
+    case 'UnitCompleted':
+      return { vi: `Đơn vị và các đơn vị trực thuộc đã hoàn thành mọi bước`, en: `The unit and its subtree completed every step` };
+    case 'RolloutCompleted':
+      return { vi: 'Đợt triển khai hoàn thành', en: 'The rollout completed' };
+  }
+}
+
+/** Who did it, in words. */
+export function describeActor(actor: string, lang: Lang): string {
+  if (actor === 'system') return lang === 'vi' ? 'hệ thống (hẹn giờ)' : 'system (timer)';
+  const [kind, rest] = actor.split(/:(.*)/s);
+  const who = rest ?? '';
+  if (kind === 'unit') return lang === 'vi' ? `đơn vị ${who}` : `unit ${who}`;
+  if (kind === 'committee') return lang === 'vi' ? `Ban Thường vụ ${who}` : `committee ${who}`;
+  if (kind === 'user') return lang === 'vi' ? `người dùng ${who}` : `user ${who}`;
+  return actor;
+}
