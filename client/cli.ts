@@ -6,7 +6,7 @@
  * Exit codes: 0 ok; 2 bad input (argument, file, report) — nothing was recorded; 1 anything else.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
@@ -22,7 +22,7 @@ import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
 import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLocalIso, type Lang } from '../domain/time';
-import { dataDir, endpoints } from './config';
+import { auditKeyFile, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
 import { describeActor, describeEvent } from './timeline';
@@ -641,11 +641,6 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
     return ok ? 0 : 3;
   });
-}
-
-/** The checkpoint signing key: TRIENKHAI_AUDIT_KEY, else next to the stack's data. */
-function auditKeyFile(): string {
-  return process.env.TRIENKHAI_AUDIT_KEY ?? join(dataDir(), 'audit-signing-key.pem');
 }
 
 async function cmdPlan(args: string[], io: Io): Promise<number> {

@@ -66,3 +66,14 @@ export function endpoints(env: NodeJS.ProcessEnv = process.env): { databaseUrl()
     namespace: env.TEMPORAL_NAMESPACE ?? running?.namespace ?? 'default',
   };
 }
+
+/** The audit checkpoint signing key: TRIENKHAI_AUDIT_KEY, else next to the stack's data. */
+export function auditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TRIENKHAI_AUDIT_KEY ?? join(dataDir(env), 'audit-signing-key.pem');
+}
+
+/** How often the worker cuts a signed checkpoint (TRIENKHAI_CHECKPOINT_MINUTES, default 60; 0 = never). */
+export function checkpointIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const m = Number(env.TRIENKHAI_CHECKPOINT_MINUTES ?? 60);
+  return Number.isFinite(m) && m > 0 ? m * 60_000 : 0;
+}

@@ -9,11 +9,12 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
+import { startCheckpointing } from '../db/checkpoints';
 import { ensurePostgres } from '../stack/postgres';
 import { ensureTemporal } from '../stack/temporal-server';
 import { createWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
-import { dataDir, endpoints, readStackInfo, stackFile, writeStackInfo } from './config';
+import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, readStackInfo, stackFile, writeStackInfo } from './config';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
 import { isAlive, redactUrl } from '../stack/process';
@@ -56,6 +57,8 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   const connection = await NativeConnection.connect({ address: temporal.address });
   log('bundling workflows and starting the worker…');
   const worker = await createWorker({ connection, db, namespace: temporal.namespace });
+  const every = checkpointIntervalMs();
+  const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
 
   writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, pid: process.pid, startedAt: new Date().toISOString() }, dir);
 
@@ -84,6 +87,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   try {
     await worker.run();
   } finally {
+    stopCheckpoints();
     await demo.catch(() => undefined);
     await clientConnection?.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
@@ -111,12 +115,15 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   const address = ep.temporalAddress();
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ connection, db, namespace: ep.namespace });
+  const every = checkpointIntervalMs();
+  const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, (l) => io.err(`[trienkhai] ${l}`)) : () => undefined;
   process.on('SIGINT', () => worker.shutdown());
   process.on('SIGTERM', () => worker.shutdown());
   io.err(`[trienkhai] worker running on task queue "${TASK_QUEUE}" (${address}); Ctrl-C stops it.`);
   try {
     await worker.run();
   } finally {
+    stopCheckpoints();
     await connection.close();
     await db.destroy();
   }

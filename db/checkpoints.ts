@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database';
 import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from './event-store';
-import { eventOfRow } from './audit';
+import { eventOfRow, verifyChain } from './audit';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -83,6 +83,9 @@ async function recomputedLinks(db: Kysely<Database>, seq: number): Promise<Array
 
 /** Cut a checkpoint of the log as it is now, sign it, and record it. */
 export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<Checkpoint> {
+  // Never vouch for a log that does not verify: a signature would turn tampering into the record.
+  const check = await verifyChain(db);
+  if (!check.ok) throw new Error(`refusing to sign a checkpoint: the audit record does not verify (${check.problems.length} problem(s); run \`trienkhai audit verify\`)`);
   const { privateKey, publicKeyPem } = loadSigningKey(keyFile);
   const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
   const seq = Number(head.seq);
@@ -114,4 +117,31 @@ export async function checkCheckpoint(db: Kysely<Database>, input: unknown, opts
   const root = merkleRoot(ls.map((l) => l.hash));
   if (root !== c.merkleRoot) problems.push(`the Merkle root of events #1–#${c.seq}, recomputed from their contents, differs from the checkpoint's: events it covers were changed, removed or reordered`);
   return problems;
+}
+
+/**
+ * Cut a checkpoint every `intervalMs` when events were recorded since the last one (the worker and
+ * `up` run this). Returns a stop function.
+ */
+export function startCheckpointing(db: Kysely<Database>, keyFile: string, intervalMs: number, log: (line: string) => void = () => undefined): () => void {
+  let busy = false;
+  const tick = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const head = await db.selectFrom('chain_head').select('seq').executeTakeFirst();
+      const last = await db.selectFrom('checkpoints').select('seq').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      if (head && Number(head.seq) > Number(last?.seq ?? 0)) {
+        const c = await cutCheckpoint(db, keyFile);
+        log(`audit checkpoint of events #1–#${c.seq} signed (Merkle root ${c.merkleRoot.slice(0, 16)}…)`);
+      }
+    } catch (e) {
+      log(`audit checkpoint failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { appendEvents } from '../../db/event-store';
-import { checkCheckpoint, cutCheckpoint, merkleRoot, type Checkpoint } from '../../db/checkpoints';
+import { checkCheckpoint, cutCheckpoint, merkleRoot, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
 import type { AnyNewEvent } from '../../domain/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
 
@@ -70,4 +70,29 @@ test('an altered checkpoint, another signer, or a changed event before it are al
     await sql`set session_replication_role = origin`.execute(conn);
   });
   expect(await checkCheckpoint(t.db, c)).toEqual(expect.arrayContaining([expect.stringMatching(/Merkle root of events #1–#14, recomputed from their contents, differs/)]));
+  // A log that does not verify is never signed.
+  await expect(cutCheckpoint(t.db, keyFile)).rejects.toThrow(/refusing to sign a checkpoint: the audit record does not verify/);
+  await t.db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    await sql`update events set payload = jsonb_set(payload, '{offset}', '"P3D"') where chain_seq = 3`.execute(conn);
+    await sql`set session_replication_role = origin`.execute(conn);
+  });
+  expect(await checkCheckpoint(t.db, c)).toEqual([]);
+});
+
+test('checkpoints are cut periodically, only when there is something new', async () => {
+  const before = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
+  const lines: string[] = [];
+  const stop = startCheckpointing(t.db, keyFile, 100, (l) => lines.push(l));
+  try {
+    await new Promise((r) => setTimeout(r, 450));
+    const afterFirst = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
+    expect(afterFirst).toBe(before); // the last checkpoint already covers every event: nothing to cut
+    await appendEvents(t.db, [ev(15)]);
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await t.db.selectFrom('checkpoints').select('id').execute()).length).toBe(before + 1); // one, for the new event
+  } finally {
+    stop();
+  }
+  expect(lines).toEqual([expect.stringMatching(/^audit checkpoint of events #1–#15 signed/)]);
 });
