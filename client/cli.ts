@@ -259,13 +259,20 @@ async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<
       else io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], rows.map((r) => [r.rollout_id, r.resolution_text, r.plan_id, r.status, formatLocal(new Date(r.started_at), lang)])));
       return 0;
     }
-    if (!(await getRollout(s.db, id))) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
+    await requireRollout(s.db, id);
     const unit = str(values, 'unit');
     const now = new Date();
     if (unit) return unitStatus(s.db, id, unit, values, io, lang, now);
     await renderRolloutStatus(s.db, id, now, values, io, lang);
     return 0;
   });
+}
+
+/** The rollout, or a usage error naming the unknown ID (exit code 2). */
+async function requireRollout(db: Kysely<Database>, id: string): Promise<NonNullable<Awaited<ReturnType<typeof getRollout>>>> {
+  const rollout = await getRollout(db, id);
+  if (!rollout) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
+  return rollout;
 }
 
 /** A rollout's progress, open escalations and overdue steps, from the read model (live, or folded as of a past instant). */
@@ -455,7 +462,7 @@ async function cmdReport(args: string[], io: Io): Promise<number> {
       const unitCode = need(values, 'unit', USAGE.report);
       const stepId = need(values, 'step', USAGE.report);
       const steps = await unitSteps(s.db, rolloutId, unitCode);
-      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      await requireRollout(s.db, rolloutId);
       if (!steps.length) throw DomainError.of('--unit', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
       const unitRow = await getRolloutUnit(s.db, rolloutId, unitCode);
       if (unitRow?.status === 'completed' && unitRow.completed_at) {
@@ -552,7 +559,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     const lang = langOf(values);
     const unit = str(values, 'unit');
     return withSession(async (s) => {
-      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      await requireRollout(s.db, rolloutId);
       let q = s.db.selectFrom('events').selectAll().where('rollout_id', '=', rolloutId).orderBy('chain_seq');
       if (unit) q = q.where('unit_code', '=', unit);
       const rows = await q.execute();
@@ -577,7 +584,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     }
     const lang = langOf(values);
     return withSession(async (s) => {
-      if (!(await getRollout(s.db, rolloutId))) throw DomainError.of('ROLLOUT_ID', `no rollout "${rolloutId}" (see: npx trienkhai rollout list)`);
+      await requireRollout(s.db, rolloutId);
       if (!values.json) io.out(`${lang === 'vi' ? 'Trạng thái tại' : 'State as of'} ${formatLocal(at, lang)} (${toLocalIso(at)}), ${lang === 'vi' ? 'dựng lại từ sự kiện' : 'folded from the events'}:\n`);
       const unit = str(values, 'unit');
       await withRolloutAsOf(s.db, rolloutId, at, async (trx) => void (unit ? await unitStatus(trx, rolloutId, unit, values, io, lang, at) : await renderRolloutStatus(trx, rolloutId, at, values, io, lang)));

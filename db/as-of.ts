@@ -5,8 +5,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './database';
-import { eventOfRow } from './audit';
-import { project } from './projection';
+import { reproject } from './rebuild';
 
 class RolledBack<T> {
   constructor(readonly value: T) {}
@@ -19,21 +18,7 @@ export async function withRolloutAsOf<T>(db: Kysely<Database>, rolloutId: string
       for (const table of ['rollout_progress', 'escalations', 'unit_steps', 'rollout_units', 'rollouts'] as const) {
         await trx.deleteFrom(table).where('rollout_id', '=', rolloutId).execute();
       }
-      let after = '0';
-      for (;;) {
-        const page = await trx
-          .selectFrom('events')
-          .selectAll()
-          .where('rollout_id', '=', rolloutId)
-          .where('occurred_at', '<=', at)
-          .where('chain_seq', '>', after)
-          .orderBy('chain_seq')
-          .limit(2000)
-          .execute();
-        if (page.length === 0) break;
-        for (const r of page) await project(trx, eventOfRow(r));
-        after = page[page.length - 1]!.chain_seq;
-      }
+      await reproject(trx, { rolloutId, until: at });
       throw new RolledBack(await read(trx));
     });
   } catch (e) {

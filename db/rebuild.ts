@@ -57,17 +57,28 @@ export async function rebuildReadModel(db: Kysely<Database>, opts: { onProgress?
   return db.transaction().execute(async (trx) => {
     const before = await readModelDigest(trx);
     for (const { table } of [...READ_MODEL].reverse()) await sql`delete from ${sql.table(table)}`.execute(trx);
-    let after = '0';
-    let events = 0;
-    for (;;) {
-      const page = await trx.selectFrom('events').selectAll().where('chain_seq', '>', after).orderBy('chain_seq').limit(2000).execute();
-      if (page.length === 0) break;
-      for (const r of page) await project(trx, eventOfRow(r));
-      events += page.length;
-      after = page[page.length - 1]!.chain_seq;
-      opts.onProgress?.(events);
-    }
+    const events = await reproject(trx, {}, opts.onProgress);
     const rebuilt = await readModelDigest(trx);
     return { before, after: rebuilt, events, equal: before.digest === rebuilt.digest };
   });
+}
+
+/**
+ * Project events again, in chain order (all of them, or one rollout's up to an instant). The caller
+ * has cleared the rows they derive; the same projection as the live appends is used.
+ */
+export async function reproject(trx: Transaction<Database>, filter: { rolloutId?: string; until?: Date }, onProgress?: (done: number) => void): Promise<number> {
+  let after = '0';
+  let events = 0;
+  for (;;) {
+    let q = trx.selectFrom('events').selectAll().where('chain_seq', '>', after);
+    if (filter.rolloutId !== undefined) q = q.where('rollout_id', '=', filter.rolloutId);
+    if (filter.until !== undefined) q = q.where('occurred_at', '<=', filter.until);
+    const page = await q.orderBy('chain_seq').limit(2000).execute();
+    if (page.length === 0) return events;
+    for (const r of page) await project(trx, eventOfRow(r));
+    events += page.length;
+    after = page[page.length - 1]!.chain_seq;
+    onProgress?.(events);
+  }
 }

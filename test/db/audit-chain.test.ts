@@ -8,7 +8,7 @@ import type { Database, EventRow } from '../../db/database';
 import { appendEvents, chainHash, contentHash } from '../../db/event-store';
 import { eventOfRow, verifyChain, type ChainProblem } from '../../db/audit';
 import type { AnyNewEvent } from '../../domain/events';
-import { freshDatabase, type TestDb } from '../helpers/db';
+import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 
 let t: TestDb;
 const N = 60;
@@ -36,17 +36,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Run SQL as a superuser who has switched the append-only triggers off (what an attacker with DBA rights can do). */
-async function asAttacker(fn: (db: Kysely<Database>) => Promise<void>): Promise<void> {
-  await t.db.connection().execute(async (conn) => {
-    await sql`set session_replication_role = replica`.execute(conn);
-    try {
-      await fn(conn);
-    } finally {
-      await sql`set session_replication_role = origin`.execute(conn);
-    }
-  });
-}
+const asAttacker = (fn: (db: Kysely<Database>) => Promise<void>): Promise<void> => asSuperuserWithoutTriggers(t.db, fn);
 
 /** Tamper, verify, and always undo (so one failed trial does not spoil the next); the undone log must verify clean. */
 async function trial(tamper: (db: Kysely<Database>) => Promise<unknown>, undo: (db: Kysely<Database>) => Promise<unknown>): Promise<ChainProblem[]> {

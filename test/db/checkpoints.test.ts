@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { appendEvents } from '../../db/event-store';
 import { checkCheckpoint, cutCheckpoint, merkleRoot, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
 import type { AnyNewEvent } from '../../domain/events';
-import { freshDatabase, type TestDb } from '../helpers/db';
+import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 
 let t: TestDb;
 let keyFile: string;
@@ -64,19 +64,11 @@ test('an altered checkpoint, another signer, or a changed event before it are al
   expect(await checkCheckpoint(t.db, other, { trustedPublicKey: c.publicKey })).toEqual([expect.stringMatching(/different key/)]);
   expect(await checkCheckpoint(t.db, { nonsense: true })).toEqual([expect.stringMatching(/^not a checkpoint/)]);
 
-  await t.db.connection().execute(async (conn) => {
-    await sql`set session_replication_role = replica`.execute(conn);
-    await sql`update events set payload = jsonb_set(payload, '{offset}', '"P0D"') where chain_seq = 3`.execute(conn);
-    await sql`set session_replication_role = origin`.execute(conn);
-  });
+  await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = jsonb_set(payload, '{offset}', '"P0D"') where chain_seq = 3`.execute(conn));
   expect(await checkCheckpoint(t.db, c)).toEqual(expect.arrayContaining([expect.stringMatching(/Merkle root of events #1–#14, recomputed from their contents, differs/)]));
   // A log that does not verify is never signed.
   await expect(cutCheckpoint(t.db, keyFile)).rejects.toThrow(/refusing to sign a checkpoint: the audit record does not verify/);
-  await t.db.connection().execute(async (conn) => {
-    await sql`set session_replication_role = replica`.execute(conn);
-    await sql`update events set payload = jsonb_set(payload, '{offset}', '"P3D"') where chain_seq = 3`.execute(conn);
-    await sql`set session_replication_role = origin`.execute(conn);
-  });
+  await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = jsonb_set(payload, '{offset}', '"P3D"') where chain_seq = 3`.execute(conn));
   expect(await checkCheckpoint(t.db, c)).toEqual([]);
 });
 

@@ -10,7 +10,7 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { freshDatabase, type TestDb } from '../helpers/db';
+import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
 import { workflowBundle } from '../helpers/temporal';
@@ -237,11 +237,7 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(cut.code).toBe(0);
   expect((await cli('audit', 'verify', '--from-checkpoint', saved)).stdout).toMatch(/It extends the checkpoint/);
   const victim = await t.db.selectFrom('events').select(['chain_seq', 'event_id']).where('type', '=', 'StudySessionReported').orderBy('chain_seq').executeTakeFirstOrThrow();
-  await t.db.connection().execute(async (conn) => {
-    await sql`set session_replication_role = replica`.execute(conn);
-    await sql`update events set payload = jsonb_set(payload, '{attended}', '1') where chain_seq = ${victim.chain_seq}`.execute(conn);
-    await sql`set session_replication_role = origin`.execute(conn);
-  });
+  await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = jsonb_set(payload, '{attended}', '1') where chain_seq = ${victim.chain_seq}`.execute(conn));
   const tampered = await cli('audit', 'verify');
   expect(tampered.code).toBe(3);
   expect(tampered.stdout).toContain(`[edited] event #${victim.chain_seq} (${victim.event_id}) was edited`);

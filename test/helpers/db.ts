@@ -1,5 +1,5 @@
 /** A fresh, migrated database per test file on the real PostgreSQL started by the global setup. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { connect } from '../../db/connect';
 import type { Database } from '../../db/database';
 import { migrateToLatest } from '../../db/migrate';
@@ -25,4 +25,16 @@ export async function freshDatabase(): Promise<TestDb> {
       await t.drop();
     },
   };
+}
+
+/** Run SQL as a superuser who has switched triggers off (what an attacker with DBA rights can do). */
+export async function asSuperuserWithoutTriggers(db: Kysely<Database>, fn: (conn: Kysely<Database>) => Promise<unknown>): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    try {
+      await fn(conn);
+    } finally {
+      await sql`set session_replication_role = origin`.execute(conn);
+    }
+  });
 }
