@@ -5,12 +5,16 @@
  *
  * Exit codes: 0 ok; 2 bad input (argument, file, report) — nothing was recorded; 1 anything else.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { eventOfRow, verifyChain } from '../db/audit';
+import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle } from '../audit/bundle';
+import { crosscheck, type CrosscheckResult } from '../audit/crosscheck';
+import { collectHistories, type CollectedHistories } from '../audit/histories';
+import { replayHistories, type ReplayInput } from '../audit/replay';
+import { eventOfRow, verifyChain, type VerifyResult } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
 import { withRolloutAsOf } from '../db/as-of';
@@ -28,6 +32,7 @@ import { label, percent, table } from './format';
 import { describeActor, describeEvent } from './timeline';
 import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
+import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
 
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -162,7 +167,17 @@ const USAGE = {
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
-  audit: 'trienkhai audit verify [--from-checkpoint FILE] [--public-key FILE] [--json]  |  audit checkpoint [--out FILE] [--json]  |  audit rebuild [--json]  |  audit as-of ROLLOUT_ID INSTANT [--unit CODE] [--json]  |  audit timeline ROLLOUT_ID [--unit CODE] [--lang vi|en] [--json]   (exit code 3: tampered, or the rebuilt read model differs)',
+  audit:
+    'trienkhai audit <command> [--json]   (exit code 3: tampered, mismatched, or not replayable)\n' +
+    '  audit timeline ROLLOUT_ID [--unit CODE] [--lang vi|en]      the story of a rollout or unit\n' +
+    '  audit as-of ROLLOUT_ID INSTANT [--unit CODE]                 the state then, folded from the events\n' +
+    '  audit verify [BUNDLE_DIR] [--from-checkpoint FILE] [--public-key FILE]\n' +
+    '                                                               prove the log (or an export bundle) intact\n' +
+    '  audit checkpoint [--out FILE]                                sign a checkpoint of the log now\n' +
+    '  audit rebuild                                                re-project the read model from the events\n' +
+    '  audit export ROLLOUT_ID DIR                                  write a self-contained bundle\n' +
+    '  audit replay ROLLOUT_ID|BUNDLE_DIR                           replay the workflow histories on this code\n' +
+    '  audit crosscheck ROLLOUT_ID|BUNDLE_DIR                       match histories against the event rows',
 };
 
 const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the rollout of a resolution
@@ -184,9 +199,9 @@ Units and committees:
   ${USAGE.extend}
 
 Auditors:
-  ${USAGE.audit}
+  ${USAGE.audit.split('\n').slice(1).join('\n')}
 
-Run "trienkhai <command> --help" for a command's options. Exit codes: 0 ok, 2 bad input (nothing recorded), 1 other errors.`;
+Run "trienkhai <command> --help" for a command's options. Exit codes: 0 ok, 2 bad input (nothing recorded), 3 audit check failed, 1 other errors.`;
 
 async function cmdUnits(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -611,8 +626,78 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
       return r.equal ? 0 : 3;
     });
   }
+  if (sub === 'export') {
+    const [rolloutId, dir] = positionals;
+    if (!rolloutId || !dir || positionals.length > 2) throw new UsageError(`give the rollout ID and a new folder, e.g. audit export R ./audit-R\n\nusage: ${USAGE.audit}`);
+    return withSession(async (s) => {
+      await requireRollout(s.db, rolloutId);
+      const r = await exportBundle(await s.deps(), rolloutId, dir, { keyFile: auditKeyFile(), log: (l) => io.err(`[trienkhai] ${l}`) });
+      const m = r.manifest;
+      if (values.json) io.out(JSON.stringify({ dir, ...m, files: Object.keys(m.files).length }, null, 2));
+      else {
+        io.out(`Exported rollout ${rolloutId} to ${dir}: ${m.log.events} events (${m.log.rolloutEvents} of this rollout), ${m.checkpoints} checkpoint(s), ${m.histories.length} workflow run(s)${m.historiesGone.length ? `; ${m.historiesGone.length} run(s) Temporal no longer holds` : ''}.`);
+        if (r.unverified) io.out(`WARNING: the live record does not verify (${r.unverified.problems.length} problem(s)); the bundle holds it as it is. Run \`trienkhai audit verify ${dir}\`.`);
+        else io.out(`Check it anywhere with: trienkhai audit verify ${dir} --public-key <your copy of public-key.pem>`);
+      }
+      return r.unverified ? 3 : 0;
+    });
+  }
+  if (sub === 'replay') {
+    const [target] = positionals;
+    if (!target || positionals.length > 1) throw new UsageError(`give a rollout ID or a bundle folder\n\nusage: ${USAGE.audit}`);
+    const progress = (done: number, total: number): void => {
+      if (!values.json && (done % 100 === 0 || done === total)) io.err(`[trienkhai] replayed ${done} of ${total}`);
+    };
+    const run = async (rolloutId: string, inputs: ReplayInput[], gone: number): Promise<number> => {
+      if (!values.json) io.err(`[trienkhai] replaying ${inputs.length} workflow run(s) of ${rolloutId} against this build's workflow code…`);
+      const outcomes = await replayHistories(inputs, progress);
+      const bad = outcomes.filter((o) => o.result !== 'ok');
+      if (values.json) io.out(JSON.stringify({ rolloutId, ok: bad.length === 0, runs: outcomes.length, gone, failures: bad }, null, 2));
+      else {
+        for (const o of bad) io.out(`  - ${o.workflowId} run ${o.run} (${o.workflowType}${o.file ? `, ${o.file}` : ''}): ${o.result === 'nondeterministic' ? 'DETERMINISM VIOLATION' : 'cannot replay'}: ${o.error}`);
+        io.out(bad.length === 0 ? `All ${outcomes.length} workflow run(s) of ${rolloutId} replay against the current code.` : `${bad.length} of ${outcomes.length} workflow run(s) of ${rolloutId} do not replay against the current code.`);
+        if (gone) io.out(`(${gone} run(s) are no longer held by Temporal and were not replayed.)`);
+      }
+      return bad.length === 0 ? 0 : 3;
+    };
+    if (isBundle(target)) {
+      const b = bundleHistories(target);
+      return run(b.rolloutId, b.histories, 0);
+    }
+    return withSession(async (s) => {
+      const c = await rolloutHistories(s, target, io, !values.json);
+      return run(target, c.runs, c.gone.length);
+    });
+  }
+  if (sub === 'crosscheck') {
+    const [target] = positionals;
+    if (!target || positionals.length > 1) throw new UsageError(`give a rollout ID or a bundle folder\n\nusage: ${USAGE.audit}`);
+    const report = (r: CrosscheckResult): number => {
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else {
+        for (const m of r.mismatches) io.out(`  - [${m.kind}] ${m.message}`);
+        io.out(`Cross-checked ${r.runs} workflow run(s) of ${r.rolloutId} against the event log:`);
+        for (const [cat, c] of Object.entries(r.counts)) io.out(`  ${cat.padEnd(12)} ${String(c.history).padStart(6)} in the histories, ${String(c.log).padStart(6)} rows, ${String(c.matched).padStart(6)} matched`);
+        if (r.inFlight) io.out(`  ${r.inFlight} event(s) are being recorded right now (append in flight).`);
+        if (r.later) io.out(`  ${r.later} row(s) were recorded while the histories were being fetched; run it again to check them.`);
+        if (r.uncheckable) io.out(`  ${r.uncheckable} row(s) belong to runs Temporal no longer holds (past retention) and cannot be cross-checked.`);
+        io.out(r.ok ? 'Every event in the histories has its row, and every row its history event.' : `${r.mismatches.length} mismatch(es).`);
+      }
+      return r.ok ? 0 : 3;
+    };
+    if (isBundle(target)) {
+      const b = bundleHistories(target);
+      return report(crosscheck(b.rolloutId, bundleEventRows(target), b.histories, [], b.historiesAsOfSeq));
+    }
+    return withSession(async (s) => {
+      const asOf = await s.db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow();
+      const c = await rolloutHistories(s, target, io, !values.json);
+      const rows = await s.db.selectFrom('events').selectAll().where('rollout_id', '=', target).orderBy('chain_seq').execute();
+      return report(crosscheck(target, rows, c.runs, c.gone, Number(asOf.seq)));
+    });
+  }
   if (sub !== 'verify' && sub !== 'checkpoint') throw new UsageError(`unknown "audit ${sub}"\n\nusage: ${USAGE.audit}`);
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.audit}`);
+  if (positionals.length > (sub === 'verify' ? 1 : 0)) throw new UsageError(`unexpected argument "${positionals[sub === 'verify' ? 1 : 0]}"\n\nusage: ${USAGE.audit}`);
   if (sub === 'checkpoint') {
     return withSession(async (s) => {
       const c = await cutCheckpoint(s.db, auditKeyFile());
@@ -626,27 +711,64 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
   const checkpointFile = str(values, 'from-checkpoint');
   const checkpoint = checkpointFile ? readJsonFile(checkpointFile) : undefined;
   const trusted = str(values, 'public-key') ? readInputFile(str(values, 'public-key')!) : undefined;
+  const printChain = (r: VerifyResult, what: string): void => {
+    if (r.ok) io.out(`${what} is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
+    else {
+      io.out(`${what} has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
+      for (const p of r.problems) io.out(`  - [${p.kind}] ${p.message}`);
+    }
+  };
+  const printFromCheckpoint = (problems: string[]): void => {
+    if (problems.length === 0) io.out(`It extends the checkpoint ${checkpointFile}: events #1–#${(checkpoint as { seq: number }).seq} are exactly as they were signed.`);
+    else {
+      io.out(`It does NOT extend the checkpoint ${checkpointFile}:`);
+      for (const p of problems) io.out(`  - ${p}`);
+    }
+  };
+  const [bundleDir] = positionals;
+  if (bundleDir) {
+    if (!existsSync(bundleDir)) throw DomainError.of('BUNDLE_DIR', `no such folder: ${bundleDir}`);
+    const r = await verifyBundle(bundleDir, { ...(trusted ? { trustedPublicKey: trusted } : {}), ...(checkpoint !== undefined ? { fromCheckpoint: checkpoint } : {}) });
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else {
+      io.out(`Bundle ${bundleDir}: rollout ${r.rolloutId}, exported ${formatLocal(new Date(r.exportedAt))}.`);
+      if (r.files.length === 0) io.out('Every file is as exported (sha256 as in the manifest).');
+      for (const f of [...r.files, ...r.unreadable]) io.out(`  - ${f}`);
+      printChain(r.chain, 'The event log in it');
+      const good = r.checkpoints.filter((c) => c.problems.length === 0);
+      io.out(`${good.length} of ${r.checkpoints.length} signed checkpoint(s) hold${r.key === 'trusted' ? ' under the key you gave' : ' under the bundle\'s own key (pass --public-key with your copy to pin the signer)'}${good.length ? `; the latest covers events #1–#${Math.max(...good.map((c) => c.seq))}` : ''}.`);
+      for (const c of r.checkpoints) for (const p of c.problems) io.out(`  - checkpoint of #1–#${c.seq} (${c.createdAt}): ${p}`);
+      if (r.unsigned) io.out(`  - ${r.unsigned} event(s) at the end are covered by no valid signed checkpoint`);
+      if (r.fromCheckpoint) printFromCheckpoint(r.fromCheckpoint);
+      io.out(r.ok ? 'The bundle is intact.' : 'The bundle does NOT verify.');
+    }
+    return r.ok ? 0 : 3;
+  }
   return withSession(async (s) => {
     const r = await verifyChain(s.db);
     const fromCheckpoint = checkpoint === undefined ? [] : await checkCheckpoint(s.db, checkpoint, trusted ? { trustedPublicKey: trusted } : {});
     const ok = r.ok && fromCheckpoint.length === 0;
     if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
     else {
-      if (r.ok) io.out(`The audit record is intact: ${r.events} events, chain head #${r.head.seq} ${r.head.hash}.`);
-      else {
-        io.out(`The audit record has been tampered with: ${r.problems.length} problem(s) in ${r.events} events (chain head #${r.head.seq}):`);
-        for (const p of r.problems) io.out(`  - [${p.kind}] ${p.message}`);
-      }
-      if (checkpoint !== undefined) {
-        if (fromCheckpoint.length === 0) io.out(`It extends the checkpoint ${checkpointFile}: events #1–#${(checkpoint as { seq: number }).seq} are exactly as they were signed.`);
-        else {
-          io.out(`It does NOT extend the checkpoint ${checkpointFile}:`);
-          for (const p of fromCheckpoint) io.out(`  - ${p}`);
-        }
-      }
+      printChain(r, 'The audit record');
+      if (checkpoint !== undefined) printFromCheckpoint(fromCheckpoint);
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
     return ok ? 0 : 3;
+  });
+}
+
+/** Every run of a live rollout's workflows, fetched from Temporal (with progress on stderr). */
+async function rolloutHistories(s: Session, rolloutId: string, io: Io, progress: boolean): Promise<CollectedHistories> {
+  await requireRollout(s.db, rolloutId);
+  const { client } = await s.deps();
+  const units = await s.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
+  if (progress) io.err(`[trienkhai] fetching the workflow histories of ${rolloutId} (${units.length} units)…`);
+  return collectHistories(client, rolloutWorkflowId(rolloutId), {
+    alsoWorkflowIds: units.map((u) => unitWorkflowId(rolloutId, u.unit_code)),
+    onProgress: (n) => {
+      if (progress && n % 200 === 0) io.err(`[trienkhai] ${n} histories fetched…`);
+    },
   });
 }
 

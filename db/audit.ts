@@ -30,7 +30,7 @@ export interface VerifyResult {
 }
 
 /** The event as the workflow emitted it, rebuilt from its row (for re-hashing). */
-export function eventOfRow(r: EventRow): AnyNewEvent {
+export function eventOfRow(r: ChainRow): AnyNewEvent {
   return {
     eventId: r.event_id,
     streamId: r.stream_id,
@@ -44,17 +44,13 @@ export function eventOfRow(r: EventRow): AnyNewEvent {
   } as AnyNewEvent;
 }
 
+/** The columns verification reads: an event row as stored, or as written to an export bundle. */
+export type ChainRow = Omit<EventRow, 'position' | 'recorded_at'>;
+
 /** Walk the whole log in chain order and report every break, each pinned to its row. */
 export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: number } = {}): Promise<VerifyResult> {
   const pageSize = opts.pageSize ?? 5000;
   const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirst();
-  const problems: ChainProblem[] = [];
-  // Every stored link, to tell a moved or inserted row from an edited one.
-  const seqOfHash = new Map<string, number>();
-  let prev: { seq: number; hash: string; eventId: string | null } = { seq: 0, hash: GENESIS_HASH, eventId: null };
-  let events = 0;
-  /** How far positions are shifted by an insertion or a hidden deletion found so far. */
-  let shift = 0;
   let after = '0';
   const rows: EventRow[] = [];
   for (;;) {
@@ -63,6 +59,21 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
     rows.push(...page);
     after = page[page.length - 1]!.chain_seq;
   }
+  return verifyRows(rows, head ? { seq: Number(head.seq), hash: head.hash } : undefined);
+}
+
+/**
+ * The verification itself, on rows in chain order (from the database or an export bundle) and the
+ * head they should end in. Pure: it needs no database.
+ */
+export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; hash: string } | undefined): VerifyResult {
+  const problems: ChainProblem[] = [];
+  // Every stored link, to tell a moved or inserted row from an edited one.
+  const seqOfHash = new Map<string, number>();
+  let prev: { seq: number; hash: string; eventId: string | null } = { seq: 0, hash: GENESIS_HASH, eventId: null };
+  let events = 0;
+  /** How far positions are shifted by an insertion or a hidden deletion found so far. */
+  let shift = 0;
   seqOfHash.set(GENESIS_HASH, 0);
   for (const r of rows) seqOfHash.set(r.hash, Number(r.chain_seq));
 
@@ -111,7 +122,7 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
     prev = { seq, hash: r.hash, eventId: r.event_id };
   }
 
-  const headSeq = Number(head?.seq ?? 0);
+  const headSeq = head?.seq ?? 0;
   const headHash = head?.hash ?? GENESIS_HASH;
   if (headSeq > prev.seq) {
     problems.push({ kind: 'missing', chainSeq: prev.seq + 1, eventId: null, message: `events #${prev.seq + 1}–#${headSeq} at the end of the log are missing (deleted); the chain head says ${headSeq} events were recorded` });

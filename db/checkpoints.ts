@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database';
 import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from './event-store';
-import { eventOfRow, verifyChain } from './audit';
+import { eventOfRow, verifyChain, type ChainRow } from './audit';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -37,14 +37,33 @@ const sha256 = (...parts: Buffer[]): Buffer => {
 
 /** RFC 6962 Merkle tree hash of hex leaves. */
 export function merkleRoot(leavesHex: ReadonlyArray<string>): string {
-  if (leavesHex.length === 0) return sha256().toString('hex');
-  let level = leavesHex.map((l) => sha256(Buffer.from([0]), Buffer.from(l, 'hex')));
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? sha256(Buffer.from([1]), level[i]!, level[i + 1]!) : level[i]!);
-    level = next;
+  return prefixRoots(leavesHex, [leavesHex.length]).get(leavesHex.length)!;
+}
+
+/**
+ * RFC 6962 roots of several prefixes of the leaves (the first n, for each n in `sizes`), in one pass:
+ * a stack of the perfect subtrees so far, folded right to left when a size is reached. Sizes beyond the
+ * leaves are left out of the result.
+ */
+export function prefixRoots(leavesHex: ReadonlyArray<string>, sizes: ReadonlyArray<number>): Map<number, string> {
+  const want = new Set(sizes);
+  const roots = new Map<number, string>();
+  if (want.has(0)) roots.set(0, sha256().toString('hex'));
+  const stack: Array<{ size: number; hash: Buffer }> = [];
+  for (let i = 0; i < leavesHex.length; i++) {
+    let node = { size: 1, hash: sha256(Buffer.from([0]), Buffer.from(leavesHex[i]!, 'hex')) };
+    while (stack.length && stack[stack.length - 1]!.size === node.size) {
+      const left = stack.pop()!;
+      node = { size: node.size * 2, hash: sha256(Buffer.from([1]), left.hash, node.hash) };
+    }
+    stack.push(node);
+    if (want.has(i + 1)) {
+      let root = stack[stack.length - 1]!.hash;
+      for (let j = stack.length - 2; j >= 0; j--) root = sha256(Buffer.from([1]), stack[j]!.hash, root);
+      roots.set(i + 1, root.toString('hex'));
+    }
   }
-  return level[0]!.toString('hex');
+  return roots;
 }
 
 /** The signing key: read from a PEM file, created (mode 0600) on first use. */
@@ -72,8 +91,17 @@ async function links(db: Kysely<Database>, seq: number): Promise<Array<{ seq: nu
  * The chain links of the first `seq` events recomputed from their contents (not read from the hash
  * columns), so a checkpoint holds only if every covered event is exactly as it was.
  */
-async function recomputedLinks(db: Kysely<Database>, seq: number): Promise<Array<{ seq: number; hash: string }>> {
-  const rows = await db.selectFrom('events').selectAll().where('chain_seq', '<=', String(seq)).orderBy('chain_seq').execute();
+async function recomputedLinks(db: Kysely<Database>, seq: number): Promise<Link[]> {
+  return recomputeLinks(await db.selectFrom('events').selectAll().where('chain_seq', '<=', String(seq)).orderBy('chain_seq').execute());
+}
+
+export interface Link {
+  seq: number;
+  hash: string;
+}
+
+/** Chain links derived from rows' contents alone, in chain order. */
+export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
   let prev = GENESIS_HASH;
   return rows.map((r) => {
     prev = chainHash(prev, Number(r.chain_seq), contentHash(eventOfRow(r)));
@@ -98,25 +126,41 @@ export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now =
 /** Why a checkpoint does not hold for the current log (empty: it holds). */
 export async function checkCheckpoint(db: Kysely<Database>, input: unknown, opts: { trustedPublicKey?: string } = {}): Promise<string[]> {
   const parsed = Checkpoint.safeParse(input);
-  if (!parsed.success) return [`not a checkpoint: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`];
-  const c = parsed.data;
-  const { signature, ...body } = c;
-  const problems: string[] = [];
-  if (opts.trustedPublicKey && opts.trustedPublicKey.trim() !== c.publicKey.trim()) problems.push('the checkpoint was signed by a different key than the one you trust');
-  let signedOk = false;
-  try {
-    signedOk = verify(null, signedPart(body), createPublicKey(c.publicKey), Buffer.from(signature, 'base64'));
-  } catch {
-    signedOk = false;
-  }
-  if (!signedOk) problems.push('the signature does not match the checkpoint: it was altered or not signed by its key');
-  const ls = await recomputedLinks(db, c.seq);
-  if (ls.length < c.seq) problems.push(`the log has only ${ls.length} of the ${c.seq} events the checkpoint covers`);
-  const last = ls[ls.length - 1];
-  if (c.seq > 0 && last && last.seq === c.seq && last.hash !== c.chainHash) problems.push(`event #${c.seq} no longer ends in the checkpoint's chain link`);
-  const root = merkleRoot(ls.map((l) => l.hash));
-  if (root !== c.merkleRoot) problems.push(`the Merkle root of events #1–#${c.seq}, recomputed from their contents, differs from the checkpoint's: events it covers were changed, removed or reordered`);
-  return problems;
+  const links = parsed.success ? await recomputedLinks(db, parsed.data.seq) : [];
+  return checkCheckpoints([input], links, opts)[0]!;
+}
+
+/**
+ * Why each checkpoint does not hold for a log whose recomputed links are `links` (the whole log, in
+ * chain order): one list of problems per checkpoint, empty when it holds. Pure, and one pass over
+ * the links however many checkpoints there are.
+ */
+export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: ReadonlyArray<Link>, opts: { trustedPublicKey?: string } = {}): string[][] {
+  const parsed = inputs.map((i) => Checkpoint.safeParse(i));
+  const leaves = links.map((l) => l.hash);
+  const roots = prefixRoots(leaves, parsed.flatMap((p) => (p.success ? [p.data.seq] : [])));
+  return parsed.map((p) => {
+    if (!p.success) return [`not a checkpoint: ${p.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`];
+    const c = p.data;
+    const { signature, ...body } = c;
+    const problems: string[] = [];
+    if (opts.trustedPublicKey && opts.trustedPublicKey.trim() !== c.publicKey.trim()) problems.push('the checkpoint was signed by a different key than the one you trust');
+    let signedOk = false;
+    try {
+      signedOk = verify(null, signedPart(body), createPublicKey(c.publicKey), Buffer.from(signature, 'base64'));
+    } catch {
+      signedOk = false;
+    }
+    if (!signedOk) problems.push('the signature does not match the checkpoint: it was altered or not signed by its key');
+    if (links.length < c.seq) {
+      problems.push(`the log has only ${links.length} of the ${c.seq} events the checkpoint covers`);
+      return problems;
+    }
+    const last = links[c.seq - 1];
+    if (c.seq > 0 && last && last.seq === c.seq && last.hash !== c.chainHash) problems.push(`event #${c.seq} no longer ends in the checkpoint's chain link`);
+    if (roots.get(c.seq) !== c.merkleRoot) problems.push(`the Merkle root of events #1–#${c.seq}, recomputed from their contents, differs from the checkpoint's: events it covers were changed, removed or reordered`);
+    return problems;
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { historyFromJson } from './histories/history-json';
+import { historyFromJson } from '../audit/history-json';
 import { workflowBundle } from './helpers/temporal';
 
 // The broken histories make the SDK log each nondeterminism it finds; the assertions below say it.

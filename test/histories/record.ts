@@ -32,7 +32,8 @@ import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflow
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { memoryActivities, type MemoryStore } from '../helpers/memory-activities';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
-import { historyFromJson, historyToJson } from './history-json';
+import { historyFromJson, historyToJson } from '../../audit/history-json';
+import { collectHistories, historyFileName, shortName, type CollectedRun } from '../../audit/histories';
 
 const ROLLOUT = 'replay';
 const TASK_QUEUE = 'record-histories';
@@ -186,51 +187,6 @@ async function drive(env: TestWorkflowEnvironment, store: MemoryStore): Promise<
   if (!store.events.some((e) => e.type === 'Escalated' && (e.payload as { tier: number }).tier === 2)) throw new Error('no second escalation tier');
 }
 
-// ---- collecting the histories --------------------------------------------------------------------
-
-interface Run {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  /** 1 for the first run of an execution chain, 2 after its first continue-as-new, … */
-  run: number;
-  history: History;
-}
-
-/** Every run of every execution in the rollout's tree: children from the start events, later runs from continue-as-new. */
-async function collect(env: TestWorkflowEnvironment, rootId: string): Promise<Run[]> {
-  const root = await env.client.workflow.getHandle(rootId).describe();
-  const queue: Array<Omit<Run, 'history'>> = [{ workflowId: rootId, runId: root.runId, workflowType: root.type, run: 1 }];
-  const seen = new Set<string>();
-  const runs: Run[] = [];
-  while (queue.length) {
-    const next = queue.shift()!;
-    if (seen.has(next.runId)) continue;
-    seen.add(next.runId);
-    const history = await env.client.workflow.getHandle(next.workflowId, next.runId).fetchHistory();
-    runs.push({ ...next, history });
-    for (const ev of history.events ?? []) {
-      const child = ev.childWorkflowExecutionStartedEventAttributes;
-      if (child?.workflowExecution?.workflowId && child.workflowExecution.runId) {
-        queue.push({ workflowId: child.workflowExecution.workflowId, runId: child.workflowExecution.runId, workflowType: child.workflowType?.name ?? '?', run: 1 });
-      }
-      const can = ev.workflowExecutionContinuedAsNewEventAttributes;
-      if (can?.newExecutionRunId) {
-        queue.push({ workflowId: next.workflowId, runId: can.newExecutionRunId, workflowType: can.workflowType?.name ?? next.workflowType, run: next.run + 1 });
-      }
-    }
-  }
-  return runs;
-}
-
-/** `trienkhai/unit/replay/P.A` → `P.A`; `trienkhai/fanout/replay/P.A/0` → `P.A.b0`; the rollout → its ID. */
-function shortName(workflowId: string): string {
-  const parts = workflowId.split('/');
-  if (parts[1] === 'unit') return parts[3]!;
-  if (parts[1] === 'fanout') return `${parts[3]}.b${parts[4]}`;
-  return parts[2] ?? workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
 /**
  * The root unit's first run, edited the way an incompatible code change would look: the history says
  * its first child was started as a fanoutWorkflow; the current code starts a unitWorkflow there.
@@ -268,12 +224,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await timeSkippingEnv();
-  let runs: Run[];
+  let runs: CollectedRun[];
   try {
     const store = memoryActivities(UNITS);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: store.activities });
     await worker.runUntil(drive(env, store));
-    runs = await collect(env, rolloutWorkflowId(ROLLOUT));
+    runs = (await collectHistories(env.client, rolloutWorkflowId(ROLLOUT))).runs;
   } finally {
     await env.teardown();
   }
@@ -286,7 +242,7 @@ async function main(): Promise<void> {
   for (const f of fs.readdirSync(dir)) if (owned.test(f)) fs.rmSync(path.join(dir, f));
   const written: string[] = [];
   for (const r of runs) {
-    const file = `${r.workflowType}-${shortName(r.workflowId)}-${r.run}${tag ? `.${tag}` : ''}.json`;
+    const file = historyFileName(r, tag);
     if (written.includes(file)) throw new Error(`two runs map to ${file}`);
     fs.writeFileSync(path.join(dir, file), historyToJson(r.history));
     written.push(file);

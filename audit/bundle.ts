@@ -1,0 +1,307 @@
+/**
+ * Audit bundles: everything an auditor needs to prove and replay a rollout's record, in one folder,
+ * checkable years later with no database and no Temporal server.
+ *
+ *   manifest.json      what the bundle is, and the sha256 of every other file
+ *   events.jsonl       every event of the log up to the export, in chain order (one row per line, with
+ *                      its content hash and chain link); the whole log, not just the rollout's events,
+ *                      so the chain and the signed Merkle roots can be re-derived and nothing can be
+ *                      left out unnoticed
+ *   checkpoints.json   every signed checkpoint up to the export, the last one cut at the export
+ *   public-key.pem     the signing key's public half (pin your own copy with --public-key)
+ *   histories/*.json   the rollout's Temporal workflow histories, every run (proto3 JSON, as
+ *                      `temporal workflow show -o json` writes them)
+ *   README.txt         how to check it
+ *
+ * The manifest is not signed; it only points at what changed. The proof is the checkpoints: every
+ * event's content re-hashes to its chain link, and the links' Merkle root is what the key signed.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../db/database';
+import { verifyChain, verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
+import { Checkpoint, checkCheckpoints, cutCheckpoint, loadSigningKey, recomputeLinks } from '../db/checkpoints';
+import { DomainError } from '../domain/errors';
+import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
+import { collectHistories, historyFileName, type CollectedHistories } from './histories';
+import { historyFromJson, historyToJson } from './history-json';
+import type { ReplayInput } from './replay';
+
+export const BUNDLE_FORMAT = 'trienkhai-audit-bundle';
+
+const Sha = z.string().regex(/^[0-9a-f]{64}$/);
+export const Manifest = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(1),
+  rolloutId: z.string().min(1),
+  exportedAt: z.string().datetime({ offset: true }),
+  log: z.strictObject({ events: z.number().int().min(0), rolloutEvents: z.number().int().min(0), head: z.strictObject({ seq: z.number().int().min(0), hash: Sha }), verified: z.boolean() }),
+  checkpoints: z.number().int().min(0),
+  /** The chain head when the histories were fetched (events after it may be missing from them). */
+  historiesAsOfSeq: z.number().int().min(0),
+  histories: z.array(z.strictObject({ file: z.string(), workflowId: z.string(), runId: z.string(), workflowType: z.string(), run: z.number().int().min(1) })),
+  historiesGone: z.array(z.strictObject({ workflowId: z.string(), runId: z.string().nullable(), why: z.string() })),
+  files: z.record(z.string(), z.strictObject({ sha256: Sha, bytes: z.number().int().min(0) })),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export interface ExportResult {
+  dir: string;
+  manifest: Manifest;
+  /** Why no checkpoint could be cut at the export (the live log does not verify), if so. */
+  unverified: VerifyResult | null;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** The bundle form of an event row (the database's internal `position` left out). */
+function bundleRow(r: Record<string, unknown>): ChainRow & { recorded_at: string } {
+  const { position: _position, ...rest } = r;
+  return rest as unknown as ChainRow & { recorded_at: string };
+}
+
+/** Is `dir` an export bundle (has a manifest)? */
+export function isBundle(dir: string): boolean {
+  return existsSync(join(dir, 'manifest.json')) && statSync(dir).isDirectory();
+}
+
+/**
+ * Export a rollout's bundle into `dir` (created; must be empty). Cuts a signed checkpoint first, so the
+ * bundle's last checkpoint covers every event in it — unless the live log does not verify, in which
+ * case the bundle is still written (it is the evidence) and `unverified` says why.
+ */
+export async function exportBundle(
+  deps: { db: Kysely<Database>; client: Client },
+  rolloutId: string,
+  dir: string,
+  opts: { keyFile: string; log?: (line: string) => void; now?: Date },
+): Promise<ExportResult> {
+  const log = opts.log ?? (() => undefined);
+  const { db } = deps;
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw DomainError.of('dir', `${dir} exists and is not an empty folder; export into a new folder`);
+  const rollout = await db.selectFrom('rollouts').select('rollout_id').where('rollout_id', '=', rolloutId).executeTakeFirst();
+  if (!rollout) throw DomainError.of('rollout', `no rollout "${rolloutId}"`);
+
+  log('verifying the audit record…');
+  const check = await verifyChain(db);
+  if (check.ok) {
+    const c = await cutCheckpoint(db, opts.keyFile, opts.now);
+    log(`checkpoint of events #1–#${c.seq} signed for the export`);
+  } else {
+    log(`WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`);
+  }
+  mkdirSync(join(dir, 'histories'), { recursive: true });
+
+  // Histories first, then the events: an append completes only after its rows are committed, so every
+  // completed append in the histories has its rows in the snapshot taken after (see crosscheck.ts).
+  const historiesAsOf = await db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow();
+  const units = await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
+  log(`fetching the workflow histories of ${units.length} unit(s)…`);
+  const collected: CollectedHistories = await collectHistories(deps.client, rolloutWorkflowId(rolloutId), {
+    alsoWorkflowIds: units.map((u) => unitWorkflowId(rolloutId, u.unit_code)),
+    onProgress: (n) => {
+      if (n % 200 === 0) log(`histories: ${n} fetched`);
+    },
+  });
+  const histories: Manifest['histories'] = [];
+  for (const r of collected.runs.sort((a, b) => a.workflowId.localeCompare(b.workflowId) || a.run - b.run)) {
+    const file = `histories/${historyFileName(r)}`;
+    writeFileSync(join(dir, file), historyToJson(r.history));
+    histories.push({ file, workflowId: r.workflowId, runId: r.runId, workflowType: r.workflowType, run: r.run });
+  }
+  log(`histories: ${histories.length} run(s) written${collected.gone.length ? `; ${collected.gone.length} no longer held by Temporal` : ''}`);
+
+  // Events: the whole log up to the head, paged, in chain order.
+  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
+  const lines: string[] = [];
+  let rolloutEvents = 0;
+  for (let after = '0'; ; ) {
+    const page = await db.selectFrom('events').selectAll().where('chain_seq', '>', after).where('chain_seq', '<=', head.seq).orderBy('chain_seq').limit(5000).execute();
+    if (page.length === 0) break;
+    for (const r of page) {
+      lines.push(JSON.stringify(bundleRow(r as unknown as Record<string, unknown>)));
+      if (r.rollout_id === rolloutId) rolloutEvents += 1;
+    }
+    after = page[page.length - 1]!.chain_seq;
+    log(`events: ${lines.length} of ${head.seq}`);
+  }
+  writeFileSync(join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+
+  const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', head.seq).orderBy('id').execute()).map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Checkpoint);
+  writeFileSync(join(dir, 'checkpoints.json'), `${JSON.stringify(checkpoints, null, 2)}\n`);
+  const publicKey = checkpoints.length ? checkpoints[checkpoints.length - 1]!.publicKey : loadSigningKey(opts.keyFile).publicKeyPem;
+  writeFileSync(join(dir, 'public-key.pem'), publicKey);
+
+  writeFileSync(join(dir, 'README.txt'), readme(rolloutId));
+  const files: Manifest['files'] = {};
+  for (const f of listFiles(dir)) files[f] = { sha256: await sha256File(join(dir, f)), bytes: statSync(join(dir, f)).size };
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    version: 1,
+    rolloutId,
+    exportedAt: (opts.now ?? new Date()).toISOString(),
+    log: { events: lines.length, rolloutEvents, head: { seq: Number(head.seq), hash: head.hash }, verified: check.ok },
+    historiesAsOfSeq: Number(historiesAsOf.seq),
+    checkpoints: checkpoints.length,
+    histories,
+    historiesGone: collected.gone,
+    files,
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir, manifest, unverified: check.ok ? null : check };
+}
+
+/** Every file under `dir` but the manifest, as sorted relative paths with forward slashes. */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  return out.filter((f) => f !== 'manifest.json');
+}
+
+function readme(rolloutId: string): string {
+  return `trienkhai audit bundle of rollout ${rolloutId}
+
+Check it (no database or server needed; a trienkhai checkout with \`npm install\` is enough):
+
+  npx trienkhai audit verify <this folder> --public-key <your own copy of the signing key>
+  npx trienkhai audit verify <this folder> --from-checkpoint <a checkpoint you saved earlier>
+  npx trienkhai audit replay <this folder>
+
+Files: manifest.json lists every other file with its sha256. events.jsonl is the whole event log up to
+the export, one event per line in chain order; each row's content_hash is the sha256 of its canonical
+content and hash = sha256(prev_hash ":" chain_seq ":" content_hash). checkpoints.json holds the signed
+checkpoints (Ed25519 over an RFC 6962 Merkle root of the links). histories/ holds the Temporal workflow
+histories of the rollout, every run, in proto3 JSON.
+`;
+}
+
+// ---- reading and checking a bundle -------------------------------------------------------------------
+
+export interface BundleVerifyResult {
+  ok: boolean;
+  dir: string;
+  rolloutId: string;
+  exportedAt: string;
+  /** Files changed, missing or added since the export. */
+  files: string[];
+  /** Rows that are not event rows at all. */
+  unreadable: string[];
+  chain: VerifyResult;
+  checkpoints: Array<{ seq: number; createdAt: string; problems: string[] }>;
+  /** Events after the last signed checkpoint in the bundle (not covered by any signature). */
+  unsigned: number;
+  /** An earlier checkpoint the auditor kept, checked against the bundle's log. */
+  fromCheckpoint: string[] | null;
+  /** The key the signatures were checked against. */
+  key: 'trusted' | 'bundle';
+}
+
+function readManifest(dir: string): Manifest {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) throw DomainError.of('bundle', `${dir} is not an audit bundle (no manifest.json)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw DomainError.of('manifest.json', `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) throw new DomainError(parsed.error.issues.map((i) => ({ path: `manifest.json: ${i.path.join('.') || '(top)'}`, message: i.message })));
+  return parsed.data;
+}
+
+/** The event rows of a bundle, and the lines that are not rows. */
+function readEvents(dir: string): { rows: ChainRow[]; unreadable: string[] } {
+  const file = join(dir, 'events.jsonl');
+  if (!existsSync(file)) return { rows: [], unreadable: ['events.jsonl is missing'] };
+  const rows: ChainRow[] = [];
+  const unreadable: string[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        const r = JSON.parse(line) as ChainRow;
+        if (typeof r.chain_seq !== 'string' || typeof r.event_id !== 'string' || typeof r.hash !== 'string') throw new Error('missing chain_seq, event_id or hash');
+        rows.push(r);
+      } catch (e) {
+        unreadable.push(`events.jsonl line ${i + 1}: not an event row (${e instanceof Error ? e.message : String(e)})`);
+      }
+    });
+  return { rows, unreadable };
+}
+
+/** Prove a bundle intact, offline. */
+export async function verifyBundle(dir: string, opts: { trustedPublicKey?: string; fromCheckpoint?: unknown } = {}): Promise<BundleVerifyResult> {
+  const manifest = readManifest(dir);
+  const files: string[] = [];
+  const present = new Set(listFiles(dir));
+  for (const [f, want] of Object.entries(manifest.files)) {
+    if (!present.has(f)) files.push(`${f} is missing`);
+    else if ((await sha256File(join(dir, f))) !== want.sha256) files.push(`${f} was changed since the export (its sha256 differs from the manifest's)`);
+  }
+  for (const f of present) if (!(f in manifest.files)) files.push(`${f} was added after the export (not in the manifest)`);
+
+  const { rows, unreadable } = readEvents(dir);
+  const chain = verifyRows(rows, manifest.log.head);
+  let checkpointInputs: unknown[] = [];
+  try {
+    const parsed = JSON.parse(readFileSync(join(dir, 'checkpoints.json'), 'utf8')) as unknown;
+    checkpointInputs = Array.isArray(parsed) ? parsed : [parsed];
+  } catch (e) {
+    files.push(`checkpoints.json cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const bundleKey = existsSync(join(dir, 'public-key.pem')) ? readFileSync(join(dir, 'public-key.pem'), 'utf8') : undefined;
+  const trusted = opts.trustedPublicKey ?? bundleKey;
+  const links = recomputeLinks(rows);
+  const checks = checkCheckpoints([...checkpointInputs, ...(opts.fromCheckpoint !== undefined ? [opts.fromCheckpoint] : [])], links, trusted ? { trustedPublicKey: trusted } : {});
+  const checkpoints = checkpointInputs.map((c, i) => {
+    const p = Checkpoint.safeParse(c);
+    return { seq: p.success ? p.data.seq : -1, createdAt: p.success ? p.data.createdAt : '?', problems: checks[i]! };
+  });
+  const signedUpTo = Math.max(0, ...checkpoints.filter((c) => c.problems.length === 0).map((c) => c.seq));
+  const unsigned = Math.max(0, rows.length - signedUpTo);
+  const fromCheckpoint = opts.fromCheckpoint !== undefined ? checks[checks.length - 1]! : null;
+  const ok = files.length === 0 && unreadable.length === 0 && chain.ok && checkpoints.length > 0 && checkpoints.every((c) => c.problems.length === 0) && unsigned === 0 && (fromCheckpoint?.length ?? 0) === 0;
+  return { ok, dir, rolloutId: manifest.rolloutId, exportedAt: manifest.exportedAt, files, unreadable, chain, checkpoints, unsigned, fromCheckpoint, key: opts.trustedPublicKey ? 'trusted' : 'bundle' };
+}
+
+/** The event rows of a bundle (unreadable lines left out; `verifyBundle` reports them). */
+export function bundleEventRows(dir: string): ChainRow[] {
+  readManifest(dir);
+  return readEvents(dir).rows;
+}
+
+/** The workflow histories of a bundle, ready to replay. */
+export function bundleHistories(dir: string): { rolloutId: string; historiesAsOfSeq: number; histories: ReplayInput[] } {
+  const manifest = readManifest(dir);
+  return {
+    rolloutId: manifest.rolloutId,
+    historiesAsOfSeq: manifest.historiesAsOfSeq,
+    histories: manifest.histories.map((h) => {
+      const file = join(dir, h.file);
+      let history;
+      try {
+        history = historyFromJson(JSON.parse(readFileSync(file, 'utf8')));
+      } catch (e) {
+        throw DomainError.of(h.file, `not a workflow history: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return { workflowId: h.workflowId, runId: h.runId, workflowType: h.workflowType, run: h.run, file: h.file, history };
+    }),
+  };
+}
