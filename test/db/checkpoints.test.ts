@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { appendEvents } from '../../db/event-store';
-import { checkCheckpoint, cutCheckpoint, merkleRoot, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
+import { createHash } from 'node:crypto';
+import { checkCheckpoint, cutCheckpoint, merkleRoot, prefixRoots, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
 import type { AnyNewEvent } from '../../domain/events';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 
@@ -42,6 +43,24 @@ test('the Merkle root: the empty tree is sha256 of nothing; order and duplicatio
   const b = 'bb'.repeat(32);
   expect(merkleRoot([a, b])).not.toBe(merkleRoot([b, a]));
   expect(merkleRoot([a, b, a])).not.toBe(merkleRoot([a, b]));
+});
+
+test('the roots of many prefixes, taken in one pass, equal RFC 6962 roots computed by its recursive definition', () => {
+  const h = (...parts: Buffer[]) => parts.reduce((x, p) => x.update(p), createHash('sha256')).digest();
+  /** MTH(D[n]) straight from RFC 6962 §2.1: split at the largest power of two below n. */
+  const mth = (leaves: Buffer[]): Buffer => {
+    if (leaves.length === 0) return h();
+    if (leaves.length === 1) return h(Buffer.from([0]), leaves[0]!);
+    let k = 1;
+    while (k * 2 < leaves.length) k *= 2;
+    return h(Buffer.from([1]), mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+  };
+  const leaves = Array.from({ length: 37 }, (_, i) => createHash('sha256').update(`event ${i}`).digest('hex'));
+  const sizes = Array.from({ length: 38 }, (_, n) => n);
+  const roots = prefixRoots(leaves, sizes);
+  for (const n of sizes) expect([n, roots.get(n)]).toEqual([n, mth(leaves.slice(0, n).map((l) => Buffer.from(l, 'hex'))).toString('hex')]);
+  expect(merkleRoot(leaves)).toBe(roots.get(37));
+  expect(prefixRoots(leaves, [38]).has(38)).toBe(false);
 });
 
 test('a checkpoint is signed, recorded, and the log still extends it after more appends', async () => {

@@ -3,7 +3,8 @@
  * worker, and `node bin/trienkhai.js` in a child process. Deadlines are real and a few seconds out.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
@@ -14,6 +15,9 @@ import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpe
 import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
 import { workflowBundle } from '../helpers/temporal';
+import { eventOfRow, type ChainRow } from '../../db/audit';
+import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
+import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from '../../db/event-store';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -228,6 +232,16 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await cli('audit', 'rebuild')).code).toBe(0);
   expect((await t.db.selectFrom('unit_steps').select('attended').where('unit_code', '=', 'P.H2').executeTakeFirstOrThrow()).attended).toBe(8);
 
+  // The histories and the log agree; the bundle is exported while the record is intact (checked offline below).
+  const agree = await cli('audit', 'crosscheck', R);
+  expect(agree.stdout).toMatch(/Every event in the histories has its row, and every row its history event/);
+  expect(agree.code).toBe(0);
+  const exported = await cli('audit', 'export', R, bundleDir());
+  expect(exported.stderr).toMatch(/fetching the workflow histories of 5 unit\(s\)/);
+  expect(exported.stdout).toMatch(new RegExp(`Exported rollout ${R} to .*: \\d+ events \\(\\d+ of this rollout\\), \\d+ checkpoint\\(s\\), \\d+ workflow run\\(s\\)`));
+  expect(exported.code).toBe(0);
+  expect((await cli('audit', 'export', R, bundleDir())).code).toBe(2); // never into a non-empty folder
+
   // The audit record verifies; a row edited behind the application's back is named, with exit code 3.
   const intact = await cli('audit', 'verify');
   expect(intact.code).toBe(0);
@@ -244,9 +258,151 @@ test('import, start, report, escalate, extend and complete late — through the 
   const fromCheckpoint = await cli('audit', 'verify', '--from-checkpoint', saved);
   expect(fromCheckpoint.code).toBe(3);
   expect(fromCheckpoint.stdout).toMatch(/does NOT extend the checkpoint/);
+  // The edited row no longer matches what its workflow recorded in Temporal's history.
+  const disagree = await cli('audit', 'crosscheck', R);
+  expect(disagree.code).toBe(3);
+  expect(disagree.stdout).toContain(`[content-differs] StudySessionReported ${victim.event_id}`);
 
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');
   expect(status.stdout).toMatch(/Units: 5/);
   expect(status.stdout).toMatch(/tinh\s+study\s+1\s+1\s+0/);
+});
+
+// ---- the exported bundle, checked offline ---------------------------------------------------------
+
+const bundleDir = (): string => join(dir, 'bundle');
+
+/** The CLI in a fresh process that has no database and no Temporal server to reach. */
+function offline(...args: string[]): Promise<Run> {
+  const nowhere = mkdtempSync(join(tmpdir(), 'trienkhai-offline-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, TRIENKHAI_DATA_DIR: nowhere, TRIENKHAI_LANG: 'en' };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, cwd: nowhere, timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+/** A copy of the bundle to tamper with; `fixManifest` re-hashes its files, as a careful forger would. */
+function copyBundle(name: string): string {
+  const to = join(dir, name);
+  cpSync(bundleDir(), to, { recursive: true });
+  return to;
+}
+function fixManifest(b: string): void {
+  const m = JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { files: Record<string, { sha256: string; bytes: number }> };
+  for (const f of Object.keys(m.files)) {
+    if (!existsSync(join(b, f))) delete m.files[f];
+    else m.files[f] = { sha256: createHash('sha256').update(readFileSync(join(b, f))).digest('hex'), bytes: statSync(join(b, f)).size };
+  }
+  writeFileSync(join(b, 'manifest.json'), JSON.stringify(m));
+}
+const readRows = (b: string): ChainRow[] => readFileSync(join(b, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ChainRow);
+const writeRows = (b: string, rows: ChainRow[]): void => writeFileSync(join(b, 'events.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+
+test('an exported bundle is verified, replayed and cross-checked in a fresh process with no database or server', async () => {
+  const b = bundleDir();
+  expect(readdirSync(join(b, 'histories')).length).toBeGreaterThanOrEqual(6); // the rollout and its 5 units, at least
+  const intact = await offline('audit', 'verify', b, '--public-key', join(b, 'public-key.pem'));
+  expect(intact.stderr).toBe('');
+  expect(intact.stdout).toMatch(/Every file is as exported/);
+  expect(intact.stdout).toMatch(/The event log in it is intact: \d+ events/);
+  expect(intact.stdout).toMatch(/The bundle is intact/);
+  expect(intact.code).toBe(0);
+  const saved = join(dir, 'checkpoint.json'); // the auditor's own copy, saved before the export
+  expect((await offline('audit', 'verify', b, '--from-checkpoint', saved)).stdout).toMatch(/It extends the checkpoint/);
+  const replayed = await offline('audit', 'replay', b, '--json');
+  expect(replayed.code).toBe(0);
+  const replay = JSON.parse(replayed.stdout) as { ok: boolean; runs: number; failures: unknown[] };
+  expect(replay).toMatchObject({ ok: true, failures: [] });
+  expect(replay.runs).toBe(readdirSync(join(b, 'histories')).length);
+  const agree = await offline('audit', 'crosscheck', b);
+  expect(agree.stdout).toMatch(/Every event in the histories has its row/);
+  expect(agree.code).toBe(0);
+
+  // An event edited in the bundle (a late completion made to look on time): the file no longer
+  // matches the manifest, and the row is named.
+  const edited = copyBundle('edited');
+  const rows = readRows(edited);
+  const victim = rows.find((r) => r.type === 'StepCompleted' && (r.payload as { lateByMs: number }).lateByMs > 0)!;
+  expect(victim).toBeDefined();
+  (victim.payload as { lateByMs: number }).lateByMs = 0;
+  writeRows(edited, rows);
+  const e1 = await offline('audit', 'verify', edited);
+  expect(e1.code).toBe(3);
+  expect(e1.stdout).toContain('events.jsonl was changed since the export');
+  expect(e1.stdout).toContain(`[edited] event #${victim.chain_seq} (${victim.event_id}) was edited`);
+  expect(e1.stdout).toMatch(/The bundle does NOT verify/);
+
+  // A careful forger re-hashes the edited event, re-links every later one and rewrites the manifest:
+  // only the signed checkpoint, under the key the auditor holds, still tells.
+  const forged = copyBundle('forged');
+  const frows = readRows(forged);
+  const at = frows.findIndex((r) => r.event_id === victim.event_id);
+  (frows[at]!.payload as { lateByMs: number }).lateByMs = 0;
+  let prev = at === 0 ? GENESIS_HASH : frows[at - 1]!.hash;
+  for (const r of frows.slice(at)) {
+    r.content_hash = contentHash(eventOfRow(r));
+    r.prev_hash = prev;
+    r.hash = prev = chainHash(prev, Number(r.chain_seq), r.content_hash);
+  }
+  writeRows(forged, frows);
+  const m = JSON.parse(readFileSync(join(forged, 'manifest.json'), 'utf8')) as { log: { head: { hash: string } } };
+  m.log.head.hash = prev;
+  writeFileSync(join(forged, 'manifest.json'), JSON.stringify(m));
+  fixManifest(forged);
+  const f1 = await offline('audit', 'verify', forged, '--public-key', join(b, 'public-key.pem'));
+  expect(f1.code).toBe(3);
+  expect(f1.stdout).toMatch(/Every file is as exported/);
+  expect(f1.stdout).toMatch(/The event log in it is intact/);
+  expect(f1.stdout).toMatch(/differs from the checkpoint's: events it covers were changed, removed or reordered/);
+  // … and even re-signing with a key of the forger's own does not pass against the auditor's key.
+  const resigned = copyBundle('resigned');
+  cpSync(join(forged, 'events.jsonl'), join(resigned, 'events.jsonl'));
+  cpSync(join(forged, 'manifest.json'), join(resigned, 'manifest.json'));
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const links = recomputeLinks(frows);
+  const body = { version: 1 as const, seq: frows.length, chainHash: prev, merkleRoot: merkleRoot(links.map((l) => l.hash)), createdAt: new Date().toISOString(), publicKey: pem };
+  writeFileSync(join(resigned, 'checkpoints.json'), JSON.stringify([{ ...body, signature: sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64') }]));
+  writeFileSync(join(resigned, 'public-key.pem'), pem);
+  fixManifest(resigned);
+  expect((await offline('audit', 'verify', resigned)).code).toBe(0); // self-consistent under its own key…
+  const r1 = await offline('audit', 'verify', resigned, '--public-key', join(b, 'public-key.pem'));
+  expect(r1.code).toBe(3); // …but not under the key the auditor holds
+  expect(r1.stdout).toMatch(/signed by a different key than the one you trust/);
+
+  // A workflow history the current code could not have produced fails replay, named by workflow.
+  const broken = copyBundle('broken');
+  const rootFile = readdirSync(join(broken, 'histories')).find((f) => /^unitWorkflow-P-1\.json$/.test(f))!;
+  const history = JSON.parse(readFileSync(join(broken, 'histories', rootFile), 'utf8')) as { events: Array<Record<string, { workflowType?: { name: string } }>> };
+  const start = history.events.find((ev) => ev.startChildWorkflowExecutionInitiatedEventAttributes)!.startChildWorkflowExecutionInitiatedEventAttributes!;
+  start.workflowType!.name = 'fanoutWorkflow';
+  writeFileSync(join(broken, 'histories', rootFile), JSON.stringify(history));
+  fixManifest(broken);
+  const rb = await offline('audit', 'replay', broken);
+  expect(rb.code).toBe(3);
+  expect(rb.stdout).toMatch(/trienkhai\/unit\/[^ ]+\/P run 1 \(unitWorkflow, histories\/unitWorkflow-P-1\.json\): DETERMINISM VIOLATION: .*Nondeterminism/);
+  expect(rb.stdout).toMatch(/1 of \d+ workflow run\(s\) of .* do not replay/);
+
+  // A unit's history left out of the bundle: its rows have no history event.
+  const partial = copyBundle('partial');
+  const unitFiles = readdirSync(join(partial, 'histories')).filter((f) => f.startsWith('unitWorkflow-P.H2-'));
+  expect(unitFiles.length).toBeGreaterThan(0);
+  for (const f of unitFiles) rmSync(join(partial, 'histories', f));
+  const pm = JSON.parse(readFileSync(join(partial, 'manifest.json'), 'utf8')) as { histories: Array<{ file: string }> };
+  pm.histories = pm.histories.filter((h) => !unitFiles.some((f) => h.file.endsWith(f)));
+  writeFileSync(join(partial, 'manifest.json'), JSON.stringify(pm));
+  fixManifest(partial);
+  const cp = await offline('audit', 'crosscheck', partial);
+  expect(cp.code).toBe(3);
+  const missing = rows.filter((r) => r.unit_code === 'P.H2' && Number(r.chain_seq) <= (JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { historiesAsOfSeq: number }).historiesAsOfSeq);
+  expect(missing.length).toBeGreaterThan(0);
+  for (const r of missing) expect(cp.stdout).toContain(`[no-history-event] row #${r.chain_seq}, ${r.type} ${r.event_id} of P.H2`);
+
+  // Not a bundle at all: bad input, exit 2.
+  const none = await offline('audit', 'verify', dir);
+  expect(none.code).toBe(2);
+  expect(none.stderr).toMatch(/is not an audit bundle \(no manifest.json\)/);
 });
