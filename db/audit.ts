@@ -47,19 +47,33 @@ export function eventOfRow(r: ChainRow): AnyNewEvent {
 /** The columns verification reads: an event row as stored, or as written to an export bundle. */
 export type ChainRow = Omit<EventRow, 'position' | 'recorded_at'>;
 
+/**
+ * The whole log and its chain head, read in one snapshot (a repeatable-read transaction), so events
+ * appended meanwhile never look like rows past the head.
+ */
+export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } = {}): Promise<{ rows: EventRow[]; head: { seq: number; hash: string } | undefined }> {
+  const pageSize = opts.pageSize ?? 5000;
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      const head = await trx.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirst();
+      const rows: EventRow[] = [];
+      for (let after = '0'; ; ) {
+        const page = await trx.selectFrom('events').selectAll().where('chain_seq', '>', after).orderBy('chain_seq').limit(pageSize).execute();
+        if (page.length === 0) break;
+        rows.push(...page);
+        after = page[page.length - 1]!.chain_seq;
+      }
+      return { rows, head: head ? { seq: Number(head.seq), hash: head.hash } : undefined };
+    });
+}
+
 /** Walk the whole log in chain order and report every break, each pinned to its row. */
 export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: number } = {}): Promise<VerifyResult> {
-  const pageSize = opts.pageSize ?? 5000;
-  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirst();
-  let after = '0';
-  const rows: EventRow[] = [];
-  for (;;) {
-    const page = await db.selectFrom('events').selectAll().where('chain_seq', '>', after).orderBy('chain_seq').limit(pageSize).execute();
-    if (page.length === 0) break;
-    rows.push(...page);
-    after = page[page.length - 1]!.chain_seq;
-  }
-  return verifyRows(rows, head ? { seq: Number(head.seq), hash: head.hash } : undefined);
+  const { rows, head } = await readLog(db, opts);
+  return verifyRows(rows, head);
 }
 
 /**

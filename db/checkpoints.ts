@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database';
 import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from './event-store';
-import { eventOfRow, verifyChain, type ChainRow } from './audit';
+import { eventOfRow, readLog, verifyRows, type ChainRow } from './audit';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -81,12 +81,6 @@ function signedPart(c: Omit<Checkpoint, 'signature'>): Buffer {
   return Buffer.from(canonicalJson(c));
 }
 
-/** The chain links of the first `seq` events, in chain order, as recorded. */
-async function links(db: Kysely<Database>, seq: number): Promise<Array<{ seq: number; hash: string }>> {
-  const rows = await db.selectFrom('events').select(['chain_seq', 'hash']).where('chain_seq', '<=', String(seq)).orderBy('chain_seq').execute();
-  return rows.map((r) => ({ seq: Number(r.chain_seq), hash: r.hash }));
-}
-
 /**
  * The chain links of the first `seq` events recomputed from their contents (not read from the hash
  * columns), so a checkpoint holds only if every covered event is exactly as it was.
@@ -111,13 +105,14 @@ export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
 
 /** Cut a checkpoint of the log as it is now, sign it, and record it. */
 export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<Checkpoint> {
+  // One snapshot for the check and the signature, so appends meanwhile neither break nor slip in.
+  const { rows, head } = await readLog(db);
   // Never vouch for a log that does not verify: a signature would turn tampering into the record.
-  const check = await verifyChain(db);
+  const check = verifyRows(rows, head);
   if (!check.ok) throw new Error(`refusing to sign a checkpoint: the audit record does not verify (${check.problems.length} problem(s); run \`trienkhai audit verify\`)`);
   const { privateKey, publicKeyPem } = loadSigningKey(keyFile);
-  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
-  const seq = Number(head.seq);
-  const body = { version: 1 as const, seq, chainHash: head.hash, merkleRoot: merkleRoot((await links(db, seq)).map((l) => l.hash)), createdAt: now.toISOString(), publicKey: publicKeyPem };
+  const seq = check.head.seq;
+  const body = { version: 1 as const, seq, chainHash: check.head.hash, merkleRoot: merkleRoot(rows.map((r) => r.hash)), createdAt: now.toISOString(), publicKey: publicKeyPem };
   const checkpoint: Checkpoint = { ...body, signature: sign(null, signedPart(body), privateKey).toString('base64') };
   await db.insertInto('checkpoints').values({ seq: String(seq), body: JSON.stringify(checkpoint) }).execute();
   return checkpoint;

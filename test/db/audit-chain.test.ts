@@ -3,7 +3,11 @@
  * moved or inserted — one kind per trial, at many positions. Every trial must be detected and pinned to
  * its row, and the untouched log (after each trial is undone) must verify clean.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
+import { checkCheckpoint, cutCheckpoint } from '../../db/checkpoints';
 import type { Database, EventRow } from '../../db/database';
 import { appendEvents, chainHash, contentHash } from '../../db/event-store';
 import { eventOfRow, verifyChain, type ChainProblem } from '../../db/audit';
@@ -169,4 +173,26 @@ test('appends after verification continue the chain', async () => {
 test('the migration that chains older rows computes links exactly as appends do', async () => {
   const r = await sql<{ h: string }>`select encode(sha256(convert_to(${'ab'.repeat(32)} || ':' || ${7}::bigint || ':' || ${'cd'.repeat(32)}, 'UTF8')), 'hex') as h`.execute(t.db);
   expect(r.rows[0]!.h).toBe(chainHash('ab'.repeat(32), 7, 'cd'.repeat(32)));
+});
+
+test('verifying and signing while appends are running raise no false alarm (one snapshot each)', async () => {
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'trienkhai-key-')), 'key.pem');
+  let appending = true;
+  const writer = (async () => {
+    // One event per transaction, as busy workflows append: the head moves between any two reads.
+    for (let seq = 1; appending; seq++) await appendEvents(t.db, [reminder(9, seq)]);
+  })();
+  try {
+    const seen = new Set<number>();
+    for (let i = 0; i < 15; i++) {
+      const [r, c] = await Promise.all([verifyChain(t.db, { pageSize: 7 }), cutCheckpoint(t.db, keyFile)]);
+      expect(r.problems).toEqual([]);
+      seen.add(r.head.seq);
+      expect(await checkCheckpoint(t.db, c)).toEqual([]);
+    }
+    expect(seen.size).toBeGreaterThan(1); // the log really did grow meanwhile
+  } finally {
+    appending = false;
+    await writer;
+  }
 });
