@@ -43,6 +43,12 @@ function quietRuntime(): void {
   }
 }
 
+/** The SDK wraps the core's reason in a Rust debug dump; keep the reason ("[TMPRL1100] Nondeterminism error: …"). */
+function coreMessage(message: string): string {
+  const inner = /message: "((?:[^"\\]|\\.)*)"/.exec(message);
+  return inner ? inner[1]!.replace(/\\"/g, '"') : message;
+}
+
 /** Replay each history in turn (one replay worker); the outcomes are in input order. */
 export async function replayHistories(inputs: ReadonlyArray<ReplayInput>, onProgress?: (done: number, total: number) => void): Promise<ReplayOutcome[]> {
   quietRuntime();
@@ -53,7 +59,7 @@ export async function replayHistories(inputs: ReadonlyArray<ReplayInput>, onProg
     const input = inputs[outcomes.length]!;
     const { history: _history, ...who } = input;
     const result = !r.error ? 'ok' : r.error instanceof DeterminismViolationError ? 'nondeterministic' : 'failed';
-    outcomes.push({ ...who, result, ...(r.error ? { error: r.error.message } : {}) });
+    outcomes.push({ ...who, result, ...(r.error ? { error: coreMessage(r.error.message) } : {}) });
     onProgress?.(outcomes.length, inputs.length);
   }
   return outcomes;
