@@ -4,7 +4,9 @@
  * a Temporal dev server, one worker). It measures:
  *   1. enrolment: from `rollout start` until every unit workflow has recorded UnitEnrolled;
  *   2. a mass deadline: every unit shares one study deadline ("end of the month"); from that instant
- *      until every overdue unit's tier-1 escalation is in the read model.
+ *      until every overdue unit's tier-1 escalation is in the read model;
+ *   3. the auditor's commands on that record: verify, export, verify the bundle offline, replay its
+ *      histories, cross-check.
  *
  *   npm run bench                      # 3,001 units
  *   BENCH_COMMUNES=20 BENCH_CELLS=9 npm run bench   # a quicker run
@@ -15,6 +17,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { sql } from 'kysely';
+import { bundleEventRows, bundleHistories, exportBundle, verifyBundle } from '../audit/bundle';
+import { crosscheck } from '../audit/crosscheck';
+import { replayHistories } from '../audit/replay';
+import { verifyChain } from '../db/audit';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { importUnits, startRollout } from '../client/operations';
@@ -94,6 +100,20 @@ async function main(): Promise<void> {
     log(`mass deadline: ${units} units overdue at one instant, all escalated within ${massS.toFixed(1)} s of it (${(units / massS).toFixed(1)} escalations/s)`);
     const events = await sql<{ n: string }>`select count(*) as n from events`.execute(db);
     log(`events recorded: ${events.rows[0]!.n}`);
+
+    const timed = async <T>(what: string, fn: () => Promise<T>, figure: (r: T) => string): Promise<T> => {
+      const t = Date.now();
+      const result = await fn();
+      log(`${what}: ${((Date.now() - t) / 1000).toFixed(1)} s (${figure(result)})`);
+      return result;
+    };
+    await timed('audit verify', () => verifyChain(db), (v) => `${v.events} events, ${v.ok ? 'intact' : 'NOT intact'}`);
+    const bundle = join(dir, 'bundle');
+    await timed('audit export', () => exportBundle({ db, client }, r.rolloutId, bundle, { keyFile: join(dir, 'key.pem') }), (e) => `${e.manifest.histories.length} workflow runs, ${e.manifest.log.events} events`);
+    await timed('audit verify BUNDLE', () => verifyBundle(bundle), (v) => (v.ok ? 'intact' : 'NOT intact'));
+    const { histories, historiesAsOfSeq } = bundleHistories(bundle);
+    await timed('audit replay BUNDLE', () => replayHistories(histories), (o) => `${o.filter((x) => x.result === 'ok').length}/${o.length} replay`);
+    await timed('audit crosscheck BUNDLE', async () => crosscheck(r.rolloutId, bundleEventRows(bundle), histories, [], historiesAsOfSeq), (c) => `${c.mismatches.length} mismatches`);
   } finally {
     worker.shutdown();
     await running;
