@@ -44,8 +44,16 @@ export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]):
   return db.transaction().execute((trx) => appendInTransaction(trx, events));
 }
 
+/**
+ * Appends hold this advisory lock shared; a read-model rebuild holds it exclusively. So a rebuild waits
+ * for appends in flight, and appends wait for the rebuild instead of projecting onto rows it is about
+ * to replace (which would lose their effect on the read model). Taken first, so it cannot deadlock.
+ */
+export const READ_MODEL_LOCK = 0x7472_6b68; // "trkh"
+
 /** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
 export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+  await sql`select pg_advisory_xact_lock_shared(${READ_MODEL_LOCK})`.execute(trx);
   let duplicates = 0;
   const heads = new Map<string, number>();
   const fresh: Array<{ e: AnyNewEvent; hash: string }> = [];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database';
 import { eventOfRow } from './audit';
-import { canonicalJson } from './event-store';
+import { READ_MODEL_LOCK, canonicalJson } from './event-store';
 import { project } from './projection';
 
 /** The read-model tables and the columns that order their rows. */
@@ -53,8 +53,10 @@ export interface RebuildResult {
 }
 
 /** Drop the read model and re-project it from the events, in one transaction. */
-export async function rebuildReadModel(db: Kysely<Database>, opts: { onProgress?: (done: number) => void } = {}): Promise<RebuildResult> {
+export async function rebuildReadModel(db: Kysely<Database>, opts: { onProgress?: (done: number) => void | Promise<void> } = {}): Promise<RebuildResult> {
   return db.transaction().execute(async (trx) => {
+    // No append may project while the rows are replaced (see READ_MODEL_LOCK).
+    await sql`select pg_advisory_xact_lock(${READ_MODEL_LOCK})`.execute(trx);
     const before = await readModelDigest(trx);
     for (const { table } of [...READ_MODEL].reverse()) await sql`delete from ${sql.table(table)}`.execute(trx);
     const events = await reproject(trx, {}, opts.onProgress);
@@ -67,7 +69,7 @@ export async function rebuildReadModel(db: Kysely<Database>, opts: { onProgress?
  * Project events again, in chain order (all of them, or one rollout's up to an instant). The caller
  * has cleared the rows they derive; the same projection as the live appends is used.
  */
-export async function reproject(trx: Transaction<Database>, filter: { rolloutId?: string; until?: Date }, onProgress?: (done: number) => void): Promise<number> {
+export async function reproject(trx: Transaction<Database>, filter: { rolloutId?: string; until?: Date }, onProgress?: (done: number) => void | Promise<void>): Promise<number> {
   let after = '0';
   let events = 0;
   for (;;) {
@@ -79,6 +81,6 @@ export async function reproject(trx: Transaction<Database>, filter: { rolloutId?
     for (const r of page) await project(trx, eventOfRow(r));
     events += page.length;
     after = page[page.length - 1]!.chain_seq;
-    onProgress?.(events);
+    await onProgress?.(events);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import { appendEvents, EventConflictError } from '../../db/event-store';
+import { rebuildReadModel } from '../../db/rebuild';
 import type { AnyNewEvent } from '../../domain/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
 
@@ -71,4 +72,23 @@ test('events are append-only: UPDATE, DELETE and TRUNCATE are refused', async ()
   await expect(sql`truncate events`.execute(t.db)).rejects.toThrow(/append-only/);
   const row = await t.db.selectFrom('events').select('actor').where('event_id', '=', 'rollout/r1#1').executeTakeFirstOrThrow();
   expect(row.actor).toBe('user:ops');
+});
+
+test('an append made while the read model is being rebuilt waits for it, and is not lost', async () => {
+  await appendEvents(t.db, [started('r9'), enrolled('r9')]);
+  const reminder: AnyNewEvent = { eventId: 'unit/r9/BG#2', streamId: 'unit/r9/BG', streamSeq: 2, type: 'ReminderSent', rolloutId: 'r9', unitCode: 'BG', actor: 'system', occurredAt: '2027-08-24T02:00:00.000Z', payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' } };
+  let append: Promise<unknown> | undefined;
+  const rebuilt = await rebuildReadModel(t.db, {
+    // Mid-rebuild (the old rows deleted, the new ones half made), a worker appends.
+    onProgress: async () => {
+      append ??= appendEvents(t.db, [reminder]);
+      await new Promise((r) => setTimeout(r, 300));
+    },
+  });
+  expect(rebuilt.equal).toBe(true);
+  await append;
+  const step = await t.db.selectFrom('unit_steps').select('reminders_sent').where('rollout_id', '=', 'r9').where('unit_code', '=', 'BG').executeTakeFirstOrThrow();
+  expect(step.reminders_sent).toBe(1);
+  // The live read model is exactly what the events give.
+  expect((await rebuildReadModel(t.db)).equal).toBe(true);
 });
