@@ -1,11 +1,12 @@
 /**
  * The state of a rollout at a past instant, rebuilt by folding its events up to that instant through
- * the same projection that keeps the live read model — inside a transaction that is always rolled
- * back, so the live tables are never touched.
+ * the same projection that keeps the live read model — into temporary tables of the same names and
+ * shape, which shadow the live ones inside a transaction that is always rolled back. The live tables
+ * are neither changed nor locked, so workers keep appending while an auditor looks back.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database';
-import { reproject } from './rebuild';
+import { READ_MODEL_TABLES, reproject } from './rebuild';
 
 class RolledBack<T> {
   constructor(readonly value: T) {}
@@ -15,8 +16,10 @@ class RolledBack<T> {
 export async function withRolloutAsOf<T>(db: Kysely<Database>, rolloutId: string, at: Date, read: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   try {
     await db.transaction().execute(async (trx) => {
-      for (const table of ['rollout_progress', 'escalations', 'unit_steps', 'rollout_units', 'rollouts'] as const) {
-        await trx.deleteFrom(table).where('rollout_id', '=', rolloutId).execute();
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(trx);
+      // PostgreSQL resolves unqualified names in the session's temporary schema first.
+      for (const table of READ_MODEL_TABLES) {
+        await sql`create temporary table ${sql.table(table)} (like ${sql.table(`${rows[0]!.schema}.${table}`)} including all) on commit drop`.execute(trx);
       }
       await reproject(trx, { rolloutId, until: at });
       throw new RolledBack(await read(trx));

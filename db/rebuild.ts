@@ -19,6 +19,8 @@ const READ_MODEL: ReadonlyArray<{ table: 'rollouts' | 'rollout_units' | 'unit_st
   { table: 'rollout_progress', order: ['rollout_id', 'level', 'step_id'] },
 ];
 
+export const READ_MODEL_TABLES = READ_MODEL.map((t) => t.table);
+
 export interface ReadModelDigest {
   digest: string;
   tables: Record<string, { rows: number; digest: string }>;

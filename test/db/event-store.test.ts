@@ -4,7 +4,8 @@
  */
 import { sql } from 'kysely';
 import { appendEvents, EventConflictError } from '../../db/event-store';
-import { rebuildReadModel } from '../../db/rebuild';
+import { readModelDigest, rebuildReadModel } from '../../db/rebuild';
+import { withRolloutAsOf } from '../../db/as-of';
 import type { AnyNewEvent } from '../../domain/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
 
@@ -90,5 +91,27 @@ test('an append made while the read model is being rebuilt waits for it, and is 
   const step = await t.db.selectFrom('unit_steps').select('reminders_sent').where('rollout_id', '=', 'r9').where('unit_code', '=', 'BG').executeTakeFirstOrThrow();
   expect(step.reminders_sent).toBe(1);
   // The live read model is exactly what the events give.
+  expect((await rebuildReadModel(t.db)).equal).toBe(true);
+});
+
+test('looking back (as-of) neither changes nor locks the live read model', async () => {
+  await appendEvents(t.db, [started('r8'), enrolled('r8')]);
+  const reminder: AnyNewEvent = { eventId: 'unit/r8/BG#2', streamId: 'unit/r8/BG', streamSeq: 2, type: 'ReminderSent', rolloutId: 'r8', unitCode: 'BG', actor: 'system', occurredAt: '2027-08-24T02:00:00.000Z', payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' } };
+  const before = await readModelDigest(t.db);
+  // As of a moment after the start and before the unit enrolled: the rollout, and no unit yet.
+  const past = await withRolloutAsOf(t.db, 'r8', new Date('2027-07-22T02:00:00.500Z'), async (trx) => {
+    // Meanwhile a worker appends to the same rollout: it must not wait for the auditor's fold.
+    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('the append waited for the as-of fold')), 5000));
+    await Promise.race([appendEvents(t.db, [reminder]), stalled]);
+    return {
+      rollouts: (await trx.selectFrom('rollouts').select('rollout_id').execute()).map((r) => r.rollout_id),
+      units: await trx.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', 'r8').execute(),
+    };
+  });
+  expect(past).toEqual({ rollouts: ['r8'], units: [] });
+  // The live read model has the unit, and the append made during the fold.
+  const live = await t.db.selectFrom('unit_steps').select('reminders_sent').where('rollout_id', '=', 'r8').executeTakeFirstOrThrow();
+  expect(live.reminders_sent).toBe(1);
+  expect((await readModelDigest(t.db)).digest).not.toBe(before.digest);
   expect((await rebuildReadModel(t.db)).equal).toBe(true);
 });
