@@ -14,6 +14,7 @@ import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle 
 import { crosscheck, type CrosscheckResult } from '../audit/crosscheck';
 import { collectHistories, type CollectedHistories } from '../audit/histories';
 import { replayHistories, type ReplayInput } from '../audit/replay';
+import { issueToken, listTokens, revokeToken } from '../api/tokens';
 import { eventOfRow, verifyChain, type VerifyResult } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
@@ -166,6 +167,7 @@ const USAGE = {
     '  or: --file report.json (the report fields as JSON)',
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
+  token: 'trienkhai token issue --role ops|unit|committee|inspector|auditor [--unit CODE] --label TEXT [--by NAME] [--json]  |  token list [--json]  |  token revoke TOKEN_ID',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
   audit:
     'trienkhai audit <command> [--json]   (exit code 3: tampered, mismatched, or not replayable)\n' +
@@ -185,6 +187,7 @@ const HELP = `trienkhai — theo dõi triển khai nghị quyết / track the ro
 Stack:
   trienkhai up [--demo]        start PostgreSQL, Temporal and a worker here (Ctrl-C stops)
   trienkhai worker             run one more worker against TEMPORAL_ADDRESS and DATABASE_URL
+  trienkhai serve              serve the HTTP API and dashboard against TEMPORAL_ADDRESS and DATABASE_URL
 
 Ops:
   ${USAGE.unitsImport}
@@ -197,6 +200,9 @@ Units and committees:
   ${USAGE.report.split('\n')[0]}
   ${USAGE.escalations}
   ${USAGE.extend}
+
+API tokens (one role each; only their hash is stored):
+  ${USAGE.token}
 
 Auditors:
   ${USAGE.audit.split('\n').slice(1).join('\n')}
@@ -772,6 +778,44 @@ async function rolloutHistories(s: Session, rolloutId: string, io: Io, progress:
   });
 }
 
+async function cmdToken(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, { role: { type: 'string' }, unit: { type: 'string' }, label: { type: 'string' }, by: { type: 'string' } }, USAGE.token);
+  if (values.help || !sub) return help(io, USAGE.token);
+  if (sub === 'issue') {
+    const role = need(values, 'role', USAGE.token);
+    const label = need(values, 'label', USAGE.token);
+    return withSession(async (s) => {
+      const t = await issueToken(s.db, { role: role as never, label, ...(str(values, 'unit') ? { unitCode: str(values, 'unit') } : {}), createdBy: `user:${str(values, 'by') ?? process.env.USER ?? 'ops'}` }).catch(renameFields({ role: '--role', unitCode: '--unit', unit: '--unit', label: '--label' }));
+      if (values.json) io.out(JSON.stringify(t, null, 2));
+      else {
+        io.out(`Token ${t.tokenId} (${t.role}${t.unitCode ? ` for ${t.unitCode}` : ''}) issued. It is shown only now; store it where its holder keeps secrets:`);
+        io.out(t.token);
+        io.out(`Use it as: Authorization: Bearer <token>. Revoke it with: trienkhai token revoke ${t.tokenId}`);
+      }
+      return 0;
+    });
+  }
+  if (sub === 'list') {
+    return withSession(async (s) => {
+      const rows = await listTokens(s.db);
+      if (values.json) io.out(JSON.stringify(rows, null, 2));
+      else io.out(table(['id', 'role', 'unit', 'label', 'created', 'last used', 'revoked'], rows.map((r) => [r.token_id, r.role, r.unit_code ?? '', r.label, formatLocal(new Date(r.created_at)), r.last_used_at ? formatLocal(new Date(r.last_used_at)) : '', r.revoked_at ? formatLocal(new Date(r.revoked_at)) : ''])));
+      return 0;
+    });
+  }
+  if (sub === 'revoke') {
+    const [id] = positionals;
+    if (!id || positionals.length > 1) throw new UsageError(`give the token ID (see \`trienkhai token list\`)\n\nusage: ${USAGE.token}`);
+    return withSession(async (s) => {
+      const r = await revokeToken(s.db, id);
+      io.out(r.alreadyRevoked ? `Token ${id} was already revoked.` : `Token ${id} revoked: it is refused from now on.`);
+      return 0;
+    });
+  }
+  throw new UsageError(`unknown "token ${sub}"\n\nusage: ${USAGE.token}`);
+}
+
 async function cmdPlan(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, {}, USAGE.plan);
@@ -818,6 +862,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return (await import('./up')).cmdUp(args, io);
       case 'worker':
         return (await import('./up')).cmdWorker(args, io);
+      case 'serve':
+        return (await import('./up')).cmdServe(args, io);
+      case 'token':
+        return await cmdToken(args, io);
       case 'units':
         return await cmdUnits(args, io);
       case 'rollout':

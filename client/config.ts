@@ -13,6 +13,8 @@ export const StackInfo = z.strictObject({
   temporalAddress: z.string(),
   namespace: z.string(),
   uiUrl: z.string().nullable(),
+  /** The HTTP API and dashboard served by `up`. */
+  apiUrl: z.string().optional(),
   pid: z.number().int(),
   startedAt: z.string(),
 });
@@ -76,4 +78,11 @@ export function auditKeyFile(env: NodeJS.ProcessEnv = process.env): string {
 export function checkpointIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   const m = Number(env.TRIENKHAI_CHECKPOINT_MINUTES ?? 60);
   return Number.isFinite(m) && m > 0 ? m * 60_000 : 0;
+}
+
+/** Where `up` and `serve` listen for HTTP (TRIENKHAI_HTTP_PORT, default 8080; TRIENKHAI_HTTP_HOST, default 127.0.0.1). */
+export function httpListen(env: NodeJS.ProcessEnv = process.env): { port: number; host: string } {
+  const port = Number(env.TRIENKHAI_HTTP_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StackNotRunningError(`TRIENKHAI_HTTP_PORT must be a port number, got "${env.TRIENKHAI_HTTP_PORT}"`);
+  return { port, host: env.TRIENKHAI_HTTP_HOST ?? '127.0.0.1' };
 }

@@ -5,7 +5,11 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database';
+import { startApiServer, type ApiServer } from '../api/server';
+import { dashboardFiles } from '../web/serve';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
@@ -14,9 +18,9 @@ import { ensurePostgres } from '../stack/postgres';
 import { ensureTemporal } from '../stack/temporal-server';
 import { createWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
-import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, readStackInfo, stackFile, writeStackInfo } from './config';
+import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, httpListen, readStackInfo, stackFile, writeStackInfo } from './config';
 import { parseArgs } from 'node:util';
-import { UsageError } from './errors';
+import { StackNotRunningError, UsageError } from './errors';
 import { isAlive, redactUrl } from '../stack/process';
 
 interface Io {
@@ -59,8 +63,9 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   const worker = await createWorker({ connection, db, namespace: temporal.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
+  const api = await startHttp({ db, address: temporal.address, namespace: temporal.namespace, log });
 
-  writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, pid: process.pid, startedAt: new Date().toISOString() }, dir);
+  writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, apiUrl: api.url, pid: process.pid, startedAt: new Date().toISOString() }, dir);
 
   io.out('');
   io.out('trienkhai is up:');
@@ -68,6 +73,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   io.out(`  Temporal     ${temporal.address}  namespace ${temporal.namespace}${temporal.external ? '  (TEMPORAL_ADDRESS)' : `  (dev server; data in ${join(dir, 'temporal')})`}`);
   io.out(`  Web UI       ${temporal.uiUrl ?? '(not served by this stack)'}`);
   io.out(`  Worker       task queue "${TASK_QUEUE}"`);
+  io.out(`  HTTP API     ${api.url}/api/v1  (OpenAPI: ${api.url}/api/v1/openapi.json; tokens: npx trienkhai token issue --role ops --label NAME)`);
   io.out(`  Other terminals find this stack through ${stackFile(dir)}. Ctrl-C stops everything.`);
   io.out('');
 
@@ -88,6 +94,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
     await worker.run();
   } finally {
     stopCheckpoints();
+    await api.close().catch(() => undefined);
     await demo.catch(() => undefined);
     await clientConnection?.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
@@ -130,6 +137,55 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+
+/** The HTTP API (and dashboard), with a Temporal client connected on first use. */
+async function startHttp(opts: { db: Kysely<Database>; address: string; namespace: string; log: (line: string) => void }): Promise<{ url: string; close(): Promise<void> }> {
+  const { port, host } = httpListen();
+  let connection: Promise<Connection> | undefined;
+  const client = async (): Promise<Client> => {
+    connection ??= Connection.connect({ address: opts.address });
+    return new Client({ connection: await connection, namespace: opts.namespace });
+  };
+  const requestLog = process.env.TRIENKHAI_HTTP_LOG === '1' ? opts.log : (line: string) => (line.startsWith('error') ? opts.log(line) : undefined);
+  let server: ApiServer;
+  try {
+    server = await startApiServer({ db: opts.db, client, port, host, log: requestLog, staticFiles: dashboardFiles() });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StackNotRunningError(code === 'EADDRINUSE' ? `port ${port} is in use: set TRIENKHAI_HTTP_PORT to a free port` : `cannot serve HTTP on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await (await connection)?.close();
+    },
+  };
+}
+
+/**
+ * `trienkhai serve`: the HTTP API and dashboard alone, against DATABASE_URL and TEMPORAL_ADDRESS (or
+ * the local stack); run as many as the load needs, behind a proxy that terminates TLS.
+ */
+export async function cmdServe(args: string[], io: Io): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out('usage: trienkhai serve\n  Serves the HTTP API and dashboard on TRIENKHAI_HTTP_HOST:TRIENKHAI_HTTP_PORT (default 127.0.0.1:8080) against DATABASE_URL and TEMPORAL_ADDRESS (or the local stack).');
+    return 0;
+  }
+  if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai serve`);
+  const ep = endpoints();
+  const db = connect(ep.databaseUrl());
+  await migrateToLatest(db);
+  const api = await startHttp({ db, address: ep.temporalAddress(), namespace: ep.namespace, log: (l) => io.err(`[trienkhai] ${l}`) });
+  io.err(`[trienkhai] HTTP API on ${api.url}/api/v1 (dashboard: ${api.url}/); Ctrl-C stops it.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.close();
+  await db.destroy();
+  return 0;
+}
 
 /** The SDK logs every worker state change and the bundler's output at INFO; people want warnings only. */
 function quietWorkerLogs(): void {

@@ -156,6 +156,18 @@ export interface CheckpointsTable {
   recorded_at: Generated<Date>;
 }
 
+export interface ApiTokensTable {
+  token_id: string;
+  token_hash: string;
+  role: 'ops' | 'unit' | 'committee' | 'inspector' | 'auditor';
+  unit_code: string | null;
+  label: string;
+  created_by: string;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -167,4 +179,5 @@ export interface Database {
   rollout_progress: RolloutProgressTable;
   chain_head: ChainHeadTable;
   checkpoints: CheckpointsTable;
+  api_tokens: ApiTokensTable;
 }

@@ -10,6 +10,7 @@ import * as rolloutSize from './migrations/2026-11-21T0003-rollout-size';
 import * as rolloutProgress from './migrations/2026-11-21T0004-rollout-progress';
 import * as hashChain from './migrations/2026-11-21T0005-hash-chain';
 import * as checkpoints from './migrations/2026-11-21T0006-checkpoints';
+import * as apiTokens from './migrations/2026-11-21T0007-api-tokens';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0004-rollout-progress': rolloutProgress,
   '2026-11-21T0005-hash-chain': hashChain,
   '2026-11-21T0006-checkpoints': checkpoints,
+  '2026-11-21T0007-api-tokens': apiTokens,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -94,8 +94,14 @@ export interface EscalationFilter {
   recipient?: string;
   unitCode?: string;
   status?: 'open' | 'resolved';
+  /** Only escalations of units in this unit's subtree (the unit included). */
+  within?: string;
   limit?: number;
+  offset?: number;
 }
+
+/** `u` is `within` or under it (by the ancestors recorded when it enrolled). */
+const underUnit = (within: string) => sql<boolean>`(u.unit_code = ${within} or u.ancestors @> ${JSON.stringify([{ code: within }])}::jsonb)`;
 
 export async function listEscalations(db: Kysely<Database>, f: EscalationFilter) {
   let q = db
@@ -109,7 +115,57 @@ export async function listEscalations(db: Kysely<Database>, f: EscalationFilter)
   if (f.recipient) q = q.where('e.recipient_code', '=', f.recipient);
   if (f.unitCode) q = q.where('e.unit_code', '=', f.unitCode);
   if (f.status) q = q.where('e.status', '=', f.status);
-  return q.limit(f.limit ?? 1000).execute();
+  if (f.within) q = q.where(underUnit(f.within));
+  return q.limit(f.limit ?? 1000).offset(f.offset ?? 0).execute();
+}
+
+/** How many escalations match (for paging). */
+export async function countEscalations(db: Kysely<Database>, f: EscalationFilter): Promise<number> {
+  let q = db
+    .selectFrom('escalations as e')
+    .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 'e.rollout_id').onRef('u.unit_code', '=', 'e.unit_code'))
+    .select((eb) => eb.fn.countAll<string>().as('n'));
+  if (f.rolloutId) q = q.where('e.rollout_id', '=', f.rolloutId);
+  if (f.recipient) q = q.where('e.recipient_code', '=', f.recipient);
+  if (f.unitCode) q = q.where('e.unit_code', '=', f.unitCode);
+  if (f.status) q = q.where('e.status', '=', f.status);
+  if (f.within) q = q.where(underUnit(f.within));
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+export interface UnitListFilter {
+  /** Direct children of this unit (the tree, one level at a time). */
+  parent?: string;
+  /** Any depth under this unit (with `overdueOnly`: the overdue units of a subtree). */
+  within?: string;
+  overdueOnly?: boolean;
+  now: Date;
+  offset: number;
+  limit: number;
+}
+
+/** Units of a rollout with a summary of their steps, paged: the hierarchy tree and the overdue filter. */
+export async function listRolloutUnits(db: Kysely<Database>, rolloutId: string, f: UnitListFilter) {
+  const base = () => {
+    let q = db.selectFrom('rollout_units as u').where('u.rollout_id', '=', rolloutId);
+    if (f.parent !== undefined) q = q.where('u.parent_code', '=', f.parent);
+    if (f.within !== undefined) q = q.where(underUnit(f.within));
+    if (f.overdueOnly) q = q.where(sql<boolean>`exists (select 1 from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code and s.status <> 'done' and s.due_at < ${f.now})`);
+    return q;
+  };
+  const total = Number((await base().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const items = await base()
+    .select(['u.unit_code', 'u.name', 'u.level', 'u.parent_code', 'u.depth', 'u.children', 'u.members', 'u.status'])
+    .select(sql<Array<{ stepKey: string; stepId: string; kind: string; status: string; dueAt: string | null; late: boolean; overdue: boolean }>>`(
+      select coalesce(json_agg(json_build_object('stepKey', s.step_key, 'stepId', s.step_id, 'kind', s.kind, 'status', s.status, 'dueAt', s.due_at,
+        'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', s.status <> 'done' and s.due_at < ${f.now}) order by s.due_at nulls last, s.step_key), '[]'::json)
+      from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code)`.as('steps'))
+    .orderBy('u.depth')
+    .orderBy('u.unit_code')
+    .offset(f.offset)
+    .limit(f.limit)
+    .execute();
+  return { total, items };
 }
 
 /** Units of a rollout with at least one overdue step, for the status listing. */

@@ -1,0 +1,93 @@
+/**
+ * Who may do what: every access rule of the HTTP API, in one place.
+ *
+ * A token has one role, and every role but ops and auditor is bound to a unit. Scoped roles see their
+ * unit and its subtree, never above it. Writes are checked against the object they touch (the unit
+ * reported for, the escalation acted on), not only the route.
+ *
+ * | role      | may                                                                                 |
+ * |-----------|-------------------------------------------------------------------------------------|
+ * | ops       | import units, start and cancel rollouts; read everything                            |
+ * | unit      | report its own unit's steps (not inspections); read its unit and subtree            |
+ * | committee | act on escalations addressed to its unit (acknowledge, extend, direct); read subtree |
+ * | inspector | record inspections (supervise steps) in its subtree; read its subtree               |
+ * | auditor   | read everything, the audit reads included; every write is refused                   |
+ */
+export const ROLES = ['ops', 'unit', 'committee', 'inspector', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles bound to a unit (and so to its subtree). */
+export const SCOPED_ROLES: ReadonlyArray<Role> = ['unit', 'committee', 'inspector'];
+
+export interface Principal {
+  tokenId: string;
+  role: Role;
+  /** The unit a scoped role is bound to; null for ops and auditor. */
+  unitCode: string | null;
+  label: string;
+}
+
+export type Action =
+  | 'units.import'
+  | 'rollout.start'
+  | 'rollout.cancel'
+  /** The rollout-wide view: overview, progress of every level, the whole timeline, as-of, verify. */
+  | 'rollout.overview'
+  /** A unit of a rollout and what hangs under it: status, steps, children, timeline. */
+  | 'unit.read'
+  | 'report.submit'
+  | 'escalation.read'
+  | 'escalation.act';
+
+/** The object a request touches, as far as access is concerned. */
+export interface Target {
+  /** The unit read, reported for, or escalated, with the codes of all its ancestors. */
+  unit?: { code: string; ancestors: ReadonlyArray<string> };
+  /** The step kind of a report. */
+  stepKind?: string;
+  /** The committee an escalation is addressed to. */
+  recipientCode?: string;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+const allow: Decision = { allowed: true };
+const deny = (reason: string): Decision => ({ allowed: false, reason });
+
+/** Is `code` (with its ancestors) the principal's unit or under it? */
+export function inSubtree(p: Principal, unit: { code: string; ancestors: ReadonlyArray<string> }): boolean {
+  return p.unitCode !== null && (unit.code === p.unitCode || unit.ancestors.includes(p.unitCode));
+}
+
+export function authorize(p: Principal, action: Action, target: Target = {}): Decision {
+  const scoped = (what: string): Decision => {
+    if (!target.unit) return deny(`${what}: no unit given`);
+    return inSubtree(p, target.unit) ? allow : deny(`${what}: unit ${target.unit.code} is not ${p.unitCode} or under it`);
+  };
+  switch (action) {
+    case 'units.import':
+    case 'rollout.start':
+    case 'rollout.cancel':
+      return p.role === 'ops' ? allow : deny(`only an ops token may ${action === 'units.import' ? 'import units' : action === 'rollout.start' ? 'start a rollout' : 'cancel a rollout'}`);
+    case 'rollout.overview':
+      return p.role === 'ops' || p.role === 'auditor' ? allow : deny(`a ${p.role} token sees its own subtree (${p.unitCode}), not the whole rollout`);
+    case 'unit.read':
+    case 'escalation.read':
+      if (p.role === 'ops' || p.role === 'auditor') return allow;
+      return scoped(`a ${p.role} token for ${p.unitCode} reads only its subtree`);
+    case 'report.submit':
+      if (p.role === 'unit') {
+        if (target.stepKind === 'supervise') return deny('inspections are recorded by an inspector token');
+        return target.unit?.code === p.unitCode ? allow : deny(`a unit token for ${p.unitCode} reports only for ${p.unitCode}`);
+      }
+      if (p.role === 'inspector') {
+        if (target.stepKind !== 'supervise') return deny('an inspector token records inspections (supervise steps) only');
+        return scoped(`an inspector token for ${p.unitCode} inspects only its subtree`);
+      }
+      return deny(`a ${p.role} token may not report`);
+    case 'escalation.act':
+      if (p.role !== 'committee') return deny(`only the standing committee an escalation is addressed to may act on it (this is a ${p.role} token)`);
+      if (target.recipientCode !== p.unitCode) return deny(`the escalation is addressed to ${target.recipientCode}, not ${p.unitCode}`);
+      return allow;
+  }
+}
