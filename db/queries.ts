@@ -158,7 +158,7 @@ export async function listRolloutUnits(db: Kysely<Database>, rolloutId: string, 
     .select(['u.unit_code', 'u.name', 'u.level', 'u.parent_code', 'u.depth', 'u.children', 'u.members', 'u.status'])
     .select(sql<Array<{ stepKey: string; stepId: string; kind: string; status: string; dueAt: string | null; late: boolean; overdue: boolean }>>`(
       select coalesce(json_agg(json_build_object('stepKey', s.step_key, 'stepId', s.step_id, 'kind', s.kind, 'status', s.status, 'dueAt', s.due_at,
-        'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', s.status <> 'done' and s.due_at < ${f.now}) order by s.due_at nulls last, s.step_key), '[]'::json)
+        'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', coalesce(s.status <> 'done' and s.due_at < ${f.now}, false)) order by s.due_at nulls last, s.step_key), '[]'::json)
       from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code)`.as('steps'))
     .orderBy('u.depth')
     .orderBy('u.unit_code')
