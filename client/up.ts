@@ -58,12 +58,18 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
 
   log('starting Temporal…');
   const temporal = await ensureTemporal({ dataDir: join(dir, 'temporal'), searchAttributes: { ...SEARCH_ATTRIBUTES }, log });
+  const api = await startHttp({ db, address: temporal.address, namespace: temporal.namespace, log }).catch(async (e: unknown) => {
+    // Nothing may be left running when `up` cannot finish starting (e.g. the HTTP port is taken).
+    await db.destroy().catch(() => undefined);
+    await temporal.stop().catch(() => undefined);
+    await pg.stop().catch(() => undefined);
+    throw e;
+  });
   const connection = await NativeConnection.connect({ address: temporal.address });
   log('bundling workflows and starting the worker…');
   const worker = await createWorker({ connection, db, namespace: temporal.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
-  const api = await startHttp({ db, address: temporal.address, namespace: temporal.namespace, log });
 
   writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, apiUrl: api.url, pid: process.pid, startedAt: new Date().toISOString() }, dir);
 
