@@ -19,6 +19,7 @@ import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -60,16 +61,6 @@ async function call(method: 'GET' | 'POST', path: string, who: string | null, bo
   const r = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : raw !== undefined ? { body: raw } : {}) });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 const countEvents = async (): Promise<number> => Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);

@@ -15,6 +15,7 @@ import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpe
 import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
 import { workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
 import { eventOfRow, type ChainRow } from '../../db/audit';
 import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
 import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from '../../db/event-store';
@@ -50,16 +51,6 @@ async function json<T>(...args: string[]): Promise<T> {
   const r = await cli(...args, '--json');
   if (r.code !== 0) throw new Error(`trienkhai ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 beforeAll(async () => {

@@ -10,34 +10,18 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { BAC_GIANG_2022_PLAN } from '../../domain/default-plans';
-import type { Unit } from '../../domain/hierarchy';
-import { parsePlan, type PlanInput } from '../../domain/plan';
+import { parsePlan } from '../../domain/plan';
 import type { StepReportInput, ExtendDeadlineInput } from '../../domain/reports';
 import { formatLocal } from '../../domain/time';
 import { extendDeadlineUpdate, reportStepUpdate, unitStatusQuery, unitWorkflowId } from '../../workflows/definitions';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { memoryActivities, type MemoryStore } from '../helpers/memory-activities';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
+import { BG_UNITS, shiftPlanYears } from '../helpers/bac-giang';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const u = (code: string, name: string, level: string, parent: string | null, members: number, standingCommittee = true): Unit => ({ code, name, level, parent, members, standingCommittee });
-const UNITS: Unit[] = [
-  u('BG', 'Đảng bộ tỉnh Bắc Giang', 'tinh', null, 1000),
-  u('BG.YT', 'Đảng bộ huyện Yên Thế', 'huyen', 'BG', 300),
-  u('BG.YT.BoHa', 'Đảng bộ thị trấn Bố Hạ', 'coso', 'BG.YT', 100),
-  u('BG.YT.BoHa.CB01', 'Chi bộ tổ dân phố số 1', 'chibo', 'BG.YT.BoHa', 40, false),
-  u('BG.YT.BoHa.CB02', 'Chi bộ tổ dân phố số 2', 'chibo', 'BG.YT.BoHa', 60, false),
-  u('BG.YT.DongTam', 'Đảng bộ xã Đồng Tâm', 'coso', 'BG.YT', 200),
-  u('BG.LN', 'Đảng bộ huyện Lục Nam', 'huyen', 'BG', 700),
-  u('BG.LN.PhuongSon', 'Đảng bộ thị trấn Phương Sơn', 'coso', 'BG.LN', 700),
-];
-
-/** Move every absolute date of a plan forward by whole years. */
-function shiftPlanYears(plan: PlanInput, years: number): PlanInput {
-  const shift = (at: string): string => at.replace(/^(\d{4})/, (y) => String(Number(y) + years));
-  return { ...plan, steps: plan.steps.map((s) => (s.deadline.kind === 'absolute' ? { ...s, deadline: { ...s.deadline, at: shift(s.deadline.at) } } : s)) };
-}
+const UNITS = BG_UNITS;
 
 let env: TestWorkflowEnvironment;
 let Y: number;

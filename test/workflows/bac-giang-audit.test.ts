@@ -36,34 +36,19 @@ import { importHierarchy } from '../../db/hierarchy';
 import { getRollout, getRolloutUnit, listEscalations, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../../db/queries';
 import { readModelDigest, rebuildReadModel } from '../../db/rebuild';
 import { BAC_GIANG_2022_PLAN } from '../../domain/default-plans';
-import { levelsOf, type Unit } from '../../domain/hierarchy';
+import { levelsOf } from '../../domain/hierarchy';
 import { parsePlan, type PlanInput } from '../../domain/plan';
 import type { ExtendDeadlineInput, StepReportInput } from '../../domain/reports';
 import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
+import { BG_UNITS, shiftPlanYears } from '../helpers/bac-giang';
+import { until } from '../helpers/wait';
 
 const useEnv = useTimeSkippingEnv();
 
-const u = (code: string, name: string, level: string, parent: string | null, members: number, standingCommittee = true): Unit => ({ code, name, level, parent, members, standingCommittee });
-/** The same small tree as bac-giang-2022.test.ts: province → 2 districts → 3 communes → 2 cells. */
-const UNITS: Unit[] = [
-  u('BG', 'Đảng bộ tỉnh Bắc Giang', 'tinh', null, 1000),
-  u('BG.YT', 'Đảng bộ huyện Yên Thế', 'huyen', 'BG', 300),
-  u('BG.YT.BoHa', 'Đảng bộ thị trấn Bố Hạ', 'coso', 'BG.YT', 100),
-  u('BG.YT.BoHa.CB01', 'Chi bộ tổ dân phố số 1', 'chibo', 'BG.YT.BoHa', 40, false),
-  u('BG.YT.BoHa.CB02', 'Chi bộ tổ dân phố số 2', 'chibo', 'BG.YT.BoHa', 60, false),
-  u('BG.YT.DongTam', 'Đảng bộ xã Đồng Tâm', 'coso', 'BG.YT', 200),
-  u('BG.LN', 'Đảng bộ huyện Lục Nam', 'huyen', 'BG', 700),
-  u('BG.LN.PhuongSon', 'Đảng bộ thị trấn Phương Sơn', 'coso', 'BG.LN', 700),
-];
-
-/** Move every absolute date of a plan forward by whole years. */
-function shiftPlanYears(plan: PlanInput, years: number): PlanInput {
-  const shift = (at: string): string => at.replace(/^(\d{4})/, (y) => String(Number(y) + years));
-  return { ...plan, steps: plan.steps.map((s) => (s.deadline.kind === 'absolute' ? { ...s, deadline: { ...s.deadline, at: shift(s.deadline.at) } } : s)) };
-}
+const UNITS = BG_UNITS;
 
 /** An instant given as local (UTC+7) wall time. */
 const local = (year: number, mmdd: string, hhmm = '09:00'): number => Date.parse(`${year}-${mmdd}T${hhmm}:00+07:00`);
@@ -76,15 +61,7 @@ async function nextJuly22Year(): Promise<number> {
   return y;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => until(what, probe, timeoutMs, 100);
 
 type ReportBody = StepReportInput extends infer T ? (T extends unknown ? Omit<T, 'reportId' | 'unitCode'> : never) : never;
 
