@@ -14,6 +14,7 @@ import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle 
 import { crosscheck, type CrosscheckResult } from '../audit/crosscheck';
 import { collectHistories, type CollectedHistories } from '../audit/histories';
 import { replayHistories, type ReplayInput } from '../audit/replay';
+import { ROLES } from '../api/access';
 import { issueToken, listTokens, revokeToken } from '../api/tokens';
 import { eventOfRow, verifyChain, type VerifyResult } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
@@ -785,6 +786,7 @@ async function cmdToken(args: string[], io: Io): Promise<number> {
   if (sub === 'issue') {
     const role = need(values, 'role', USAGE.token);
     const label = need(values, 'label', USAGE.token);
+    if (!(ROLES as ReadonlyArray<string>).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}; got "${role}"\n\nusage: ${USAGE.token}`);
     return withSession(async (s) => {
       const t = await issueToken(s.db, { role: role as never, label, ...(str(values, 'unit') ? { unitCode: str(values, 'unit') } : {}), createdBy: `user:${str(values, 'by') ?? process.env.USER ?? 'ops'}` }).catch(renameFields({ role: '--role', unitCode: '--unit', unit: '--unit', label: '--label' }));
       if (values.json) io.out(JSON.stringify(t, null, 2));
