@@ -23,11 +23,10 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database';
-import { verifyChain, verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
-import { Checkpoint, checkCheckpoints, cutCheckpoint, loadSigningKey, recomputeLinks } from '../db/checkpoints';
+import { verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
+import { Checkpoint, checkCheckpoints, loadSigningKey, recomputeLinks, signSnapshot } from '../db/checkpoints';
 import { DomainError } from '../domain/errors';
-import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
-import { collectHistories, historyFileName, type CollectedHistories } from './histories';
+import { collectRolloutHistories, historyFileName, type CollectedHistories } from './histories';
 import { historyFromJson, historyToJson } from './history-json';
 import type { ReplayInput } from './replay';
 
@@ -82,60 +81,40 @@ export async function exportBundle(
   deps: { db: Kysely<Database>; client: Client },
   rolloutId: string,
   dir: string,
-  opts: { keyFile: string; log?: (line: string) => void; now?: Date },
+  opts: { keyFile: string; log?: (line: string) => void | Promise<void>; now?: Date },
 ): Promise<ExportResult> {
-  const log = opts.log ?? (() => undefined);
+  const log = async (line: string): Promise<void> => void (await opts.log?.(line));
   const { db } = deps;
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw DomainError.of('dir', `${dir} exists and is not an empty folder; export into a new folder`);
   const rollout = await db.selectFrom('rollouts').select('rollout_id').where('rollout_id', '=', rolloutId).executeTakeFirst();
   if (!rollout) throw DomainError.of('rollout', `no rollout "${rolloutId}"`);
 
-  log('verifying the audit record…');
-  const check = await verifyChain(db);
-  if (check.ok) {
-    const c = await cutCheckpoint(db, opts.keyFile, opts.now);
-    log(`checkpoint of events #1–#${c.seq} signed for the export`);
-  } else {
-    log(`WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`);
-  }
   mkdirSync(join(dir, 'histories'), { recursive: true });
 
   // Histories first, then the events: an append completes only after its rows are committed, so every
   // completed append in the histories has its rows in the snapshot taken after (see crosscheck.ts).
   const historiesAsOf = await db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow();
   const units = await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
-  log(`fetching the workflow histories of ${units.length} unit(s)…`);
-  const collected: CollectedHistories = await collectHistories(deps.client, rolloutWorkflowId(rolloutId), {
-    alsoWorkflowIds: units.map((u) => unitWorkflowId(rolloutId, u.unit_code)),
-    onProgress: (n) => {
-      if (n % 200 === 0) log(`histories: ${n} fetched`);
-    },
-  });
+  await log(`fetching the workflow histories of ${units.length} unit(s)…`);
+  const collected: CollectedHistories = await collectRolloutHistories(deps, rolloutId, (n) => void log(`histories: ${n} fetched`));
   const histories: Manifest['histories'] = [];
   for (const r of collected.runs.sort((a, b) => a.workflowId.localeCompare(b.workflowId) || a.run - b.run)) {
     const file = `histories/${historyFileName(r)}`;
     writeFileSync(join(dir, file), historyToJson(r.history));
     histories.push({ file, workflowId: r.workflowId, runId: r.runId, workflowType: r.workflowType, run: r.run });
   }
-  log(`histories: ${histories.length} run(s) written${collected.gone.length ? `; ${collected.gone.length} no longer held by Temporal` : ''}`);
+  await log(`histories: ${histories.length} run(s) written${collected.gone.length ? `; ${collected.gone.length} no longer held by Temporal` : ''}`);
 
-  // Events: the whole log up to the head, paged, in chain order.
-  const head = await db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
-  const lines: string[] = [];
-  let rolloutEvents = 0;
-  for (let after = '0'; ; ) {
-    const page = await db.selectFrom('events').selectAll().where('chain_seq', '>', after).where('chain_seq', '<=', head.seq).orderBy('chain_seq').limit(5000).execute();
-    if (page.length === 0) break;
-    for (const r of page) {
-      lines.push(JSON.stringify(bundleRow(r as unknown as Record<string, unknown>)));
-      if (r.rollout_id === rolloutId) rolloutEvents += 1;
-    }
-    after = page[page.length - 1]!.chain_seq;
-    log(`events: ${lines.length} of ${head.seq}`);
-  }
-  writeFileSync(join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+  // The events: one snapshot of the whole log, verified and — if it verifies — signed, so the bundle's
+  // last checkpoint covers exactly the events written (appends meanwhile fall after it, in neither).
+  await log('verifying and signing the audit record…');
+  const { rows, check, checkpoint } = await signSnapshot(db, opts.keyFile, opts.now);
+  await log(checkpoint ? `checkpoint of events #1–#${checkpoint.seq} signed for the export` : `WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`);
+  writeFileSync(join(dir, 'events.jsonl'), rows.map((r) => `${JSON.stringify(bundleRow(r as unknown as Record<string, unknown>))}\n`).join(''));
+  const rolloutEvents = rows.filter((r) => r.rollout_id === rolloutId).length;
+  const head = check.head;
 
-  const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', head.seq).orderBy('id').execute()).map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Checkpoint);
+  const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', String(head.seq)).orderBy('id').execute()).map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Checkpoint);
   writeFileSync(join(dir, 'checkpoints.json'), `${JSON.stringify(checkpoints, null, 2)}\n`);
   const publicKey = checkpoints.length ? checkpoints[checkpoints.length - 1]!.publicKey : loadSigningKey(opts.keyFile).publicKeyPem;
   writeFileSync(join(dir, 'public-key.pem'), publicKey);
@@ -148,7 +127,7 @@ export async function exportBundle(
     version: 1,
     rolloutId,
     exportedAt: (opts.now ?? new Date()).toISOString(),
-    log: { events: lines.length, rolloutEvents, head: { seq: Number(head.seq), hash: head.hash }, verified: check.ok },
+    log: { events: rows.length, rolloutEvents, head, verified: check.ok },
     historiesAsOfSeq: Number(historiesAsOf.seq),
     checkpoints: checkpoints.length,
     histories,

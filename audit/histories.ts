@@ -10,6 +10,9 @@
  * no longer holds is reported as gone, never silently skipped.
  */
 import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database';
+import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
 import type { History } from '@temporalio/common/lib/proto-utils';
 
 export interface CollectedRun {
@@ -137,4 +140,15 @@ function numberRuns(runs: Array<Omit<CollectedRun, 'run'>>, gone: CollectedHisto
     }
   }
   return out;
+}
+
+/** Every run of a rollout's workflows: from the rollout workflow down, and from each unit's workflow ID. */
+export async function collectRolloutHistories(deps: { db: Kysely<Database>; client: Client }, rolloutId: string, onProgress?: (fetched: number) => void): Promise<CollectedHistories> {
+  const units = await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
+  return collectHistories(deps.client, rolloutWorkflowId(rolloutId), {
+    alsoWorkflowIds: units.map((u) => unitWorkflowId(rolloutId, u.unit_code)),
+    onProgress: (n) => {
+      if (n % 200 === 0) onProgress?.(n);
+    },
+  });
 }

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle } from '../audit/bundle';
 import { crosscheck, type CrosscheckResult } from '../audit/crosscheck';
-import { collectHistories, type CollectedHistories } from '../audit/histories';
+import { collectRolloutHistories, type CollectedHistories } from '../audit/histories';
 import { replayHistories, type ReplayInput } from '../audit/replay';
 import { ROLES } from '../api/access';
 import { issueToken, listTokens, revokeToken } from '../api/tokens';
@@ -34,7 +34,6 @@ import { label, percent, table } from './format';
 import { describeActor, describeEvent } from './timeline';
 import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
-import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
 
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -768,14 +767,9 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
 /** Every run of a live rollout's workflows, fetched from Temporal (with progress on stderr). */
 async function rolloutHistories(s: Session, rolloutId: string, io: Io, progress: boolean): Promise<CollectedHistories> {
   await requireRollout(s.db, rolloutId);
-  const { client } = await s.deps();
-  const units = await s.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
-  if (progress) io.err(`[trienkhai] fetching the workflow histories of ${rolloutId} (${units.length} units)…`);
-  return collectHistories(client, rolloutWorkflowId(rolloutId), {
-    alsoWorkflowIds: units.map((u) => unitWorkflowId(rolloutId, u.unit_code)),
-    onProgress: (n) => {
-      if (progress && n % 200 === 0) io.err(`[trienkhai] ${n} histories fetched…`);
-    },
+  if (progress) io.err(`[trienkhai] fetching the workflow histories of ${rolloutId}…`);
+  return collectRolloutHistories(await s.deps(), rolloutId, (n) => {
+    if (progress) io.err(`[trienkhai] ${n} histories fetched…`);
   });
 }
 

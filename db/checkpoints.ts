@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Database } from './database';
+import type { Database, EventRow } from './database';
 import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from './event-store';
-import { eventOfRow, readLog, verifyRows, type ChainRow } from './audit';
+import { eventOfRow, readLog, verifyRows, type ChainRow, type VerifyResult } from './audit';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -103,18 +103,27 @@ export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
   });
 }
 
-/** Cut a checkpoint of the log as it is now, sign it, and record it. */
-export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<Checkpoint> {
-  // One snapshot for the check and the signature, so appends meanwhile neither break nor slip in.
+/**
+ * Read the log in one snapshot, verify it, and — only if it verifies — sign and record a checkpoint of
+ * exactly those rows. Returns the rows too, so a caller (an export) can write precisely what was signed.
+ */
+export async function signSnapshot(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<{ rows: EventRow[]; check: VerifyResult; checkpoint: Checkpoint | null }> {
   const { rows, head } = await readLog(db);
   // Never vouch for a log that does not verify: a signature would turn tampering into the record.
   const check = verifyRows(rows, head);
-  if (!check.ok) throw new Error(`refusing to sign a checkpoint: the audit record does not verify (${check.problems.length} problem(s); run \`trienkhai audit verify\`)`);
+  if (!check.ok) return { rows, check, checkpoint: null };
   const { privateKey, publicKeyPem } = loadSigningKey(keyFile);
   const seq = check.head.seq;
   const body = { version: 1 as const, seq, chainHash: check.head.hash, merkleRoot: merkleRoot(rows.map((r) => r.hash)), createdAt: now.toISOString(), publicKey: publicKeyPem };
   const checkpoint: Checkpoint = { ...body, signature: sign(null, signedPart(body), privateKey).toString('base64') };
   await db.insertInto('checkpoints').values({ seq: String(seq), body: JSON.stringify(checkpoint) }).execute();
+  return { rows, check, checkpoint };
+}
+
+/** Cut a checkpoint of the log as it is now, sign it, and record it (refused if the log does not verify). */
+export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<Checkpoint> {
+  const { check, checkpoint } = await signSnapshot(db, keyFile, now);
+  if (!checkpoint) throw new Error(`refusing to sign a checkpoint: the audit record does not verify (${check.problems.length} problem(s); run \`trienkhai audit verify\`)`);
   return checkpoint;
 }
 

@@ -7,7 +7,10 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { exportBundle, verifyBundle } from '../../audit/bundle';
+import { importUnits } from '../../client/operations';
 import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
@@ -241,7 +244,7 @@ test('import, start, report, escalate, extend and complete late — through the 
   const cut = await cli('audit', 'checkpoint', '--out', saved);
   expect(cut.code).toBe(0);
   expect((await cli('audit', 'verify', '--from-checkpoint', saved)).stdout).toMatch(/It extends the checkpoint/);
-  const victim = await t.db.selectFrom('events').select(['chain_seq', 'event_id']).where('type', '=', 'StudySessionReported').orderBy('chain_seq').executeTakeFirstOrThrow();
+  const victim = await t.db.selectFrom('events').select(['chain_seq', 'event_id', 'payload']).where('type', '=', 'StudySessionReported').orderBy('chain_seq').executeTakeFirstOrThrow();
   await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = jsonb_set(payload, '{attended}', '1') where chain_seq = ${victim.chain_seq}`.execute(conn));
   const tampered = await cli('audit', 'verify');
   expect(tampered.code).toBe(3);
@@ -253,6 +256,9 @@ test('import, start, report, escalate, extend and complete late — through the 
   const disagree = await cli('audit', 'crosscheck', R);
   expect(disagree.code).toBe(3);
   expect(disagree.stdout).toContain(`[content-differs] StudySessionReported ${victim.event_id}`);
+  // Undone, the record verifies again (and the tests after this one start from an intact log).
+  await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = ${JSON.stringify(victim.payload)}::jsonb where chain_seq = ${victim.chain_seq}`.execute(conn));
+  expect((await cli('audit', 'verify')).code).toBe(0);
 
   // The human-readable status renders from the read model.
   const status = await cli('rollout', 'status', R, '--lang', 'en');
@@ -396,4 +402,33 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   const none = await offline('audit', 'verify', dir);
   expect(none.code).toBe(2);
   expect(none.stderr).toMatch(/is not an audit bundle \(no manifest.json\)/);
+});
+
+test('an export while events are being recorded signs exactly the events it writes', async () => {
+  const R = (await t.db.selectFrom('rollouts').select('rollout_id').executeTakeFirstOrThrow()).rollout_id;
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const out = join(dir, 'busy-bundle');
+    let recorded = false;
+    const r = await exportBundle({ db: t.db, client: new Client({ connection }) }, R, out, {
+      keyFile: join(dir, 'audit-signing-key.pem'), // the key `audit export` uses (TRIENKHAI_DATA_DIR=dir)
+      // While the histories are being fetched, something else is recorded (here: a hierarchy import).
+      log: async (line) => {
+        if (!recorded && line.startsWith('fetching the workflow histories')) {
+          recorded = true;
+          await importUnits(t.db, 'again.csv', HIERARCHY.replace('Đảng bộ huyện Hai', 'Đảng bộ huyện Hai (sáp nhập)'), 'user:ops');
+        }
+      },
+    });
+    expect(recorded).toBe(true);
+    const events = await t.db.selectFrom('events').select('event_id').orderBy('chain_seq').execute();
+    expect(r.manifest.log.events).toBe(events.length); // the import is in the bundle…
+    const v = await verifyBundle(out);
+    expect(v.unsigned).toBe(0); // …and under the export's signature
+    expect(v.checkpoints[v.checkpoints.length - 1]!.seq).toBe(events.length);
+    expect({ files: v.files, chain: v.chain.problems, checkpoints: v.checkpoints.filter((c) => c.problems.length) }).toEqual({ files: [], chain: [], checkpoints: [] });
+    expect(v.ok).toBe(true);
+  } finally {
+    await connection.close();
+  }
 });
