@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { withRolloutAsOf } from '../db/as-of';
 import { eventOfRow, verifyChain } from '../db/audit';
 import type { Database } from '../db/database';
-import { countEscalations, getRollout, getRolloutUnit, listEscalations, listRolloutUnits, listRollouts, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
+import { countEscalations, getRollout, isOverdue, getRolloutUnit, listEscalations, listRolloutUnits, listRollouts, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { reportSchemas } from '../domain/reports';
-import { parseDeadlineText, toLocalIso } from '../domain/time';
-import { StartRolloutRequest, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
+import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
+import { StartRolloutRequest, actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
 import { describeActor, describeEvent } from '../client/timeline';
 import { ROLES, type Principal } from './access';
 import { HttpError, Page, Paging, route, type Route } from './http';
@@ -83,9 +83,16 @@ const Escalation = z.object({
   openedAt: Iso,
   overdueMs: z.number().int().describe('How long past the deadline: until now while open, until completion once resolved'),
   status: z.enum(['open', 'resolved']),
-  resolution: z.string().nullable(),
+  resolution: z.enum(['completed', 'extended', 'cancelled']).nullable(),
   resolvedAt: Iso.nullable(),
   resolvedBy: z.string().nullable(),
+  acknowledgedAt: Iso.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  acknowledgementNote: z.string().nullable(),
+  directives: z.number().int().describe('How many times the committee has directed the unit on it'),
+  lastDirective: z.string().nullable(),
+  lastDirectedAt: Iso.nullable(),
+  respondBy: z.string().nullable().describe('The date the last directive asks the unit to report back by'),
 });
 
 const TimelineEntry = z.object({ chainSeq: z.number().int(), occurredAt: z.string(), recordedAt: z.string(), unit: z.string().nullable(), actor: z.string(), by: z.string(), type: z.string(), text: z.string(), eventId: z.string() });
@@ -142,7 +149,27 @@ function escalationOf(e: Awaited<ReturnType<typeof listEscalations>>[number], no
     resolution: e.resolution,
     resolvedAt: iso(e.resolved_at),
     resolvedBy: e.resolved_by,
+    acknowledgedAt: iso(e.acknowledged_at),
+    acknowledgedBy: e.acknowledged_by,
+    acknowledgementNote: e.acknowledgement_note,
+    directives: e.directives,
+    lastDirective: e.last_directive,
+    lastDirectedAt: iso(e.last_directed_at),
+    respondBy: e.respond_by === null ? null : String(e.respond_by),
   };
+}
+
+const EscalationParams = z.strictObject({ escalationId: z.string().min(1).max(300) });
+const EscalationActionResponse = z.object({ requestId: z.string(), escalationId: z.string(), stepKey: z.string(), action: z.enum(['acknowledged', 'directed']), at: z.string(), duplicate: z.boolean() });
+
+/** The escalation a committee acts on: 404 if unknown, 403 unless addressed to the token's unit, 409 once resolved. */
+async function openEscalationFor(db: Kysely<Database>, escalationId: string, require: (a: 'escalation.act', t: { unit: { code: string; ancestors: ReadonlyArray<string> }; recipientCode: string }) => void) {
+  const esc = await db.selectFrom('escalations').selectAll().where('escalation_id', '=', escalationId).executeTakeFirst();
+  if (!esc) throw new HttpError(404, 'not_found', `no escalation "${escalationId}"`);
+  const u = await rolloutUnit(db, esc.rollout_id, esc.unit_code);
+  require('escalation.act', { unit: u.target, recipientCode: esc.recipient_code });
+  if (esc.status !== 'open') throw new HttpError(409, 'conflict', `the escalation is already ${esc.status} (${esc.resolution ?? ''})`);
+  return esc;
 }
 
 export function createRoutes(deps: ApiDeps): Route[] {
@@ -270,7 +297,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
             originalDueAt: iso(s.original_due_at),
             completedAt: iso(s.completed_at),
             lateByMs: s.late_by_ms === null ? null : Number(s.late_by_ms),
-            overdue: s.status !== 'done' && s.due_at !== null && new Date(s.due_at).getTime() < now,
+            overdue: isOverdue(s.status, s.due_at, now),
             attended: s.attended,
             remindersSent: s.reminders_sent,
           })),
@@ -338,16 +365,12 @@ export function createRoutes(deps: ApiDeps): Route[] {
       path: '/api/v1/escalations/{escalationId}/extend',
       tag: 'committees',
       summary: 'The standing committee an escalation is addressed to extends the deadline, with a reason; the escalation is resolved',
-      params: z.strictObject({ escalationId: z.string().min(1).max(300) }),
+      params: EscalationParams,
       body: z.strictObject({ until: z.string().min(1).max(40).describe('A date (end of that day, Vietnam time) or an ISO instant'), reason: z.string().min(1).max(2000), decision: z.string().max(2000).optional(), decidedBy: z.string().max(200).optional(), requestId: z.string().max(100).optional() }),
       response: z.object({ stepKey: z.string(), previousDueAt: Iso, newDueAt: Iso, resolvedEscalations: z.array(z.string()), duplicate: z.boolean() }).passthrough(),
       status: 201,
       handler: async ({ params, body, principal, require }) => {
-        const esc = await db.selectFrom('escalations').selectAll().where('escalation_id', '=', params.escalationId).executeTakeFirst();
-        if (!esc) throw new HttpError(404, 'not_found', `no escalation "${params.escalationId}"`);
-        const u = await rolloutUnit(db, esc.rollout_id, esc.unit_code);
-        require('escalation.act', { unit: u.target, recipientCode: esc.recipient_code });
-        if (esc.status !== 'open') throw new HttpError(409, 'conflict', `the escalation is already ${esc.status} (${esc.resolution ?? ''})`);
+        const esc = await openEscalationFor(db, params.escalationId, require);
         const step = await db.selectFrom('unit_steps').select(['step_id', 'occurrence']).where('rollout_id', '=', esc.rollout_id).where('unit_code', '=', esc.unit_code).where('step_key', '=', esc.step_key).executeTakeFirstOrThrow();
         let until: string;
         try {
@@ -366,6 +389,63 @@ export function createRoutes(deps: ApiDeps): Route[] {
           decidedBy: body.decidedBy ?? principal.label,
         } as never);
         return r as unknown as { stepKey: string; previousDueAt: string; newDueAt: string; resolvedEscalations: string[]; duplicate: boolean };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/escalations/{escalationId}/acknowledge',
+      tag: 'committees',
+      summary: 'The standing committee an escalation is addressed to acknowledges it (đã tiếp nhận); it stays open until the step is done or extended',
+      params: EscalationParams,
+      body: z.strictObject({ note: z.string().max(2000).optional(), decidedBy: z.string().max(200).optional(), requestId: z.string().max(100).optional() }),
+      response: EscalationActionResponse,
+      status: 201,
+      handler: async ({ params, body, principal, require }) => {
+        const esc = await openEscalationFor(db, params.escalationId, require);
+        if (esc.acknowledged_at && !body.requestId) throw new HttpError(409, 'conflict', `the escalation was already acknowledged at ${toLocalIso(new Date(esc.acknowledged_at))} by ${esc.acknowledged_by}`);
+        return actOnEscalation(await ops(), 'acknowledge', {
+          requestId: body.requestId ?? newRequestId('api-ack'),
+          escalationId: esc.escalation_id,
+          committeeCode: principal.unitCode!,
+          ...(body.note?.trim() ? { note: body.note } : {}),
+          decidedBy: body.decidedBy ?? principal.label,
+        });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/escalations/{escalationId}/direct',
+      tag: 'committees',
+      summary: 'The standing committee an escalation is addressed to directs the unit (chỉ đạo), optionally with a date to report back by; it stays open',
+      params: EscalationParams,
+      body: z.strictObject({ directive: z.string().min(1).max(2000), respondBy: LocalDate.optional().describe('YYYY-MM-DD'), decidedBy: z.string().max(200).optional(), requestId: z.string().max(100).optional() }),
+      response: EscalationActionResponse,
+      status: 201,
+      handler: async ({ params, body, principal, require }) => {
+        const esc = await openEscalationFor(db, params.escalationId, require);
+        return actOnEscalation(await ops(), 'direct', {
+          requestId: body.requestId ?? newRequestId('api-dir'),
+          escalationId: esc.escalation_id,
+          committeeCode: principal.unitCode!,
+          directive: body.directive,
+          ...(body.respondBy ? { respondBy: body.respondBy } : {}),
+          decidedBy: body.decidedBy ?? principal.label,
+        });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/cancel',
+      tag: 'ops',
+      summary: 'Cancel a rollout, with a reason: recorded at once; each running unit records it and stops (409 once completed or cancelled)',
+      action: 'rollout.cancel',
+      params: RolloutParams,
+      body: z.strictObject({ reason: z.string().min(1).max(2000), requestId: z.string().max(100).optional() }),
+      response: z.object({ requestId: z.string(), rolloutId: z.string(), cancelledAt: z.string(), duplicate: z.boolean() }),
+      handler: async ({ params, body, principal }) => {
+        const r = await requireRollout(db, params.rolloutId);
+        if (r.status !== 'running' && !body.requestId) throw new HttpError(409, 'conflict', `rollout ${params.rolloutId} is already ${r.status}`);
+        return cancelRollout(await ops(), params.rolloutId, { requestId: body.requestId ?? newRequestId('api-cancel'), reason: body.reason, requestedBy: `user:${principal.label}` });
       },
     }),
     route({

@@ -23,7 +23,7 @@ import { withRolloutAsOf } from '../db/as-of';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
-import { getRollout, getRolloutUnit, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
+import { getRollout, getRolloutUnit, isOverdue, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
 import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
@@ -32,7 +32,7 @@ import { auditKeyFile, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
 import { describeActor, describeEvent } from './timeline';
-import { extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
+import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
 
 
@@ -166,6 +166,9 @@ const USAGE = {
     '  review:          --review midterm|final --document 12-BC/TU --summary TEXT [--date YYYY-MM-DD]\n' +
     '  or: --file report.json (the report fields as JSON)',
   escalations: 'trienkhai escalations [--rollout ROLLOUT_ID] [--recipient CODE] [--unit CODE] [--status open|resolved|all] [--json] [--lang vi|en]',
+  acknowledge: 'trienkhai escalations acknowledge ESCALATION_ID --committee CODE [--note TEXT] [--by PERSON] [--id REQUEST_ID] [--json]',
+  direct: 'trienkhai escalations direct ESCALATION_ID --committee CODE --directive TEXT [--respond-by DATE] [--by PERSON] [--id REQUEST_ID] [--json]',
+  rolloutCancel: 'trienkhai rollout cancel ROLLOUT_ID --reason TEXT [--by NAME] [--id REQUEST_ID] [--json]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   token: 'trienkhai token issue --role ops|unit|committee|inspector|auditor [--unit CODE] --label TEXT [--by NAME] [--json]  |  token list [--json]  |  token revoke TOKEN_ID',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
@@ -194,11 +197,14 @@ Ops:
   ${USAGE.rolloutStart}
   ${USAGE.rolloutStatus}
   trienkhai rollout list [--json]
+  ${USAGE.rolloutCancel}
   ${USAGE.plan}
 
 Units and committees:
   ${USAGE.report.split('\n')[0]}
   ${USAGE.escalations}
+  ${USAGE.acknowledge}
+  ${USAGE.direct}
   ${USAGE.extend}
 
 API tokens (one role each; only their hash is stored):
@@ -232,7 +238,22 @@ async function cmdRollout(args: string[], io: Io): Promise<number> {
   if (sub === 'start') return rolloutStart(rest, io);
   if (sub === 'status') return rolloutStatus(rest, io);
   if (sub === 'list') return rolloutStatus(rest, io, true);
-  throw new UsageError(`unknown "rollout ${sub ?? ''}" (expected start, status or list)\n\nusage: ${USAGE.rolloutStart}\n       ${USAGE.rolloutStatus}`);
+  if (sub === 'cancel') return rolloutCancel(rest, io);
+  throw new UsageError(`unknown "rollout ${sub ?? ''}" (expected start, status, list or cancel)\n\nusage: ${USAGE.rolloutStart}\n       ${USAGE.rolloutStatus}\n       ${USAGE.rolloutCancel}`);
+}
+
+async function rolloutCancel(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { reason: { type: 'string' }, by: { type: 'string' }, id: { type: 'string' } }, USAGE.rolloutCancel);
+  if (values.help) return help(io, USAGE.rolloutCancel);
+  const rolloutId = positionals[0];
+  if (!rolloutId || positionals.length > 1) throw new UsageError(`give the rollout ID as the one argument\n\nusage: ${USAGE.rolloutCancel}`);
+  const input = { requestId: str(values, 'id') ?? newRequestId('cancel'), reason: need(values, 'reason', USAGE.rolloutCancel), requestedBy: `user:${str(values, 'by') ?? 'ops'}` };
+  return withSession(async (s) => {
+    const r = await cancelRollout(await s.deps(), rolloutId, input).catch(renameFields());
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`${r.duplicate ? 'Already cancelled by this request; nothing changed. ' : ''}Rollout ${rolloutId} cancelled at ${formatLocal(new Date(r.cancelledAt))}. Running units stop as the cancellation reaches them ("trienkhai rollout status ${rolloutId}" shows it).`);
+    return 0;
+  });
 }
 
 async function rolloutStart(args: string[], io: Io): Promise<number> {
@@ -341,7 +362,7 @@ async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string,
     table(
       [label('step', lang), label('status', lang), label('due', lang), label('completedAt', lang), label('lateBy', lang), label('detail', lang)],
       steps.map((st) => {
-        const overdue = st.status !== 'done' && st.due_at !== null && new Date(st.due_at) < now;
+        const overdue = isOverdue(st.status, st.due_at, now);
         const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : 'stepWaiting', lang);
         const detail =
           st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : STEP_KIND_LABELS[st.kind as StepKind]?.[lang] ?? st.kind;
@@ -381,6 +402,7 @@ function escalationTable(rows: EscalationRow[], lang: Lang): string {
 }
 
 async function cmdEscalations(args: string[], io: Io): Promise<number> {
+  if (args[0] === 'acknowledge' || args[0] === 'direct') return escalationAction(args[0], args.slice(1), io);
   const { values, positionals } = parse(args, { rollout: { type: 'string' }, recipient: { type: 'string' }, unit: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, USAGE.escalations);
   if (values.help) return help(io, USAGE.escalations);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (use --rollout ID)\n\nusage: ${USAGE.escalations}`);
@@ -397,6 +419,25 @@ async function cmdEscalations(args: string[], io: Io): Promise<number> {
     });
     if (values.json) io.out(JSON.stringify(rows.map((r) => ({ ...r, due_at: toLocalIso(new Date(r.due_at)), opened_at: toLocalIso(new Date(r.opened_at)), resolved_at: r.resolved_at && toLocalIso(new Date(r.resolved_at)) })), null, 2));
     else io.out(rows.length ? escalationTable(rows, lang) : label('none', lang));
+    return 0;
+  });
+}
+
+async function escalationAction(action: 'acknowledge' | 'direct', args: string[], io: Io): Promise<number> {
+  const usage = action === 'acknowledge' ? USAGE.acknowledge : USAGE.direct;
+  const { values, positionals } = parse(args, { committee: { type: 'string' }, note: { type: 'string' }, directive: { type: 'string' }, 'respond-by': { type: 'string' }, by: { type: 'string' }, id: { type: 'string' } }, usage);
+  if (values.help) return help(io, usage);
+  const escalationId = positionals[0];
+  if (!escalationId || positionals.length > 1) throw new UsageError(`give the escalation ID as the one argument (see "trienkhai escalations --json")\n\nusage: ${usage}`);
+  const common = { requestId: str(values, 'id') ?? newRequestId(action), escalationId, committeeCode: need(values, 'committee', usage), ...(str(values, 'by') ? { decidedBy: str(values, 'by') } : {}) };
+  const input =
+    action === 'acknowledge'
+      ? { ...common, ...(str(values, 'note') ? { note: str(values, 'note') } : {}) }
+      : { ...common, directive: need(values, 'directive', usage), ...(str(values, 'respond-by') ? { respondBy: str(values, 'respond-by') } : {}) };
+  return withSession(async (s) => {
+    const r = await actOnEscalation(await s.deps(), action, input as never).catch(renameFields());
+    if (values.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`${r.duplicate ? 'Already recorded (same request ID); nothing changed. ' : ''}Escalation ${r.escalationId} ${r.action} (step ${r.stepKey}); it stays open until the step is done or its deadline is extended.`);
     return 0;
   });
 }
@@ -425,6 +466,9 @@ const FIELD_OPTIONS: Record<string, string> = {
   until: '--until',
   reason: '--reason',
   decision: '--decision',
+  note: '--note',
+  directive: '--directive',
+  respondBy: '--respond-by',
   requestId: '--id',
   occurrence: '--occurrence',
   reportedBy: '--by',

@@ -15,9 +15,29 @@ import { parseDocumentNumber } from '../domain/documents';
 import { levelsOf, parentLevelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
 import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
-import { reportSchemas, type ExtendDeadlineInput, type ExtendResult, type ReportResult, type StepReportInput } from '../domain/reports';
+import {
+  reportSchemas,
+  type AcknowledgeEscalationInput,
+  type CancelResult,
+  type CancelRolloutInput,
+  type DirectEscalationInput,
+  type EscalationActionResult,
+  type ExtendDeadlineInput,
+  type ExtendResult,
+  type ReportResult,
+  type StepReportInput,
+} from '../domain/reports';
 import { LocalDate } from '../domain/time';
-import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, TASK_QUEUE, unitWorkflowId } from '../workflows/definitions';
+import {
+  acknowledgeEscalationUpdate,
+  cancelRolloutUpdate,
+  directEscalationUpdate,
+  extendDeadlineUpdate,
+  reportStepUpdate,
+  rolloutWorkflowId,
+  TASK_QUEUE,
+  unitWorkflowId,
+} from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
 import { z } from 'zod';
 
@@ -169,6 +189,50 @@ export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: st
     return await handle.executeUpdate(extendDeadlineUpdate, { args: [input] });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
+  }
+}
+
+/** An escalation as the read model knows it (the unit it is about, the committee it is addressed to). */
+export async function findEscalation(db: Kysely<Database>, escalationId: string) {
+  const e = await db.selectFrom('escalations').selectAll().where('escalation_id', '=', escalationId).executeTakeFirst();
+  if (!e) throw DomainError.of('escalationId', `no escalation "${escalationId}" (list them with "trienkhai escalations")`);
+  return e;
+}
+
+/**
+ * The committee an escalation is addressed to acknowledges it, or directs the unit. The escalation is
+ * found in the read model; the unit's workflow checks it is still open and addressed to that committee.
+ */
+export async function actOnEscalation(
+  deps: Deps,
+  action: 'acknowledge' | 'direct',
+  input: AcknowledgeEscalationInput | DirectEscalationInput,
+): Promise<EscalationActionResult> {
+  const schema = action === 'acknowledge' ? reportSchemas().AcknowledgeEscalation : reportSchemas().DirectEscalation;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const esc = await findEscalation(deps.db, parsed.data.escalationId);
+  if (esc.status !== 'open') throw DomainError.of('escalationId', `escalation "${esc.escalation_id}" is already resolved (${esc.resolution ?? 'resolved'}); nothing to ${action}`);
+  const handle = deps.client.workflow.getHandle(unitWorkflowId(esc.rollout_id, esc.unit_code));
+  try {
+    return await handle.executeUpdate(action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate, { args: [input as never] });
+  } catch (e) {
+    return unwrapUpdateError(e, `unit ${esc.unit_code} of rollout ${esc.rollout_id}`);
+  }
+}
+
+/** Ops cancels a rollout: recorded at once; the running units stop as the cancellation reaches them. */
+export async function cancelRollout(deps: Deps, rolloutId: string, input: CancelRolloutInput): Promise<CancelResult> {
+  const parsed = reportSchemas().CancelRollout.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const r = await getRollout(deps.db, rolloutId);
+  if (!r) throw DomainError.of('rolloutId', `no rollout "${rolloutId}"`);
+  if (r.status === 'completed') throw DomainError.of('rolloutId', `rollout ${rolloutId} has already completed; there is nothing to cancel`);
+  const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
+  try {
+    return await handle.executeUpdate(cancelRolloutUpdate, { args: [input] });
+  } catch (e) {
+    return unwrapUpdateError(e, `rollout ${rolloutId}`);
   }
 }
 

@@ -47,6 +47,16 @@ function sentence(e: AnyNewEvent): Sentence {
         vi: `${e.payload.decidedBy} gia hạn bước ${e.payload.key} từ ${when(e.payload.previousDueAt, 'vi')} đến ${when(e.payload.newDueAt, 'vi')}. Lý do: ${e.payload.reason}${e.payload.decision ? `. Quyết định: ${e.payload.decision}` : ''}`,
         en: `${e.payload.decidedBy} extended ${e.payload.key} from ${when(e.payload.previousDueAt, 'en')} to ${when(e.payload.newDueAt, 'en')}. Reason: ${e.payload.reason}${e.payload.decision ? `. Decision: ${e.payload.decision}` : ''}`,
       };
+    case 'EscalationAcknowledged':
+      return {
+        vi: `Ban Thường vụ ${e.payload.by} tiếp nhận báo cáo quá hạn bước ${e.payload.key}${e.payload.note ? `. Ghi chú: ${e.payload.note}` : ''}`,
+        en: `The standing committee of ${e.payload.by} acknowledged the escalation for ${e.payload.key}${e.payload.note ? `. Note: ${e.payload.note}` : ''}`,
+      };
+    case 'EscalationDirected':
+      return {
+        vi: `Ban Thường vụ ${e.payload.by} chỉ đạo về bước ${e.payload.key}: ${e.payload.directive}${e.payload.respondBy ? ` (báo cáo trước ${day(e.payload.respondBy, 'vi')})` : ''}`,
+        en: `The standing committee of ${e.payload.by} directed on ${e.payload.key}: ${e.payload.directive}${e.payload.respondBy ? ` (report back by ${day(e.payload.respondBy, 'en')})` : ''}`,
+      };
     case 'StudySessionReported': {
       const p = e.payload;
       return {
@@ -75,6 +85,13 @@ function sentence(e: AnyNewEvent): Sentence {
       return { vi: `Đơn vị và các đơn vị trực thuộc đã hoàn thành mọi bước`, en: `The unit and its subtree completed every step` };
     case 'RolloutCompleted':
       return { vi: 'Đợt triển khai hoàn thành', en: 'The rollout completed' };
+    case 'UnitCancelled':
+      return {
+        vi: `Dừng theo dõi do đợt triển khai bị huỷ${e.payload.openSteps.length ? `; ${e.payload.openSteps.length} bước chưa hoàn thành được khép lại (${e.payload.openSteps.join(', ')})` : ''}`,
+        en: `Stopped because the rollout was cancelled${e.payload.openSteps.length ? `; ${e.payload.openSteps.length} unfinished step(s) closed (${e.payload.openSteps.join(', ')})` : ''}`,
+      };
+    case 'RolloutCancelled':
+      return { vi: `Huỷ đợt triển khai. Lý do: ${e.payload.reason}`, en: `The rollout was cancelled. Reason: ${e.payload.reason}` };
   }
 }
 

@@ -72,7 +72,7 @@ export interface RolloutsTable {
   /** Units in the pinned subtree (null for rollouts recorded before it was kept). */
   units: number | null;
   requested_by: string;
-  status: 'running' | 'completed';
+  status: 'running' | 'completed' | 'cancelled';
   started_at: Timestamp;
   completed_at: Timestamp | null;
 }
@@ -88,7 +88,7 @@ export interface RolloutUnitsTable {
   depth: number;
   ancestors: Json<Array<{ code: string; name: string; level: string; standingCommittee: boolean }>>;
   children: number;
-  status: 'active' | 'completed';
+  status: 'active' | 'completed' | 'cancelled';
   enrolled_at: Timestamp;
   completed_at: Timestamp | null;
 }
@@ -100,7 +100,7 @@ export interface UnitStepsTable {
   step_id: string;
   kind: string;
   occurrence: number;
-  status: 'waiting' | 'open' | 'done';
+  status: 'waiting' | 'open' | 'done' | 'cancelled';
   due_at: Timestamp | null;
   original_due_at: Timestamp | null;
   opened_at: Timestamp | null;
@@ -128,10 +128,17 @@ export interface EscalationsTable {
   due_at: Timestamp;
   opened_at: Timestamp;
   status: 'open' | 'resolved';
-  resolution: 'completed' | 'extended' | null;
+  resolution: 'completed' | 'extended' | 'cancelled' | null;
   resolved_at: Timestamp | null;
   resolved_by: string | null;
   late_by_ms: string | null;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  acknowledgement_note: string | null;
+  directives: Generated<number>;
+  last_directive: string | null;
+  last_directed_at: Timestamp | null;
+  respond_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RolloutProgressTable {

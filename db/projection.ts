@@ -173,6 +173,20 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       }
       return;
     }
+    case 'EscalationAcknowledged':
+      await trx
+        .updateTable('escalations')
+        .set({ acknowledged_at: at, acknowledged_by: e.actor, acknowledgement_note: e.payload.note })
+        .where('escalation_id', '=', e.payload.escalationId)
+        .execute();
+      return;
+    case 'EscalationDirected':
+      await trx
+        .updateTable('escalations')
+        .set((eb) => ({ directives: eb('directives', '+', 1), last_directive: e.payload.directive, last_directed_at: at, respond_by: e.payload.respondBy }))
+        .where('escalation_id', '=', e.payload.escalationId)
+        .execute();
+      return;
     case 'StudySessionReported':
       await count(e.payload.key, { attended: e.payload.attended });
       await step(e.payload.key).set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) }).execute();
@@ -204,6 +218,27 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     }
     case 'UnitCompleted':
       await trx.updateTable('rollout_units').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
+      return;
+    case 'UnitCancelled': {
+      const p = e.payload;
+      // Steps left open are closed without completion; they no longer count as open, waiting or overdue.
+      for (const key of p.openSteps) {
+        const before = await statusOf(key);
+        if (before === 'open' || before === 'waiting') await count(key, { [before]: -1 });
+        await step(key).set({ status: 'cancelled' }).execute();
+      }
+      if (p.resolvedEscalations.length) {
+        await trx
+          .updateTable('escalations')
+          .set({ status: 'resolved', resolution: 'cancelled', resolved_at: at, resolved_by: e.actor })
+          .where('escalation_id', 'in', p.resolvedEscalations)
+          .execute();
+      }
+      await trx.updateTable('rollout_units').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
+      return;
+    }
+    case 'RolloutCancelled':
+      await trx.updateTable('rollouts').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).execute();
       return;
     case 'RolloutCompleted':
       await trx.updateTable('rollouts').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).execute();

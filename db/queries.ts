@@ -32,6 +32,17 @@ export interface LevelStepProgress {
   members: number;
 }
 
+
+/**
+ * The overdue rule, in one place: a step is overdue when it is still pending (waiting or open) and its
+ * deadline has passed. Done steps, and steps closed by a cancellation, never are.
+ */
+export function isOverdue(status: string, dueAt: Date | string | null, now: Date | number): boolean {
+  return (status === 'waiting' || status === 'open') && dueAt !== null && new Date(dueAt).getTime() < new Date(now).getTime();
+}
+/** The same rule in SQL, for a unit_steps alias. */
+export const overdueSql = (alias: string, now: Date) => sql<boolean>`(${sql.ref(`${alias}.status`)} in ('waiting', 'open') and ${sql.ref(`${alias}.due_at`)} < ${now})`;
+
 /**
  * Progress per level and step: how many units are done (on time / late), open, waiting, overdue.
  * The counters come from rollout_progress; only "overdue" (which depends on the clock) is counted here.
@@ -41,7 +52,7 @@ export async function rolloutProgress(db: Kysely<Database>, rolloutId: string, n
   const overdue = await sql<{ level: string; step_id: string; n: string }>`
     select u.level, s.step_id, count(*) as n
     from unit_steps s join rollout_units u on u.rollout_id = s.rollout_id and u.unit_code = s.unit_code
-    where s.rollout_id = ${rolloutId} and s.status <> 'done' and s.due_at < ${now}
+    where s.rollout_id = ${rolloutId} and ${overdueSql('s', now)}
     group by u.level, s.step_id`.execute(db);
   const late = new Map(overdue.rows.map((r) => [`${r.level}/${r.step_id}`, Number(r.n)]));
   return rows.map((r) => ({
@@ -107,7 +118,7 @@ export async function listEscalations(db: Kysely<Database>, f: EscalationFilter)
   let q = db
     .selectFrom('escalations as e')
     .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 'e.rollout_id').onRef('u.unit_code', '=', 'e.unit_code'))
-    .select(['e.escalation_id', 'e.rollout_id', 'e.unit_code', 'u.name as unit_name', 'u.level as unit_level', 'e.step_key', 'e.tier', 'e.recipient_code', 'e.recipient_name', 'e.self', 'e.due_at', 'e.opened_at', 'e.status', 'e.resolution', 'e.resolved_at', 'e.resolved_by', 'e.late_by_ms'])
+    .select(['e.escalation_id', 'e.rollout_id', 'e.unit_code', 'u.name as unit_name', 'u.level as unit_level', 'e.step_key', 'e.tier', 'e.recipient_code', 'e.recipient_name', 'e.self', 'e.due_at', 'e.opened_at', 'e.status', 'e.resolution', 'e.resolved_at', 'e.resolved_by', 'e.late_by_ms', 'e.acknowledged_at', 'e.acknowledged_by', 'e.acknowledgement_note', 'e.directives', 'e.last_directive', 'e.last_directed_at', 'e.respond_by'])
     .orderBy('e.opened_at')
     .orderBy('e.unit_code')
     .orderBy('e.tier');
@@ -150,7 +161,7 @@ export async function listRolloutUnits(db: Kysely<Database>, rolloutId: string, 
     let q = db.selectFrom('rollout_units as u').where('u.rollout_id', '=', rolloutId);
     if (f.parent !== undefined) q = q.where('u.parent_code', '=', f.parent);
     if (f.within !== undefined) q = q.where(underUnit(f.within));
-    if (f.overdueOnly) q = q.where(sql<boolean>`exists (select 1 from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code and s.status <> 'done' and s.due_at < ${f.now})`);
+    if (f.overdueOnly) q = q.where(sql<boolean>`exists (select 1 from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code and ${overdueSql('s', f.now)})`);
     return q;
   };
   const total = Number((await base().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
@@ -158,7 +169,7 @@ export async function listRolloutUnits(db: Kysely<Database>, rolloutId: string, 
     .select(['u.unit_code', 'u.name', 'u.level', 'u.parent_code', 'u.depth', 'u.children', 'u.members', 'u.status'])
     .select(sql<Array<{ stepKey: string; stepId: string; kind: string; status: string; dueAt: string | null; late: boolean; overdue: boolean }>>`(
       select coalesce(json_agg(json_build_object('stepKey', s.step_key, 'stepId', s.step_id, 'kind', s.kind, 'status', s.status, 'dueAt', s.due_at,
-        'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', coalesce(s.status <> 'done' and s.due_at < ${f.now}, false)) order by s.due_at nulls last, s.step_key), '[]'::json)
+        'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', coalesce(${overdueSql('s', f.now)}, false)) order by s.due_at nulls last, s.step_key), '[]'::json)
       from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code)`.as('steps'))
     .orderBy('u.depth')
     .orderBy('u.unit_code')
@@ -175,8 +186,7 @@ export async function overdueUnits(db: Kysely<Database>, rolloutId: string, now:
     .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 's.rollout_id').onRef('u.unit_code', '=', 's.unit_code'))
     .select(['s.unit_code', 'u.name', 'u.level', 's.step_key', 's.due_at', 's.status'])
     .where('s.rollout_id', '=', rolloutId)
-    .where('s.status', '<>', 'done')
-    .where('s.due_at', '<', now)
+    .where(overdueSql('s', now))
     .orderBy('s.due_at')
     .orderBy('s.unit_code')
     .limit(limit)

@@ -77,6 +77,10 @@ export const EventPayloads = {
     decision: z.string().nullable(),
     resolvedEscalations: z.array(z.string()),
   }),
+  /** The committee an escalation is addressed to has taken it in hand; it stays open until the step is done or extended. */
+  EscalationAcknowledged: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, note: z.string().nullable() }),
+  /** The committee directs the unit (chỉ đạo); the escalation stays open. */
+  EscalationDirected: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, directive: z.string(), respondBy: z.string().nullable() }),
   StudySessionReported: z.strictObject({
     key: StepKey,
     reportId: z.string(),
@@ -93,7 +97,10 @@ export const EventPayloads = {
   ReviewSubmitted: z.strictObject({ key: StepKey, reportId: z.string(), review: z.enum(['midterm', 'final']), document: DocumentFacts, summary: z.string() }),
   StepCompleted: z.strictObject({ key: StepKey, dueAt: Iso.nullable(), lateByMs: z.number().int().min(0), resolvedEscalations: z.array(z.string()) }),
   UnitCompleted: z.strictObject({ lateSteps: z.number().int() }),
+  /** The rollout was cancelled while this unit still had steps open: they are closed without completion. */
+  UnitCancelled: z.strictObject({ reason: z.string(), openSteps: z.array(StepKey), resolvedEscalations: z.array(z.string()) }),
   RolloutCompleted: z.strictObject({}),
+  RolloutCancelled: z.strictObject({ reason: z.string(), requestedBy: z.string() }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

@@ -97,7 +97,33 @@ function build() {
     decidedBy: Text(200).optional(),
   });
 
-  return { StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport, StepReport, ExtendDeadline };
+  /** The committee an escalation is addressed to acts on it: acknowledges it (đã tiếp nhận)… */
+  const AcknowledgeEscalation = z.strictObject({
+    requestId: Common.reportId,
+    escalationId: z.string().min(1).max(300),
+    committeeCode: Code,
+    note: Text(2000).optional(),
+    decidedBy: Text(200).optional(),
+  });
+
+  /** …or directs the unit (chỉ đạo): an instruction, optionally with a date to answer by. */
+  const DirectEscalation = z.strictObject({
+    requestId: Common.reportId,
+    escalationId: z.string().min(1).max(300),
+    committeeCode: Code,
+    directive: Text(2000),
+    respondBy: LocalDate.optional(),
+    decidedBy: Text(200).optional(),
+  });
+
+  /** Ops stops a rollout: every unit still running records why and stops; nothing more is due. */
+  const CancelRollout = z.strictObject({
+    requestId: Common.reportId,
+    reason: Text(2000),
+    requestedBy: z.string().min(1).max(200),
+  });
+
+  return { StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport, StepReport, ExtendDeadline, AcknowledgeEscalation, DirectEscalation, CancelRollout };
 }
 
 type Schemas = ReturnType<typeof build>;
@@ -115,6 +141,32 @@ export type StepReportInput = z.input<Schemas['StepReport']>;
 /** A standing committee's decision to extend a deadline (gia hạn). */
 export type ExtendDeadline = z.infer<Schemas['ExtendDeadline']>;
 export type ExtendDeadlineInput = z.input<Schemas['ExtendDeadline']>;
+
+export type AcknowledgeEscalation = z.infer<Schemas['AcknowledgeEscalation']>;
+export type AcknowledgeEscalationInput = z.input<Schemas['AcknowledgeEscalation']>;
+export type DirectEscalation = z.infer<Schemas['DirectEscalation']>;
+export type DirectEscalationInput = z.input<Schemas['DirectEscalation']>;
+export type CancelRollout = z.infer<Schemas['CancelRollout']>;
+export type CancelRolloutInput = z.input<Schemas['CancelRollout']>;
+
+/** What the unit workflow answers to an acknowledgement or a directive. */
+export interface EscalationActionResult {
+  requestId: string;
+  duplicate: boolean;
+  escalationId: string;
+  stepKey: string;
+  action: 'acknowledged' | 'directed';
+  /** Local ISO time the action was recorded. */
+  at: string;
+}
+
+export interface CancelResult {
+  requestId: string;
+  duplicate: boolean;
+  rolloutId: string;
+  /** Local ISO time of the cancellation. */
+  cancelledAt: string;
+}
 
 /** What the unit workflow answers to a report. */
 export interface ReportResult {

@@ -6,7 +6,7 @@
  * server rejects the duplicate and we treat that as "already running".
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ExtendDeadlineInput, ExtendResult, ReportResult, StepReportInput } from '../domain/reports';
+import type { AcknowledgeEscalationInput, CancelResult, CancelRolloutInput, DirectEscalationInput, EscalationActionResult, ExtendDeadlineInput, ExtendResult, ReportResult, StepReportInput } from '../domain/reports';
 import type { StepKind } from '../domain/plan';
 
 export const TASK_QUEUE = 'trienkhai';
@@ -35,6 +35,14 @@ export interface ParentStepCompleted {
 export const reportStepUpdate = defineUpdate<ReportResult, [StepReportInput]>('reportStep');
 /** A standing committee extends a deadline (gia hạn): timers reset, escalations resolved. */
 export const extendDeadlineUpdate = defineUpdate<ExtendResult, [ExtendDeadlineInput]>('extendDeadline');
+/** The committee an escalation is addressed to acknowledges it. */
+export const acknowledgeEscalationUpdate = defineUpdate<EscalationActionResult, [AcknowledgeEscalationInput]>('acknowledgeEscalation');
+/** The committee an escalation is addressed to directs the unit. */
+export const directEscalationUpdate = defineUpdate<EscalationActionResult, [DirectEscalationInput]>('directEscalation');
+/** Ops cancels a rollout (sent to the rollout workflow, which tells the root unit). */
+export const cancelRolloutUpdate = defineUpdate<CancelResult, [CancelRolloutInput]>('cancelRollout');
+/** Down the tree: the rollout is cancelled; record it, tell the children, stop. */
+export const cancelUnitSignal = defineSignal<[{ reason: string }]>('cancelUnit');
 /** Parent → child: the cascade. */
 export const parentStepCompletedSignal = defineSignal<[ParentStepCompleted]>('parentStepCompleted');
 /** Child → parent unit: the child and its whole subtree have finished; how many of their steps were late. */

@@ -12,7 +12,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { reads } from './activities';
 import type { StepKind } from '../domain/plan';
-import { closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
+import { cancelUnitSignal, closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
 import { HISTORY_BUDGET, signalIfRunning, unitWorkflow } from './unit';
 
 const SIGNAL_BATCH = 100;
@@ -26,15 +26,20 @@ export interface FanoutWorkflowInput {
   /** Passed on to the unit workflows it starts (see UnitWorkflowInput.maxChildren). */
   maxChildren?: number;
   /** Set only by continue-as-new. */
-  state?: { codes: string[]; started: number; forwarded: Partial<Record<StepKind, number>>; closed: boolean };
+  state?: { codes: string[]; started: number; forwarded: Partial<Record<StepKind, number>>; closed: boolean; cancelled?: { reason: string } };
 }
 
 export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ children: number }> {
   const received: Partial<Record<StepKind, ParentStepCompleted>> = { ...input.parentCompleted };
-  const state = input.state ?? { codes: [] as string[], started: 0, forwarded: {} as Partial<Record<StepKind, number>>, closed: false };
+  const state: NonNullable<FanoutWorkflowInput['state']> = input.state ?? { codes: [], started: 0, forwarded: {}, closed: false };
   let dirty = false;
   setHandler(parentStepCompletedSignal, (sig) => {
     if (!received[sig.kind]) received[sig.kind] = sig;
+    dirty = true;
+  });
+  // The rollout is cancelled: stop starting children, pass it on to those started, finish.
+  setHandler(cancelUnitSignal, (sig) => {
+    state.cancelled ??= sig;
     dirty = true;
   });
   setHandler(closeFanoutSignal, () => {
@@ -46,7 +51,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
     const page = await reads.listChildren({ rolloutId: input.rolloutId, unitCode: input.ownerCode, offset: input.offset, limit: input.limit });
     state.codes = page.codes;
   }
-  while (state.started < state.codes.length) {
+  while (state.started < state.codes.length && !state.cancelled) {
     const slice = state.codes.slice(state.started, state.started + SIGNAL_BATCH);
     const parentCompleted = { ...received };
     await Promise.all(
@@ -69,6 +74,14 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
 
   for (;;) {
     dirty = false;
+    if (state.cancelled) {
+      const cancelled = state.cancelled;
+      for (let i = 0; i < state.started; i += SIGNAL_BATCH) {
+        const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));
+        await Promise.all(ids.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(cancelUnitSignal, cancelled))));
+      }
+      break;
+    }
     for (const [kind, sig] of Object.entries(received) as Array<[StepKind, ParentStepCompleted]>) {
       for (let i = state.forwarded[kind] ?? 0; i < state.started; i += SIGNAL_BATCH) {
         const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));

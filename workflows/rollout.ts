@@ -5,14 +5,21 @@
  * unit's workflow (which starts its own children, mirroring the hierarchy), wait until the root
  * reports that it and its whole subtree are finished, record RolloutCompleted. It has one child and a
  * handful of events, so it never needs to continue-as-new; the unit workflows do.
+ *
+ * cancelRollout (Update): ops stops the rollout. RolloutCancelled is recorded, the root unit is told,
+ * and the cancellation runs down the tree (each running unit records UnitCancelled and tells its
+ * children). Refused once the rollout has finished.
  */
-import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import { store } from './activities';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
 import { streams } from '../domain/streams';
-import { unitWorkflowId } from './definitions';
-import { unitWorkflow } from './unit';
+import { DomainError } from '../domain/errors';
+import { reportSchemas, type CancelResult } from '../domain/reports';
+import { toLocalIso } from '../domain/time';
+import { cancelRolloutUpdate, cancelUnitSignal, unitWorkflowId } from './definitions';
+import { signalIfRunning, unitWorkflow } from './unit';
 
 
 export interface RolloutWorkflowInput {
@@ -31,6 +38,7 @@ export interface RolloutWorkflowInput {
 export interface RolloutWorkflowResult {
   rolloutId: string;
   lateSteps: number;
+  cancelled?: boolean;
 }
 
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<RolloutWorkflowResult> {
@@ -49,14 +57,47 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
       },
     ],
   });
+  let cancelled: CancelResult | undefined;
+  let finishing = false;
+  const rootId = unitWorkflowId(input.rolloutId, input.rootUnit);
+  setHandler(
+    cancelRolloutUpdate,
+    async (raw) => {
+      const req = reportSchemas().CancelRollout.parse(raw);
+      if (cancelled) return { ...cancelled, duplicate: true };
+      cancelled = { requestId: req.requestId, duplicate: false, rolloutId: input.rolloutId, cancelledAt: toLocalIso(new Date()) };
+      await store.appendEvents({
+        events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy } }],
+      });
+      await signalIfRunning(rootId, () => getExternalWorkflowHandle(rootId).signal(cancelUnitSignal, { reason: req.reason }));
+      return cancelled;
+    },
+    {
+      validator: (raw) => {
+        const parsed = reportSchemas().CancelRollout.safeParse(raw);
+        const problem = !parsed.success
+          ? DomainError.fromZod('cancellation', parsed.error)
+          : finishing
+            ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} has already completed` }])
+            : cancelled && cancelled.requestId !== parsed.data.requestId
+              ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} was already cancelled at ${cancelled.cancelledAt}` }])
+              : undefined;
+        if (problem) throw ApplicationFailure.create({ type: 'InvalidReport', message: problem.message, nonRetryable: true, details: [problem.issues] });
+      },
+    },
+  );
   const root = await executeChild(unitWorkflow, {
-    workflowId: unitWorkflowId(input.rolloutId, input.rootUnit),
+    workflowId: rootId,
     args: [{ rolloutId: input.rolloutId, unitCode: input.rootUnit, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   });
-  await store.appendEvents({
-    events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCompleted', actor: 'system', occurredAt: new Date().toISOString(), payload: {} }],
-  });
-  return { rolloutId: input.rolloutId, lateSteps: root.lateSteps };
+  if (!cancelled) {
+    finishing = true;
+    await store.appendEvents({
+      events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCompleted', actor: 'system', occurredAt: new Date().toISOString(), payload: {} }],
+    });
+  }
+  await condition(allHandlersFinished);
+  return { rolloutId: input.rolloutId, lateSteps: root.lateSteps, ...(cancelled ? { cancelled: true } : {}) };
 }

@@ -41,6 +41,8 @@ export interface StepInstance {
   timersDone: number;
   missed: boolean;
   openEscalations: string[];
+  /** Open escalations the committee has acknowledged (absent in states recorded before acknowledgements existed). */
+  acknowledged?: string[];
   attended: number;
   completedAt: number | null;
   lateByMs: number | null;
@@ -324,6 +326,29 @@ export function evaluateExtension(ctx: UnitContext, steps: StepInstance[], req: 
     throw new DomainError([{ path: 'until', message: `the new deadline ${formatLocal(new Date(newDueAt))} has already passed` }]);
   }
   return { inst, newDueAt };
+}
+
+/**
+ * A committee acknowledges or directs an escalation: it must be open on this unit and addressed to
+ * that committee (the recipient of its tier). An acknowledgement is made once.
+ */
+export function evaluateEscalationAction(
+  ctx: UnitContext,
+  steps: StepInstance[],
+  req: { escalationId: string; committeeCode: string },
+  action: 'acknowledge' | 'direct',
+): { inst: StepInstance } {
+  const inst = steps.find((s) => s.openEscalations.includes(req.escalationId));
+  if (!inst) throw new DomainError([{ path: 'escalationId', message: `escalation "${req.escalationId}" is not open on ${ctx.unit.code} (resolved already, or unknown)` }]);
+  const tier = Number(/\/t(\d+)$/.exec(req.escalationId)?.[1] ?? NaN);
+  const recipient = escalationRecipients(ctx.unit, ctx.ancestors, planStep(ctx.plan, inst.stepId).escalation.tiers)[tier - 1];
+  if (!recipient || recipient.code !== req.committeeCode) {
+    throw new DomainError([{ path: 'committeeCode', message: `escalation "${req.escalationId}" is addressed to ${recipient?.code ?? 'nobody'}, not ${req.committeeCode}` }]);
+  }
+  if (action === 'acknowledge' && inst.acknowledged?.includes(req.escalationId)) {
+    throw new DomainError([{ path: 'escalationId', message: `escalation "${req.escalationId}" has already been acknowledged` }]);
+  }
+  return { inst };
 }
 
 /** Mark the timers of an instance that are already in the past as handled (after an extension). */

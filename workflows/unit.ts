@@ -42,7 +42,7 @@ import { reads, store } from './activities';
 import { DomainError } from '../domain/errors';
 import type { EventPayload, EventType, NewEvent } from '../domain/events';
 import { streams } from '../domain/streams';
-import { reportSchemas, type ExtendResult, type ReportResult } from '../domain/reports';
+import { reportSchemas, type EscalationActionResult, type ExtendResult, type ReportResult } from '../domain/reports';
 import type { StepKind } from '../domain/plan';
 import { cascadeKindOf } from '../domain/plan-rules';
 import { vietnamHolidayCalendar } from '../domain/holidays';
@@ -51,7 +51,10 @@ import { toLocalIso } from '../domain/time';
 import { fanoutWorkflow } from './fanout';
 import {
   MAX_CHILDREN_PER_PARENT,
+  acknowledgeEscalationUpdate,
+  cancelUnitSignal,
   childCompletedSignal,
+  directEscalationUpdate,
   closeFanoutSignal,
   extendDeadlineUpdate,
   fanoutWorkflowId,
@@ -64,6 +67,7 @@ import {
 import {
   escalationId,
   escalationRecipients,
+  evaluateEscalationAction,
   evaluateExtension,
   evaluateReport,
   instancesFor,
@@ -104,6 +108,8 @@ export function fanoutLimit(requested: number | undefined): number {
   return Math.max(1, Math.min(MAX_CHILDREN_PER_PARENT, requested ?? MAX_CHILDREN_PER_PARENT));
 }
 
+type Answer = ReportResult | ExtendResult | EscalationActionResult;
+
 export interface UnitState {
   ctx: UnitContext;
   seq: number;
@@ -113,12 +119,14 @@ export interface UnitState {
   completedChildren: string[];
   /** Late steps reported by finished children for their subtrees. */
   childrenLateSteps?: number;
-  /** Answers to reports and extensions already processed, by request ID (oldest first). */
-  seen: Array<[string, ReportResult | ExtendResult]>;
+  /** Answers to reports, extensions and escalation actions already processed, by request ID (oldest first). */
+  seen: Array<[string, Answer]>;
   /** What this unit has announced to its children (the cascade), by step kind. */
   announced: Partial<Record<StepKind, ParentStepCompleted>>;
   continuedAsNew: number;
   done: boolean;
+  /** Set when the rollout is cancelled: the unit records it, tells its children and stops. */
+  cancelled?: { reason: string };
 }
 
 /**
@@ -141,6 +149,8 @@ export interface UnitWorkflowResult {
   unitCode: string;
   /** Late steps of this unit and its whole subtree. */
   lateSteps: number;
+  /** The rollout was cancelled before this unit finished. */
+  cancelled?: boolean;
 }
 
 export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkflowResult> {
@@ -233,12 +243,15 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }
 
   // ---- handlers -----------------------------------------------------------------------------------
-  const remember = (id: string, result: ReportResult | ExtendResult): void => {
+  const remember = (id: string, result: Answer): void => {
     state.seen.push([id, result]);
     if (state.seen.length > SEEN_LIMIT) state.seen.splice(0, state.seen.length - SEEN_LIMIT);
   };
-  const previous = (id: string): ReportResult | ExtendResult | undefined => state.seen.find(([k]) => k === id)?.[1];
+  const previous = (id: string): Answer | undefined => state.seen.find(([k]) => k === id)?.[1];
 
+  const refuseIfCancelled = (): void => {
+    if (state.cancelled) throw new DomainError([{ path: 'rolloutId', message: `rollout ${ctx.rolloutId} has been cancelled (${state.cancelled.reason}); nothing more is recorded for ${ctx.unit.code}` }]);
+  };
   const asFailure = (e: unknown): never => {
     if (e instanceof DomainError) throw ApplicationFailure.create({ type: 'InvalidReport', message: e.message, nonRetryable: true, details: [e.issues] });
     throw e;
@@ -273,6 +286,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     {
       validator: (raw) => {
         try {
+          refuseIfCancelled();
           const parsed = reportSchemas().StepReport.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('report', parsed.error);
           if (previous(parsed.data.reportId)) return;
@@ -297,6 +311,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       inst.dueAt = newDueAt;
       inst.missed = false;
       inst.openEscalations = [];
+      if (inst.acknowledged) inst.acknowledged = [];
       skipPastTimers(ctx, inst, now);
       const last = emit(
         'DeadlineExtended',
@@ -327,6 +342,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     {
       validator: (raw) => {
         try {
+          refuseIfCancelled();
           const parsed = reportSchemas().ExtendDeadline.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('extension', parsed.error);
           if (previous(parsed.data.requestId)) return;
@@ -337,6 +353,52 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       },
     },
   );
+
+  // The committee an escalation is addressed to acknowledges it or directs the unit; the escalation
+  // stays open either way (only completion or an extension resolves it).
+  for (const action of ['acknowledge', 'direct'] as const) {
+    const schema = () => (action === 'acknowledge' ? reportSchemas().AcknowledgeEscalation : reportSchemas().DirectEscalation);
+    setHandler(
+      action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate,
+      async (raw: unknown) => {
+        const req = schema().parse(raw) as { requestId: string; escalationId: string; committeeCode: string; decidedBy?: string; note?: string; directive?: string; respondBy?: string };
+        const before = previous(req.requestId);
+        if (before) return { ...(before as EscalationActionResult), duplicate: true };
+        const { inst } = evaluateEscalationAction(ctx, state.steps, req, action);
+        const actor = `committee:${req.committeeCode}${req.decidedBy ? `/${req.decidedBy}` : ''}`;
+        let last: number;
+        if (action === 'acknowledge') {
+          (inst.acknowledged ??= []).push(req.escalationId);
+          last = emit('EscalationAcknowledged', { key: inst.key, escalationId: req.escalationId, by: req.committeeCode, note: req.note ?? null }, actor);
+        } else {
+          last = emit('EscalationDirected', { key: inst.key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null }, actor);
+        }
+        const result: EscalationActionResult = { requestId: req.requestId, duplicate: false, escalationId: req.escalationId, stepKey: inst.key, action: action === 'acknowledge' ? 'acknowledged' : 'directed', at: toLocalIso(new Date()) };
+        remember(req.requestId, result);
+        dirty = true;
+        await recorded(last);
+        return result;
+      },
+      {
+        validator: (raw: unknown) => {
+          try {
+            refuseIfCancelled();
+            const parsed = schema().safeParse(raw);
+            if (!parsed.success) throw DomainError.fromZod(action === 'acknowledge' ? 'acknowledgement' : 'directive', parsed.error);
+            if (previous(parsed.data.requestId)) return;
+            evaluateEscalationAction(ctx, state.steps, parsed.data, action);
+          } catch (e) {
+            asFailure(e);
+          }
+        },
+      },
+    );
+  }
+
+  setHandler(cancelUnitSignal, ({ reason }) => {
+    state.cancelled ??= { reason };
+    dirty = true;
+  });
 
   setHandler(parentStepCompletedSignal, (sig) => {
     if (state.parentCompleted[sig.kind]) return; // duplicate delivery (e.g. from a fan-out batch retry)
@@ -374,6 +436,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     inst.lateByMs = inst.dueAt !== null && now > inst.dueAt ? now - inst.dueAt : 0;
     const resolved = inst.openEscalations;
     inst.openEscalations = [];
+    if (inst.acknowledged) inst.acknowledged = [];
     const seq = emit('StepCompleted', { key: inst.key, dueAt: iso(inst.dueAt), lateByMs: inst.lateByMs, resolvedEscalations: resolved }, actor);
     // Supervision runs for years: start each new reporting period in a fresh run.
     if (inst.occurrence > 0 || planStep(ctx.plan, inst.stepId).schedule) wantsContinue = true;
@@ -436,7 +499,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   async function startChildren(): Promise<void> {
     if (batched) {
       const batches = Math.ceil(state.children.total / maxChildren);
-      while (state.children.batches < batches) {
+      while (state.children.batches < batches && !state.cancelled) {
         const b = state.children.batches;
         await startOnce(() =>
           startChild(fanoutWorkflow, {
@@ -448,7 +511,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         );
         state.children.batches += 1;
       }
-      state.children.started = state.children.total;
+      if (!state.cancelled) state.children.started = state.children.total;
       return;
     }
     while (state.children.codes.length < state.children.total) {
@@ -457,7 +520,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       state.children.codes.push(...page.codes);
     }
     state.children.total = state.children.codes.length;
-    while (state.children.started < state.children.total) {
+    while (state.children.started < state.children.total && !state.cancelled) {
       const slice = state.children.codes.slice(state.children.started, state.children.started + START_BATCH);
       await Promise.all(
         slice.map((code) =>
@@ -504,6 +567,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // ---- the timer loop ---------------------------------------------------------------------------------
   for (;;) {
     dirty = false;
+    if (state.cancelled) break;
     const now = Date.now();
     runTimers(now);
     openSteps(now);
@@ -523,6 +587,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     else await condition(() => dirty, Math.max(1, next - Date.now()));
   }
 
+  // ---- cancelled: record it, tell the children, stop -------------------------------------------------------
+  if (state.cancelled) return cancel(state.cancelled.reason);
+
   // ---- finish -----------------------------------------------------------------------------------------------
   const lateSteps = state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length;
   const subtreeLateSteps = lateSteps + (state.childrenLateSteps ?? 0);
@@ -541,4 +608,20 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }
   await condition(allHandlersFinished);
   return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps };
+
+  async function cancel(reason: string): Promise<UnitWorkflowResult> {
+    const open = state.steps.filter((s) => s.status !== 'done');
+    const resolved = open.flatMap((s) => s.openEscalations);
+    for (const s of open) s.openEscalations = [];
+    await recorded(emit('UnitCancelled', { reason, openSteps: open.map((s) => s.key), resolvedEscalations: resolved }));
+    // Only children already started are running; their own children hear it from them.
+    const targets = batched
+      ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
+      : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
+    for (let i = 0; i < targets.length; i += START_BATCH) {
+      await Promise.all(targets.slice(i, i + START_BATCH).map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(cancelUnitSignal, { reason }))));
+    }
+    await condition(allHandlersFinished);
+    return { unitCode: ctx.unit.code, lateSteps: state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length + (state.childrenLateSteps ?? 0), cancelled: true };
+  }
 }

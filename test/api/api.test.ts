@@ -199,6 +199,13 @@ test('every role × write route × own/other object answers exactly as the acces
     refused.push([`${k} start`, 'POST', '/api/v1/rollouts', { resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'x', rootUnit: 'P', plan: PLAN, rolloutId: 'other' }, k]);
   }
   for (const k of ['o', 'a', 'u', 'i'] as const) refused.push([`${k} extend own`, 'POST', `/api/v1/escalations/${ownEsc}/extend`, extend, k]);
+  for (const k of ['o', 'a', 'u', 'i'] as const) {
+    refused.push([`${k} acknowledge own`, 'POST', `/api/v1/escalations/${ownEsc}/acknowledge`, { note: 'x' }, k]);
+    refused.push([`${k} direct own`, 'POST', `/api/v1/escalations/${ownEsc}/direct`, { directive: 'x' }, k]);
+  }
+  for (const k of ['a', 'u', 'c', 'i'] as const) refused.push([`${k} cancel`, 'POST', `/api/v1/rollouts/${R}/cancel`, { reason: 'x' }, k]);
+  refused.push(['c acknowledge other', 'POST', `/api/v1/escalations/${otherEsc}/acknowledge`, {}, 'c']);
+  refused.push(['c direct cell (addressed to P.A.1)', 'POST', `/api/v1/escalations/${cellEsc}/direct`, { directive: 'x' }, 'c']);
   refused.push(['c extend other', 'POST', `/api/v1/escalations/${otherEsc}/extend`, extend, 'c']);
   refused.push(['c extend cell (addressed to P.A.1)', 'POST', `/api/v1/escalations/${cellEsc}/extend`, extend, 'c']);
   for (const k of ['o', 'a', 'c', 'i'] as const) refused.push([`${k} report study for P.A.1`, 'POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, study(5), k]);
@@ -213,6 +220,19 @@ test('every role × write route × own/other object answers exactly as the acces
   expect(await t.db.selectFrom('hierarchy_versions').selectAll().execute()).toHaveLength(1);
 
   // The allowed ones.
+  const ack = await call('POST', `/api/v1/escalations/${ownEsc}/acknowledge`, 'committee', { note: 'Đã tiếp nhận' });
+  expect(ack).toMatchObject({ status: 201, body: { action: 'acknowledged', stepKey: 'study', duplicate: false } });
+  expect((await call('POST', `/api/v1/escalations/${ownEsc}/acknowledge`, 'committee', {})).status).toBe(409); // once
+  const noDirective = await call('POST', `/api/v1/escalations/${ownEsc}/direct`, 'committee', { directive: '', respondBy: '2099-02-30' });
+  expect(noDirective.status).toBe(400);
+  expect(noDirective.body.issues.map((i: { path: string }) => i.path)).toContain('body.directive');
+  const badDate = await call('POST', `/api/v1/escalations/${ownEsc}/direct`, 'committee', { directive: 'Học bù', respondBy: '2099-02-30' });
+  expect(badDate.status).toBe(400);
+  expect(badDate.body.issues.map((i: { path: string }) => i.path)).toEqual(['body.respondBy']);
+  const dir = await call('POST', `/api/v1/escalations/${ownEsc}/direct`, 'committee', { directive: 'Tổ chức học bù trong tuần', respondBy: '2099-01-15' });
+  expect(dir).toMatchObject({ status: 201, body: { action: 'directed' } });
+  const inbox = await call('GET', '/api/v1/escalations?recipient=P.A', 'committee');
+  expect(inbox.body.items[0]).toMatchObject({ status: 'open', acknowledgedBy: 'committee:P.A/BTV huyện A', acknowledgementNote: 'Đã tiếp nhận', directives: 1, lastDirective: 'Tổ chức học bù trong tuần', respondBy: '2099-01-15' });
   const ext = await call('POST', `/api/v1/escalations/${ownEsc}/extend`, 'committee', extend);
   expect(ext).toMatchObject({ status: 201, body: { stepKey: 'study', resolvedEscalations: [decodeURIComponent(ownEsc)] } });
   expect((await call('POST', `/api/v1/escalations/${ownEsc}/extend`, 'committee', extend)).status).toBe(409); // already resolved
@@ -264,4 +284,24 @@ test('the OpenAPI document is served and describes every route with its schemas'
   const start = doc.body.paths['/api/v1/rollouts'].post;
   expect(start.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['resolution', 'resolutionDate', 'title', 'rootUnit']));
   expect(doc.body.paths['/api/v1/escalations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['recipient', 'status', 'page', 'pageSize']));
+});
+
+test('ops cancels the rollout: recorded once, every unit stops, nothing is left open or overdue', async () => {
+  const events = await countEvents();
+  expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: '' })).status).toBe(400);
+  expect((await call('POST', '/api/v1/rollouts/nope/cancel', 'ops', { reason: 'x' })).status).toBe(404);
+  expect(await countEvents()).toBe(events);
+  const c = await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'Thay bằng nghị quyết mới' });
+  expect(c).toMatchObject({ status: 200, body: { rolloutId: R, duplicate: false } });
+  await until('every unit stopped', async () => {
+    const units = await t.db.selectFrom('rollout_units').select('status').where('rollout_id', '=', R).execute();
+    return units.every((u) => u.status !== 'active') ? true : undefined;
+  });
+  const overview = await call('GET', `/api/v1/rollouts/${R}`, 'auditor');
+  expect(overview.body.rollout.status).toBe('cancelled');
+  expect((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total).toBe(0);
+  expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
+  expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'again' })).status).toBe(409);
+  const story = await call('GET', `/api/v1/rollouts/${R}/timeline?lang=en`, 'auditor');
+  expect(story.body.filter((e: { type: string }) => e.type === 'RolloutCancelled').map((e: { text: string }) => e.text)).toEqual(['The rollout was cancelled. Reason: Thay bằng nghị quyết mới']);
 });

@@ -28,7 +28,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import type { Unit } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
 import type { ExtendDeadlineInput, StepReportInput } from '../../domain/reports';
-import { extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
+import { acknowledgeEscalationUpdate, cancelRolloutUpdate, directEscalationUpdate, extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { memoryActivities, type MemoryStore } from '../helpers/memory-activities';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
@@ -188,6 +188,66 @@ async function drive(env: TestWorkflowEnvironment, store: MemoryStore): Promise<
 }
 
 /**
+ * The `actions` scenario (`--scenario actions`, recorded with tag `actions`): what a committee does short
+ * of extending, and a cancellation that reaches all seven units. Day 11: P.A.3 and P.B.1 are escalated (tier 1); day 12: P.A
+ * acknowledges P.A.3's escalation (a second acknowledgement and one by the wrong committee are
+ * rejected) and directs it twice; P.B directs P.B.1; day 13: ops cancels the rollout, which runs down
+ * the tree through P.A's fan-out batches, and a second cancellation is rejected.
+ */
+async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): Promise<void> {
+  const now0 = await env.currentTimeMs();
+  const day0 = Math.floor((now0 + LOCAL_OFFSET) / DAY) * DAY + DAY - LOCAL_OFFSET;
+  const at = async (day: number, hour = 9): Promise<void> => {
+    const target = day0 + day * DAY + hour * HOUR;
+    await env.sleep(Math.max(1, target - (await env.currentTimeMs())));
+  };
+  const date = (day: number): string => new Date(day0 + day * DAY + LOCAL_OFFSET).toISOString().slice(0, 10);
+  const handle = (code: string) => env.client.workflow.getHandle(unitWorkflowId(ROLLOUT, code));
+  const rejected = async (p: Promise<unknown>): Promise<void> => {
+    const e = await p.then(() => new Error('expected the update to be rejected'), (err: unknown) => err);
+    if (!(e instanceof WorkflowUpdateFailedError)) throw e;
+  };
+  await at(0);
+  const rollout = await env.client.workflow.start(rolloutWorkflow, {
+    taskQueue: TASK_QUEUE,
+    workflowId: rolloutWorkflowId(ROLLOUT),
+    args: [{ rolloutId: ROLLOUT, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: date(-30) }, title: 'NQ 21' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: 1, requestedBy: 'user:recorder', maxChildren: 2 }],
+  });
+  await at(1);
+  for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2']) {
+    await handle(code).executeUpdate(reportStepUpdate, { args: [{ reportId: `${code}-study`, unitCode: code, stepId: 'study', kind: 'studyConference', sessionDate: date(1), attended: 2 } as StepReportInput] });
+  }
+  await at(12);
+  const escalationOf = (code: string): string => {
+    const e = store.events.find((x) => x.type === 'Escalated' && x.unitCode === code);
+    if (!e) throw new Error(`no escalation for ${code}`);
+    return (e.payload as { escalationId: string }).escalationId;
+  };
+  const a3 = escalationOf('P.A.3');
+  await rejected(handle('P.A.3').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack-0', escalationId: a3, committeeCode: 'P.B' }] }));
+  await handle('P.A.3').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack-1', escalationId: a3, committeeCode: 'P.A', note: 'Đã tiếp nhận' }] });
+  await rejected(handle('P.A.3').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack-2', escalationId: a3, committeeCode: 'P.A' }] }));
+  await handle('P.A.3').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir-1', escalationId: a3, committeeCode: 'P.A', directive: 'Tổ chức học tập bù', respondBy: date(15) }] });
+  await handle('P.A.3').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir-2', escalationId: a3, committeeCode: 'P.A', directive: 'Báo cáo kết quả' }] });
+  await handle('P.B.1').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir-3', escalationId: escalationOf('P.B.1'), committeeCode: 'P.B', directive: 'Khẩn trương học tập' }] });
+  await at(13);
+  const cancels = env.client.workflow.getHandle(rolloutWorkflowId(ROLLOUT));
+  await cancels.executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'cancel-1', reason: 'Thay thế bằng nghị quyết mới', requestedBy: 'user:recorder' }] });
+  await rejected(cancels.executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'cancel-2', reason: 'again', requestedBy: 'user:recorder' }] }));
+  const result = await rollout.result();
+  process.stdout.write(`rollout finished: ${JSON.stringify(result)}; ${store.events.length} domain events\n`);
+  for (const t of ['EscalationAcknowledged', 'EscalationDirected', 'RolloutCancelled', 'UnitCancelled'] as const) {
+    if (!store.events.some((e) => e.type === t)) throw new Error(`the scenario did not produce a ${t} event`);
+  }
+  // Every unit still had steps to do (plans, reports), so every one is cancelled; the cancellation reaches
+  // the lower units after the rollout has returned: wait for it, in real time.
+  const cancelledUnits = () => store.events.filter((e) => e.type === 'UnitCancelled').map((e) => e.unitCode).sort();
+  for (let waited = 0; cancelledUnits().length < UNITS.length && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  const cancelled = cancelledUnits();
+  if (cancelled.join() !== UNITS.map((u) => u.code).sort().join()) throw new Error(`unexpected cancelled units: ${cancelled.join()}`);
+}
+
+/**
  * The root unit's first run, edited the way an incompatible code change would look: the history says
  * its first child was started as a fanoutWorkflow; the current code starts a unitWorkflow there.
  * Replaying it is a nondeterminism error ("[TMPRL1100] Child workflow type of scheduled event
@@ -211,16 +271,24 @@ function repoRoot(): string {
   throw new Error('cannot find the trienkhai package root');
 }
 
-function parseArgs(argv: string[]): { tag: string | undefined } {
+const SCENARIOS = { main: drive, actions: driveActions } as const;
+type Scenario = keyof typeof SCENARIOS;
+
+function parseArgs(argv: string[]): { tag: string | undefined; scenario: Scenario } {
+  const usage = 'usage: record-histories [--tag <letters, digits or _>] [--scenario main|actions]';
   const i = argv.indexOf('--tag');
-  const tag = i >= 0 ? argv[i + 1] : undefined;
+  const s = argv.indexOf('--scenario');
+  const scenario = (s >= 0 ? argv[s + 1] : 'main') as Scenario;
+  if (!(scenario in SCENARIOS)) throw new Error(usage);
+  // Another scenario than the main one is always a tagged set (by default tagged with its name).
+  const tag = i >= 0 ? argv[i + 1] : scenario === 'main' ? undefined : scenario;
   // No '-' or '.': a tag must not make a tagged file name look like an untagged one (…-<run>.json).
-  if (i >= 0 && (!tag || !/^[A-Za-z0-9_]+$/.test(tag))) throw new Error('usage: record-histories [--tag <letters, digits or _>]');
-  return { tag };
+  if (i >= 0 && (!tag || !/^[A-Za-z0-9_]+$/.test(tag))) throw new Error(usage);
+  return { tag, scenario };
 }
 
 async function main(): Promise<void> {
-  const { tag } = parseArgs(process.argv.slice(2));
+  const { tag, scenario } = parseArgs(process.argv.slice(2));
   const started = Date.now();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await timeSkippingEnv();
@@ -228,7 +296,7 @@ async function main(): Promise<void> {
   try {
     const store = memoryActivities(UNITS);
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: store.activities });
-    await worker.runUntil(drive(env, store));
+    await worker.runUntil(SCENARIOS[scenario](env, store));
     runs = (await collectHistories(env.client, rolloutWorkflowId(ROLLOUT))).runs;
   } finally {
     await env.teardown();

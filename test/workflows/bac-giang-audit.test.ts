@@ -33,7 +33,7 @@ import { withRolloutAsOf } from '../../db/as-of';
 import { verifyChain } from '../../db/audit';
 import type { Database } from '../../db/database';
 import { importHierarchy } from '../../db/hierarchy';
-import { getRollout, getRolloutUnit, listEscalations, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../../db/queries';
+import { getRollout, getRolloutUnit, isOverdue, listEscalations, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../../db/queries';
 import { readModelDigest, rebuildReadModel } from '../../db/rebuild';
 import { BAC_GIANG_2022_PLAN } from '../../domain/default-plans';
 import { levelsOf } from '../../domain/hierarchy';
@@ -129,7 +129,7 @@ const R1 = 'bg-2022-asof';
  */
 function stepLine(s: { status: string; due_at: Date | null; late_by_ms: string | null; kind: string; attended: number }, members: number, at: number): string {
   const late = s.status === 'done' && Number(s.late_by_ms) > 0 ? ' late' : '';
-  const overdue = s.status !== 'done' && s.due_at !== null && new Date(s.due_at).getTime() < at ? ' overdue' : '';
+  const overdue = isOverdue(s.status, s.due_at, at) ? ' overdue' : '';
   const attended = s.kind === 'studyConference' ? ` ${s.attended}/${members}` : '';
   return `${s.status}${late}${overdue}${attended}`;
 }
