@@ -329,7 +329,7 @@ async function renderRolloutStatus(db: Kysely<Database>, id: string, now: Date, 
     return;
   }
   io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
-  io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : 'running', lang)}`);
+  io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`);
   const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
   io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
   io.out('');
@@ -363,7 +363,7 @@ async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string,
       [label('step', lang), label('status', lang), label('due', lang), label('completedAt', lang), label('lateBy', lang), label('detail', lang)],
       steps.map((st) => {
         const overdue = isOverdue(st.status, st.due_at, now);
-        const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : 'stepWaiting', lang);
+        const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
         const detail =
           st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : STEP_KIND_LABELS[st.kind as StepKind]?.[lang] ?? st.kind;
         return [
@@ -388,7 +388,7 @@ type EscalationRow = Awaited<ReturnType<typeof listEscalations>>[number];
 
 function escalationTable(rows: EscalationRow[], lang: Lang): string {
   return table(
-    [label('unit', lang), label('step', lang), label('tier', lang), label('recipient', lang), label('due', lang), label('opened', lang), label('status', lang)],
+    [label('unit', lang), label('step', lang), label('tier', lang), label('recipient', lang), label('due', lang), label('opened', lang), label('status', lang), label('id', lang)],
     rows.map((e) => [
       `${e.unit_code} ${e.unit_name}`,
       e.step_key,
@@ -396,7 +396,10 @@ function escalationTable(rows: EscalationRow[], lang: Lang): string {
       `${e.recipient_code}${e.self ? ' (tự báo cáo)' : ''}`,
       formatLocal(new Date(e.due_at), lang),
       formatLocal(new Date(e.opened_at), lang),
-      e.status === 'open' ? label('open', lang) : label(e.resolution === 'extended' ? 'resolvedExtended' : 'resolvedCompleted', lang) + (e.late_by_ms && Number(e.late_by_ms) > 0 ? ` ${formatDurationHuman(Number(e.late_by_ms), lang)}` : ''),
+      e.status === 'open'
+        ? [label('open', lang), e.acknowledged_at ? label('acknowledged', lang) : '', e.directives ? `${label('directed', lang)} ×${e.directives}` : ''].filter(Boolean).join(', ')
+        : label(e.resolution === 'extended' ? 'resolvedExtended' : e.resolution === 'cancelled' ? 'resolvedCancelled' : 'resolvedCompleted', lang) + (e.late_by_ms && Number(e.late_by_ms) > 0 ? ` ${formatDurationHuman(Number(e.late_by_ms), lang)}` : ''),
+      e.escalation_id,
     ]),
   );
 }

@@ -59,6 +59,11 @@ const LABELS = {
   stepOverdue: { vi: 'QUÁ HẠN', en: 'OVERDUE' },
   resolvedCompleted: { vi: 'đã hoàn thành (muộn)', en: 'completed late' },
   resolvedExtended: { vi: 'đã gia hạn', en: 'extended' },
+  resolvedCancelled: { vi: 'đã huỷ đợt triển khai', en: 'rollout cancelled' },
+  acknowledged: { vi: 'đã tiếp nhận', en: 'acknowledged' },
+  directed: { vi: 'chỉ đạo', en: 'directed' },
+  cancelled: { vi: 'đã huỷ', en: 'cancelled' },
+  id: { vi: 'Mã', en: 'ID' },
   none: { vi: '(không có)', en: '(none)' },
 } as const;
 

@@ -124,7 +124,9 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).stdout).toMatch(/Already recorded/);
 
   // Bad reports: rejected with the option named, exit code 2, nothing recorded.
-  const before = await t.db.selectFrom('events').select('event_id').execute();
+  // (Timers may fire meanwhile — the reminders are due — so count what users recorded.)
+  const recorded = () => t.db.selectFrom('events').select('event_id').where('actor', '<>', 'system').execute();
+  const before = await recorded();
   const tooMany = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '9');
   expect(tooMany.code).toBe(2);
   expect(tooMany.stderr).toMatch(/--attended: 9 attendees is more than the 8 members who have not yet studied/);
@@ -134,10 +136,10 @@ test('import, start, report, escalate, extend and complete late — through the 
   const stranger = await cli('report', R, '--unit', 'NOPE', '--step', 'study', '--attended', '1');
   expect(stranger.code).toBe(2);
   expect(stranger.stderr).toMatch(/not part of rollout/);
-  expect((await t.db.selectFrom('events').select('event_id').execute()).length).toBe(before.length);
+  expect((await recorded()).length).toBe(before.length);
 
   // The deadline passes: the timers escalate each overdue unit to the nearest standing committee above it.
-  type Esc = { unit_code: string; recipient_code: string; tier: number; status: string; resolution: string | null; late_by_ms: string | null };
+  type Esc = { escalation_id: string; unit_code: string; recipient_code: string; tier: number; status: string; resolution: string | null; late_by_ms: string | null; acknowledged_by: string | null; directives: number };
   const open = await until('tier-1 escalations', async () => {
     const rows = await json<Esc[]>('escalations', '--rollout', R);
     return rows.filter((r) => r.tier === 1).length === 3 ? rows : undefined;
@@ -147,7 +149,6 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(reminded.map((r) => r.unit_code).sort()).toEqual(['P.H1.X1', 'P.H1.X1.C1', 'P.H2']);
   // The committee's inbox.
   expect((await json<Esc[]>('escalations', '--recipient', 'P')).map((r) => r.unit_code)).toEqual(['P.H2']);
-
   // Only a committee above the unit may extend; P.H1 extends its commune by a minute.
   const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão');
   expect(wrong.code).toBe(2);
@@ -163,6 +164,23 @@ test('import, start, report, escalate, extend and complete late — through the 
   const h2 = all.filter((r) => r.unit_code === 'P.H2');
   expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && Number(r.late_by_ms) > 0)).toBe(true);
   expect(all.find((r) => r.unit_code === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
+
+  // The commune P.H1.X1 acknowledges its cell's escalation and directs it; only the committee it is
+  // addressed to may, and the acknowledgement only once. It stays open (the cell has not studied).
+  const cellEsc = open.find((r) => r.unit_code === 'P.H1.X1.C1' && r.tier === 1)!.escalation_id;
+  const notTheirs = await cli('escalations', 'acknowledge', cellEsc, '--committee', 'P.H1');
+  expect(notTheirs.code).toBe(2);
+  expect(notTheirs.stderr).toMatch(/--committee: escalation .* is addressed to P\.H1\.X1, not P\.H1/);
+  expect((await cli('escalations', 'acknowledge', cellEsc, '--committee', 'P.H1.X1', '--note', 'Đã tiếp nhận')).stdout).toMatch(/acknowledged \(step study\)/);
+  const twice = await cli('escalations', 'acknowledge', cellEsc, '--committee', 'P.H1.X1');
+  expect(twice.code).toBe(2);
+  expect(twice.stderr).toMatch(/already been acknowledged/);
+  const badRespond = await cli('escalations', 'direct', cellEsc, '--committee', 'P.H1.X1', '--directive', 'Học bù', '--respond-by', '2099-02-30');
+  expect(badRespond.code).toBe(2);
+  expect(badRespond.stderr).toMatch(/--respond-by/);
+  expect((await cli('escalations', 'direct', cellEsc, '--committee', 'P.H1.X1', '--directive', 'Tổ chức học bù ngay', '--respond-by', '2099-01-15')).code).toBe(0);
+  expect((await json<Esc[]>('escalations', '--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalation_id: cellEsc, status: 'open', acknowledged_by: 'committee:P.H1.X1', directives: 1 });
+
 
   const unit = await json<{ steps: Array<{ step_key: string; status: string; attended: number; late_by_ms: string }> }>('rollout', 'status', R, '--unit', 'P.H2');
   expect(unit.steps[0]).toMatchObject({ step_key: 'study', status: 'done', attended: 8 });
