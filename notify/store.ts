@@ -29,6 +29,7 @@ export interface NotificationView {
 }
 
 export interface NotificationFilter {
+  notificationId?: string;
   rolloutId?: string;
   status?: NotificationStatus | 'all';
   recipient?: string;
@@ -42,6 +43,7 @@ const iso = (d: Date | string | null): string | null => (d === null ? null : new
 
 function filtered(db: Kysely<Database>, f: NotificationFilter) {
   let q = db.selectFrom('notification_outbox as o');
+  if (f.notificationId) q = q.where('o.notification_id', '=', f.notificationId);
   if (f.rolloutId) q = q.where('o.rollout_id', '=', f.rolloutId);
   if (f.recipient) q = q.where('o.recipient_unit', '=', f.recipient);
   switch (f.status ?? 'all') {
