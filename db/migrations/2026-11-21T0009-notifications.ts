@@ -4,7 +4,9 @@ import { sql, type Kysely } from 'kysely';
  * Notifications (notify/): who is told (`unit_contacts`, per unit code, not per hierarchy version)
  * and what is to be told (`notification_outbox`, written in the same transaction as the event that
  * causes it; see db/event-store.ts). The outbox is not part of the read model: a rebuild never
- * touches it, so nothing is sent twice because the read model was re-projected.
+ * touches it, so nothing is sent twice because the read model was re-projected. `event_id` has no
+ * foreign key: the events table's own guards (append-only triggers, TRUNCATE refused) must be the
+ * ones that answer, and the same transaction already ties each row to its event.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create table unit_contacts (
@@ -17,7 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   )`.execute(db);
   await sql`create table notification_outbox (
     notification_id bigserial primary key,
-    event_id text not null references events (event_id),
+    event_id text not null,
     event_type text not null,
     rollout_id text,
     unit_code text,
