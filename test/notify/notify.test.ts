@@ -6,13 +6,14 @@
  *
  * The dispatcher is driven batch by batch (`runOnce`) with no backoff, so nothing depends on timing.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { startApiServer, type ApiServer } from '../../api/server';
 import { issueToken } from '../../api/tokens';
 import { main } from '../../client/cli';
+import { notifyConfig, webhookSecret } from '../../client/config';
 import { importUnits } from '../../client/operations';
 import { withRolloutAsOf } from '../../db/as-of';
 import { appendEvents } from '../../db/event-store';
@@ -312,4 +313,19 @@ test('backoff doubles from the base, is capped, and jitters within bounds', () =
   expect(backoffMs(20, { ...cfg, jitter: 0 })).toBe(3_600_000);
   expect(backoffMs(1, cfg, () => 0)).toBe(9_000);
   expect(backoffMs(1, cfg, () => 1)).toBe(11_000);
+});
+
+test('the webhook secret: TRIENKHAI_WEBHOOK_SECRET wins; else `up` generates one once into the data directory (0600) and `worker` only reuses it', () => {
+  const data = mkdtempSync(join(tmpdir(), 'trienkhai-secret-'));
+  const env = { TRIENKHAI_DATA_DIR: data } as NodeJS.ProcessEnv;
+  expect(webhookSecret(env)).toEqual({ secret: null, source: join(data, 'webhook-secret'), created: false });
+  const made = webhookSecret(env, { create: true });
+  expect(made).toMatchObject({ created: true, source: join(data, 'webhook-secret') });
+  expect(made.secret).toMatch(/^[0-9a-f]{64}$/);
+  expect(statSync(made.source).mode & 0o777).toBe(0o600);
+  expect(webhookSecret(env, { create: true })).toEqual({ ...made, created: false });
+  expect(webhookSecret(env)).toEqual({ ...made, created: false });
+  expect(webhookSecret({ ...env, TRIENKHAI_WEBHOOK_SECRET: 's3cret' })).toEqual({ secret: 's3cret', source: 'TRIENKHAI_WEBHOOK_SECRET', created: false });
+  expect(notifyConfig({ TRIENKHAI_SMTP_URL: 'smtp://127.0.0.1:2525', TRIENKHAI_NOTIFY_MAX_ATTEMPTS: '5' }, 'x')).toMatchObject({ enabled: true, webhookSecret: 'x', email: { url: 'smtp://127.0.0.1:2525', from: 'trienkhai@localhost' }, maxAttempts: 5, backoffBaseMs: 10_000, backoffMaxMs: 3_600_000 });
+  expect(() => notifyConfig({ TRIENKHAI_NOTIFY_BACKOFF_SECONDS: 'soon' }, null)).toThrow(/TRIENKHAI_NOTIFY_BACKOFF_SECONDS must be a number/);
 });
