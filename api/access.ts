@@ -7,7 +7,7 @@
  *
  * | role      | may                                                                                 |
  * |-----------|-------------------------------------------------------------------------------------|
- * | ops       | import units, start and cancel rollouts; read everything                            |
+ * | ops       | import units and contacts, start and cancel rollouts, retry notifications; read all  |
  * | unit      | report its own unit's steps (not inspections); read its unit and subtree            |
  * | committee | act on escalations addressed to its unit (acknowledge, extend, direct); read subtree |
  * | inspector | record inspections (supervise steps) in its subtree; read its subtree               |
@@ -37,7 +37,13 @@ export type Action =
   | 'unit.read'
   | 'report.submit'
   | 'escalation.read'
-  | 'escalation.act';
+  | 'escalation.act'
+  /** Notifications (the outbox): ops and auditors all; scoped roles those addressed to their unit or below. */
+  | 'notification.read'
+  | 'notification.retry'
+  | 'contacts.import'
+  /** A unit's contacts: read like the unit. */
+  | 'contacts.read';
 
 /** The object a request touches, as far as access is concerned. */
 export interface Target {
@@ -59,6 +65,14 @@ export function inSubtree(p: Principal, unit: { code: string; ancestors: Readonl
   return p.unitCode !== null && (unit.code === p.unitCode || unit.ancestors.includes(p.unitCode));
 }
 
+const OPS_ONLY = {
+  'units.import': 'import units',
+  'rollout.start': 'start a rollout',
+  'rollout.cancel': 'cancel a rollout',
+  'notification.retry': 'retry a notification',
+  'contacts.import': 'import contacts',
+} as const;
+
 export function authorize(p: Principal, action: Action, target: Target = {}): Decision {
   const scoped = (what: string): Decision => {
     if (!target.unit) return deny(`${what}: no unit given`);
@@ -68,11 +82,15 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
     case 'units.import':
     case 'rollout.start':
     case 'rollout.cancel':
-      return p.role === 'ops' ? allow : deny(`only an ops token may ${action === 'units.import' ? 'import units' : action === 'rollout.start' ? 'start a rollout' : 'cancel a rollout'}`);
+    case 'notification.retry':
+    case 'contacts.import':
+      return p.role === 'ops' ? allow : deny(`only an ops token may ${OPS_ONLY[action]}`);
     case 'rollout.overview':
       return p.role === 'ops' || p.role === 'auditor' ? allow : deny(`a ${p.role} token sees its own subtree (${p.unitCode}), not the whole rollout`);
     case 'unit.read':
     case 'escalation.read':
+    case 'notification.read':
+    case 'contacts.read':
       if (p.role === 'ops' || p.role === 'auditor') return allow;
       return scoped(`a ${p.role} token for ${p.unitCode} reads only its subtree`);
     case 'report.submit':

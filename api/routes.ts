@@ -16,6 +16,7 @@ import { StartRolloutRequest, actOnEscalation, cancelRollout, extendDeadline, im
 import { describeActor, describeEvent } from '../client/timeline';
 import { ROLES, type Principal } from './access';
 import { HttpError, Page, Paging, route, type Route } from './http';
+import { notificationRoutes } from './notification-routes';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -495,6 +496,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       response: z.object({ ok: z.boolean(), events: z.number().int(), head: z.object({ seq: z.number().int(), hash: z.string() }), problems: z.array(z.object({ kind: z.string(), chainSeq: z.number().int(), eventId: z.string().nullable(), message: z.string() })) }),
       handler: async () => verifyChain(db),
     }),
+    ...notificationRoutes(deps),
   ] as Route[];
 }
 

@@ -34,6 +34,8 @@ import { label, percent, table } from './format';
 import { describeActor, describeEvent } from './timeline';
 import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
+import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
+import { NOTIFICATION_STATUSES, listNotifications, retryFailed, retryNotification, type NotificationStatus } from '../notify/store';
 
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -171,6 +173,8 @@ const USAGE = {
   rolloutCancel: 'trienkhai rollout cancel ROLLOUT_ID --reason TEXT [--by NAME] [--id REQUEST_ID] [--json]',
   extend: 'trienkhai extend ROLLOUT_ID --unit CODE --step STEP_ID --committee CODE --until DATE --reason TEXT [--decision TEXT] [--by PERSON] [--occurrence N] [--id REQUEST_ID] [--json]',
   token: 'trienkhai token issue --role ops|unit|committee|inspector|auditor [--unit CODE] --label TEXT [--by NAME] [--json]  |  token list [--json]  |  token revoke TOKEN_ID',
+  contacts: 'trienkhai contacts import <file.csv|file.json> [--json]  |  contacts list [--unit CODE] [--json]',
+  notifications: 'trienkhai notifications [--status pending|retrying|failed|delivered|all] [--rollout ID] [--recipient CODE] [--limit N] [--json]  |  notifications retry ID|--failed',
   plan: 'trienkhai plan show [demo|bac-giang-2022|plan.json] [--json]  |  trienkhai plan check plan.json',
   audit:
     'trienkhai audit <command> [--json]   (exit code 3: tampered, mismatched, or not replayable)\n' +
@@ -206,6 +210,10 @@ Units and committees:
   ${USAGE.acknowledge}
   ${USAGE.direct}
   ${USAGE.extend}
+
+Notifications (reminders, escalations, extensions to units' contacts by webhook and email):
+  ${USAGE.contacts}
+  ${USAGE.notifications}
 
 API tokens (one role each; only their hash is stored):
   ${USAGE.token}
@@ -859,6 +867,75 @@ async function cmdToken(args: string[], io: Io): Promise<number> {
   throw new UsageError(`unknown "token ${sub}"\n\nusage: ${USAGE.token}`);
 }
 
+async function cmdContacts(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, { unit: { type: 'string' } }, USAGE.contacts);
+  if (values.help || !sub) return help(io, USAGE.contacts);
+  if (sub === 'import') {
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new UsageError(`give exactly one file\n\nusage: ${USAGE.contacts}`);
+    // The whole file is checked before the database is touched; the units are checked in the import's transaction.
+    const contacts = parseContactsFile(basename(file), readInputFile(file));
+    return withSession(async (s) => {
+      const r = await importContacts(s.db, contacts);
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else io.out(`Imported ${r.contacts} contact(s) for ${r.units.length} unit(s) (${r.units.join(', ')}); ${r.replaced} earlier contact(s) of those units replaced.`);
+      return 0;
+    });
+  }
+  if (sub === 'list') {
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.contacts}`);
+    return withSession(async (s) => {
+      const rows = await listContacts(s.db, str(values, 'unit'));
+      if (values.json) io.out(JSON.stringify(rows, null, 2));
+      else io.out(rows.length ? table(['unit', 'channel', 'address', 'name'], rows.map((r) => [r.unitCode, r.channel, r.address, r.name])) : 'No contacts.');
+      return 0;
+    });
+  }
+  throw new UsageError(`unknown "contacts ${sub}"\n\nusage: ${USAGE.contacts}`);
+}
+
+async function cmdNotifications(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { status: { type: 'string' }, rollout: { type: 'string' }, recipient: { type: 'string' }, limit: { type: 'string' }, failed: { type: 'boolean' } }, USAGE.notifications);
+  if (values.help) return help(io, USAGE.notifications);
+  if (positionals[0] === 'retry') {
+    const id = positionals[1];
+    if ((!id && !values.failed) || (id && values.failed) || positionals.length > 2) throw new UsageError(`give one notification ID, or --failed\n\nusage: ${USAGE.notifications}`);
+    return withSession(async (s) => {
+      if (values.failed) {
+        const n = await retryFailed(s.db);
+        io.out(`Requeued ${n} failed notification(s).`);
+        return 0;
+      }
+      if (!/^\d{1,18}$/.test(id!)) throw DomainError.of('ID', `"${id}" is not a notification ID (see: trienkhai notifications --status failed)`);
+      const r = await retryNotification(s.db, id!);
+      if (r === 'not_found') throw DomainError.of('ID', `no notification ${id}`);
+      if (r === 'delivered') throw DomainError.of('ID', `notification ${id} was already delivered; it is not sent again`);
+      io.out(`Notification ${id} requeued: it is attempted again now.`);
+      return 0;
+    });
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n\nusage: ${USAGE.notifications}`);
+  const status = str(values, 'status') ?? 'all';
+  if (!([...NOTIFICATION_STATUSES, 'all'] as string[]).includes(status)) throw new UsageError(`--status must be one of ${[...NOTIFICATION_STATUSES, 'all'].join(', ')}; got "${status}"`);
+  return withSession(async (s) => {
+    const r = await listNotifications(s.db, {
+      status: status as NotificationStatus | 'all',
+      ...(str(values, 'rollout') ? { rolloutId: str(values, 'rollout') } : {}),
+      ...(str(values, 'recipient') ? { recipient: str(values, 'recipient') } : {}),
+      limit: int(values, 'limit') ?? 200,
+    });
+    if (values.json) io.out(JSON.stringify(r.items, null, 2));
+    else if (r.items.length === 0) io.out('No notifications.');
+    else {
+      const at = (d: string | null): string => (d ? formatLocal(new Date(d)) : '');
+      io.out(table(['id', 'event', 'unit', 'to', 'channel', 'address', 'status', 'attempts', 'next / delivered', 'last error'], r.items.map((n) => [n.notificationId, n.eventType, n.unitCode ?? '', n.recipientUnit, n.channel, n.address, n.status, n.attempts, n.status === 'delivered' ? at(n.deliveredAt) : at(n.nextAttemptAt), (n.lastError ?? '').slice(0, 80)])));
+      if (r.total > r.items.length) io.out(`(${r.items.length} of ${r.total}; --limit N for more)`);
+    }
+    return 0;
+  });
+}
+
 async function cmdPlan(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, {}, USAGE.plan);
@@ -921,6 +998,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await cmdExtend(args, io);
       case 'plan':
         return await cmdPlan(args, io);
+      case 'contacts':
+        return await cmdContacts(args, io);
+      case 'notifications':
+        return await cmdNotifications(args, io);
       case 'audit':
         return await cmdAudit(args, io);
       default:

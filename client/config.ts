@@ -2,11 +2,13 @@
  * Where the stack is. `trienkhai up` writes `<dataDir>/stack.json`; every other command reads it
  * unless DATABASE_URL / TEMPORAL_ADDRESS are set (a real deployment sets those and never runs `up`).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { StackNotRunningError } from './errors';
 import { isAlive } from '../stack/process';
+import type { DispatcherConfig } from '../notify/dispatcher';
 
 export const StackInfo = z.strictObject({
   databaseUrl: z.string(),
@@ -85,4 +87,47 @@ export function httpListen(env: NodeJS.ProcessEnv = process.env): { port: number
   const port = Number(env.TRIENKHAI_HTTP_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StackNotRunningError(`TRIENKHAI_HTTP_PORT must be a port number, got "${env.TRIENKHAI_HTTP_PORT}"`);
   return { port, host: env.TRIENKHAI_HTTP_HOST ?? '127.0.0.1' };
+}
+
+/** Where `up` keeps the webhook signing secret it generated (when TRIENKHAI_WEBHOOK_SECRET is not set). */
+export function webhookSecretFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(dataDir(env), 'webhook-secret');
+}
+
+/**
+ * The HMAC secret webhooks are signed with: TRIENKHAI_WEBHOOK_SECRET, else the one kept in the data
+ * directory. With `create` (as `up` does) a missing one is generated once (32 random bytes, hex; file
+ * mode 0600); without it (`worker`, possibly on another machine) none means webhooks are not sent.
+ */
+export function webhookSecret(env: NodeJS.ProcessEnv = process.env, opts: { create?: boolean } = {}): { secret: string | null; source: string; created: boolean } {
+  if (env.TRIENKHAI_WEBHOOK_SECRET) return { secret: env.TRIENKHAI_WEBHOOK_SECRET, source: 'TRIENKHAI_WEBHOOK_SECRET', created: false };
+  const file = webhookSecretFile(env);
+  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), source: file, created: false };
+  if (!opts.create) return { secret: null, source: file, created: false };
+  mkdirSync(dataDir(env), { recursive: true });
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return { secret: readFileSync(file, 'utf8').trim(), source: file, created: true };
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new StackNotRunningError(`${name} must be a number ≥ 0, got "${raw}"`);
+  return n;
+}
+
+/** The notification dispatcher's settings (TRIENKHAI_SMTP_URL, TRIENKHAI_MAIL_FROM, TRIENKHAI_NOTIFY_*). */
+export function notifyConfig(env: NodeJS.ProcessEnv, secret: string | null): Partial<DispatcherConfig> & { enabled: boolean } {
+  const timeoutMs = positiveNumber(env, 'TRIENKHAI_NOTIFY_TIMEOUT_SECONDS', 10) * 1000;
+  return {
+    enabled: env.TRIENKHAI_NOTIFY !== '0',
+    webhookSecret: secret,
+    email: env.TRIENKHAI_SMTP_URL ? { url: env.TRIENKHAI_SMTP_URL, from: env.TRIENKHAI_MAIL_FROM ?? 'trienkhai@localhost' } : null,
+    maxAttempts: Math.max(1, Math.floor(positiveNumber(env, 'TRIENKHAI_NOTIFY_MAX_ATTEMPTS', 12))),
+    backoffBaseMs: positiveNumber(env, 'TRIENKHAI_NOTIFY_BACKOFF_SECONDS', 10) * 1000,
+    backoffMaxMs: positiveNumber(env, 'TRIENKHAI_NOTIFY_BACKOFF_MAX_SECONDS', 3600) * 1000,
+    webhookTimeoutMs: timeoutMs,
+    leaseMs: Math.max(60_000, timeoutMs * 4),
+  };
 }

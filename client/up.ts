@@ -18,7 +18,8 @@ import { ensurePostgres } from '../stack/postgres';
 import { ensureTemporal } from '../stack/temporal-server';
 import { createWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
-import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, httpListen, readStackInfo, stackFile, writeStackInfo } from './config';
+import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, httpListen, notifyConfig, readStackInfo, stackFile, webhookSecret, writeStackInfo } from './config';
+import { Dispatcher } from '../notify/dispatcher';
 import { parseArgs } from 'node:util';
 import { StackNotRunningError, UsageError } from './errors';
 import { isAlive, redactUrl } from '../stack/process';
@@ -70,6 +71,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   const worker = await createWorker({ connection, db, namespace: temporal.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
+  const notifier = startNotifications(db, log, { createSecret: true });
 
   writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, apiUrl: api.url, pid: process.pid, startedAt: new Date().toISOString() }, dir);
 
@@ -100,6 +102,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
     await worker.run();
   } finally {
     stopCheckpoints();
+    await notifier?.stop().catch(() => undefined);
     await api.close().catch(() => undefined);
     await demo.catch(() => undefined);
     await clientConnection?.close().catch(() => undefined);
@@ -130,6 +133,7 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   const worker = await createWorker({ connection, db, namespace: ep.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, (l) => io.err(`[trienkhai] ${l}`)) : () => undefined;
+  const notifier = startNotifications(db, (l) => io.err(`[trienkhai] ${l}`), { createSecret: false });
   process.on('SIGINT', () => worker.shutdown());
   process.on('SIGTERM', () => worker.shutdown());
   io.err(`[trienkhai] worker running on task queue "${TASK_QUEUE}" (${address}); Ctrl-C stops it.`);
@@ -137,12 +141,32 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
     await worker.run();
   } finally {
     stopCheckpoints();
+    await notifier?.stop().catch(() => undefined);
     await connection.close();
     await db.destroy();
   }
   return 0;
 }
 
+
+/**
+ * The notification dispatcher (notify/dispatcher.ts), unless TRIENKHAI_NOTIFY=0. `up` generates the
+ * webhook secret when none is set; `worker` only uses one that exists (so every process signs alike).
+ */
+function startNotifications(db: Kysely<Database>, log: (line: string) => void, opts: { createSecret: boolean }): Dispatcher | undefined {
+  const secret = webhookSecret(process.env, { create: opts.createSecret });
+  const config = notifyConfig(process.env, secret.secret);
+  if (!config.enabled) {
+    log('notifications: not dispatched by this process (TRIENKHAI_NOTIFY=0)');
+    return undefined;
+  }
+  const channels = [
+    secret.secret ? `webhooks signed with the secret ${secret.created ? 'generated into' : 'from'} ${secret.source}` : `webhooks not sent (no TRIENKHAI_WEBHOOK_SECRET, no ${secret.source})`,
+    config.email ? `email via ${redactUrl(config.email.url)} from ${config.email.from}` : 'email not sent (no TRIENKHAI_SMTP_URL)',
+  ];
+  log(`notifications: dispatching (${channels.join('; ')}); up to ${config.maxAttempts} attempts each`);
+  return new Dispatcher(db, config, log).start();
+}
 
 /** The HTTP API (and dashboard), with a Temporal client connected on first use. */
 async function startHttp(opts: { db: Kysely<Database>; address: string; namespace: string; log: (line: string) => void }): Promise<{ url: string; close(): Promise<void> }> {

@@ -175,6 +175,38 @@ export interface ApiTokensTable {
   last_used_at: Date | null;
 }
 
+/** Who a unit's notifications go to (per unit code, across hierarchy versions). */
+export interface UnitContactsTable {
+  unit_code: string;
+  channel: 'email' | 'webhook';
+  address: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+/** A notification to deliver, written in the same transaction as its event (notify/outbox.ts). */
+export interface NotificationOutboxTable {
+  notification_id: Generated<string>;
+  event_id: string;
+  event_type: string;
+  rollout_id: string | null;
+  /** The unit the event is about. */
+  unit_code: string | null;
+  /** The unit told (its contacts): see notify/recipients.ts. */
+  recipient_unit: string;
+  channel: 'email' | 'webhook';
+  address: string;
+  idempotency_key: string;
+  payload: Json;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: string | null;
+  last_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -187,4 +219,6 @@ export interface Database {
   chain_head: ChainHeadTable;
   checkpoints: CheckpointsTable;
   api_tokens: ApiTokensTable;
+  unit_contacts: UnitContactsTable;
+  notification_outbox: NotificationOutboxTable;
 }

@@ -4,13 +4,16 @@
  * - an event ID seen before with the same content is skipped (a retried activity is harmless);
  * - the same ID with different content is an EventConflictError, never an overwrite;
  * - a stream's events must arrive in sequence (1, 2, 3, …); the unique (stream_id, stream_seq)
- *   constraint backs this up under concurrency.
+ *   constraint backs this up under concurrency;
+ * - each fresh event that notifies a unit writes its outbox rows (notify/outbox.ts) in the same
+ *   transaction, so a notification exists exactly when its event does.
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnyNewEvent } from '../domain/events';
 import type { Database, EventRow } from './database';
 import { project } from './projection';
+import { enqueueNotifications } from '../notify/outbox';
 
 export class EventConflictError extends Error {
   override readonly name = 'EventConflict';
@@ -105,6 +108,9 @@ export async function appendInTransaction(trx: Transaction<Database>, events: An
   });
   await trx.insertInto('events').values(rows).execute();
   await trx.updateTable('chain_head').set({ seq: String(seq), hash: prev }).execute();
+  // Notifications, in the same transaction as the events that cause them (only fresh ones: a
+  // duplicate was enqueued when it was first recorded; rebuilds and as-of folds only project).
+  for (const { e } of fresh) await enqueueNotifications(trx, e);
   return { appended: fresh.length, duplicates };
 }
 

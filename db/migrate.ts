@@ -12,6 +12,7 @@ import * as hashChain from './migrations/2026-11-21T0005-hash-chain';
 import * as checkpoints from './migrations/2026-11-21T0006-checkpoints';
 import * as apiTokens from './migrations/2026-11-21T0007-api-tokens';
 import * as escalationActions from './migrations/2026-11-21T0008-escalation-actions';
+import * as notifications from './migrations/2026-11-21T0009-notifications';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0006-checkpoints': checkpoints,
   '2026-11-21T0007-api-tokens': apiTokens,
   '2026-11-21T0008-escalation-actions': escalationActions,
+  '2026-11-21T0009-notifications': notifications,
 };
 
 class StaticProvider implements MigrationProvider {

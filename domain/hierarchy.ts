@@ -332,7 +332,7 @@ export function validateTree(units: ReadonlyArray<Unit>): Unit[] {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-interface CsvRecord {
+export interface CsvRecord {
   /** Physical line the record starts on (1-based). */
   line: number;
   fields: string[];
@@ -342,7 +342,7 @@ interface CsvRecord {
  * RFC 4180: fields separated by ',', records by CRLF or LF (or a lone CR); a field in double quotes
  * may hold commas, quotes (doubled) and line breaks. Records remember the physical line they start on.
  */
-function parseCsv(text: string): { records: CsvRecord[]; issues: LocatedIssue[] } {
+export function parseCsv(text: string): { records: CsvRecord[]; issues: LocatedIssue[] } {
   const records: CsvRecord[] = [];
   const issues: LocatedIssue[] = [];
   const n = text.length;

@@ -1,0 +1,158 @@
+/**
+ * Unit contacts: who is told when an event notifies a unit (recipients.ts). Imported from CSV or JSON
+ * with the columns `unit,channel,address,name`; an import replaces the contacts of the units it lists
+ * (and leaves other units' contacts alone). Contacts belong to a unit code, not to a hierarchy
+ * version, so they survive re-imports of the hierarchy; the units must exist in the latest version.
+ *
+ * Every problem in a file is reported at once, naming its line (CSV) or row (JSON) and field, and
+ * nothing is recorded.
+ */
+import { type Kysely } from 'kysely';
+import { z } from 'zod';
+import { DomainError, type DomainIssue } from '../domain/errors';
+import { UnitCode, parseCsv } from '../domain/hierarchy';
+import type { Database } from '../db/database';
+import { latestHierarchyVersion } from '../db/hierarchy';
+import { CHANNELS, type Channel } from './outbox';
+
+export const CONTACT_COLUMNS = ['unit', 'channel', 'address', 'name'] as const;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'not an http(s) URL (expected e.g. https://eoffice.example.vn/hooks/trienkhai)' });
+const Email = z.email({ error: 'not an email address (expected e.g. vanphong@bacgiang.dcs.vn)' });
+
+/** One contact, as validated (name NFC-normalised). */
+export const Contact = z
+  .strictObject({
+    unit: UnitCode,
+    channel: z.enum(CHANNELS as [Channel, ...Channel[]], { error: `unknown channel (expected ${CHANNELS.join(' or ')})` }),
+    address: z.string().trim().min(1, 'missing address'),
+    name: z.string().normalize('NFC').trim().max(200).default(''),
+  })
+  .superRefine((c, ctx) => {
+    const r = (c.channel === 'email' ? Email : HttpUrl).safeParse(c.address);
+    if (!r.success) ctx.addIssue({ code: 'custom', path: ['address'], message: `"${c.address}" is ${r.error.issues[0]?.message ?? 'invalid'}` });
+  });
+export type Contact = z.infer<typeof Contact>;
+
+/** A contact with where it came from in the file (`line 3`, `row 2`). */
+export interface LocatedContact extends Contact {
+  at: string;
+}
+
+function check(raw: Record<string, unknown>, at: string, field: (c: string) => string, issues: DomainIssue[]): LocatedContact | undefined {
+  const r = Contact.safeParse(raw);
+  if (r.success) return { ...r.data, at };
+  for (const i of r.error.issues) {
+    const col = String(i.path[0] ?? '');
+    issues.push({ path: col ? field(col) : at, message: i.message });
+  }
+  return undefined;
+}
+
+/** Parse a contacts file by extension (.csv or .json). @throws DomainError naming each line/row and field */
+export function parseContactsFile(fileName: string, text: string): LocatedContact[] {
+  const ext = /\.([^./\\]+)$/.exec(fileName)?.[1]?.toLowerCase();
+  const clean = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).normalize('NFC');
+  const issues: DomainIssue[] = [];
+  const out: LocatedContact[] = [];
+  if (ext === 'csv') {
+    const { records, issues: csvIssues } = parseCsv(clean);
+    issues.push(...csvIssues.map(({ path, message }) => ({ path, message })));
+    const nonBlank = records.filter((r) => r.fields.some((f) => f.trim() !== ''));
+    const header = nonBlank[0];
+    if (!header) throw DomainError.of('file', `empty file (expected a header row: ${CONTACT_COLUMNS.join(',')})`);
+    const columns = header.fields.map((f) => f.trim().toLowerCase());
+    const unknown = columns.filter((c) => !(CONTACT_COLUMNS as ReadonlyArray<string>).includes(c));
+    const missing = CONTACT_COLUMNS.filter((c) => c !== 'name' && !columns.includes(c));
+    if (unknown.length || missing.length) {
+      throw new DomainError([
+        ...unknown.map((c) => ({ path: `line ${header.line}, column ${c || '(empty)'}`, message: `unknown column "${c}" (expected ${CONTACT_COLUMNS.join(', ')})` })),
+        ...missing.map((c) => ({ path: `line ${header.line} (header)`, message: `missing column "${c}" (required: unit, channel, address; optional: name)` })),
+      ]);
+    }
+    for (const rec of nonBlank.slice(1)) {
+      const at = `line ${rec.line}`;
+      if (rec.fields.length !== columns.length) {
+        issues.push({ path: at, message: `${rec.fields.length} fields, but the header has ${columns.length} columns (quote fields that contain commas)` });
+        continue;
+      }
+      const raw: Record<string, unknown> = {};
+      columns.forEach((c, k) => (raw[c] = (rec.fields[k] ?? '').trim()));
+      const c = check(raw, at, (col) => `${at}, column ${col}`, issues);
+      if (c) out.push(c);
+    }
+  } else if (ext === 'json') {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(clean);
+    } catch (e) {
+      throw DomainError.of('file', `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { contacts?: unknown }).contacts) ? (doc as { contacts: unknown[] }).contacts : undefined;
+    if (!list) throw DomainError.of('file', 'expected an array of contacts, or an object { "contacts": [...] }');
+    list.forEach((el, k) => {
+      const at = `row ${k + 1}`;
+      if (typeof el !== 'object' || el === null || Array.isArray(el)) {
+        issues.push({ path: at, message: `expected an object with fields ${CONTACT_COLUMNS.join(', ')}` });
+        return;
+      }
+      const c = check(el as Record<string, unknown>, at, (col) => `${at}, field ${col}`, issues);
+      if (c) out.push(c);
+    });
+  } else {
+    throw DomainError.of('file', `"${fileName}": unsupported file type (expected a .csv or .json file)`);
+  }
+  const seen = new Map<string, string>();
+  for (const c of out) {
+    const id = `${c.unit}|${c.channel}|${c.address}`;
+    const first = seen.get(id);
+    if (first) issues.push({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} address`, message: `the same contact as ${first}` });
+    else seen.set(id, c.at);
+  }
+  if (issues.length) throw new DomainError(issues);
+  if (out.length === 0) throw DomainError.of('file', 'no contacts (expected at least one row)');
+  return out;
+}
+
+export interface ContactsImportResult {
+  units: string[];
+  contacts: number;
+  /** Contacts the import replaced (those the listed units had before). */
+  replaced: number;
+  hierarchyVersion: number;
+}
+
+/** Replace the contacts of the units a file lists, in one transaction. @throws DomainError if a unit is not in the latest hierarchy */
+export async function importContacts(db: Kysely<Database>, contacts: ReadonlyArray<LocatedContact>): Promise<ContactsImportResult> {
+  return db.transaction().execute(async (trx) => {
+    const version = await latestHierarchyVersion(trx);
+    if (version === undefined) throw DomainError.of('file', 'no hierarchy has been imported yet (import the units first: trienkhai units import FILE)');
+    const units = [...new Set(contacts.map((c) => c.unit))].sort();
+    const known = new Set((await trx.selectFrom('hierarchy_units').select('code').where('version', '=', version).where('code', 'in', units).execute()).map((r) => r.code));
+    const unknown = contacts.filter((c) => !known.has(c.unit));
+    if (unknown.length) {
+      throw new DomainError(unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: `unit "${c.unit}" is not in the latest hierarchy (version ${version})` })));
+    }
+    const removed = await trx.deleteFrom('unit_contacts').where('unit_code', 'in', units).executeTakeFirst();
+    await trx
+      .insertInto('unit_contacts')
+      .values(contacts.map((c) => ({ unit_code: c.unit, channel: c.channel, address: c.address, name: c.name })))
+      .execute();
+    return { units, contacts: contacts.length, replaced: Number(removed.numDeletedRows), hierarchyVersion: version };
+  });
+}
+
+export interface ContactRow {
+  unitCode: string;
+  channel: Channel;
+  address: string;
+  name: string;
+  createdAt: string;
+}
+
+export async function listContacts(db: Kysely<Database>, unit?: string): Promise<ContactRow[]> {
+  let q = db.selectFrom('unit_contacts').selectAll().orderBy('unit_code').orderBy('channel').orderBy('address');
+  if (unit) q = q.where('unit_code', '=', unit);
+  return (await q.execute()).map((r) => ({ unitCode: r.unit_code, channel: r.channel, address: r.address, name: r.name, createdAt: new Date(r.created_at).toISOString() }));
+}
+
