@@ -55,6 +55,8 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
   const db = t.db;
   const { version } = await importHierarchy(db, UNITS, { source: 'committee-actions.test.ts', content: JSON.stringify(UNITS), importedBy: 'user:ops', levels: levelsOf(UNITS) });
   const R = 'actions';
+  // The commune P.A.1 has an email contact: directives and the cancellation are queued for it.
+  await db.insertInto('unit_contacts').values({ unit_code: 'P.A.1', channel: 'email', address: 'vanphong@pa1.example.vn', name: 'Văn phòng' }).execute();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'actions', workflowBundle: await workflowBundle(), activities: createActivities({ db }) });
   await worker.runUntil(async () => {
     const rollout = await env.client.workflow.start(rolloutWorkflow, {
@@ -116,5 +118,8 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
     // Reports after the cancellation are refused (the workflows have stopped).
     expect(await refusal(unit('P.A.2').executeUpdate(reportStepUpdate, { args: [{ reportId: 'late', unitCode: 'P.A.2', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 1 }] }))).not.toBe('accepted');
     expect((await verifyChain(db)).ok).toBe(true);
+    // Directives and the cancellation reach the unit's contacts (queued in the outbox with their events); acknowledgements tell nobody.
+    const outbox = await db.selectFrom('notification_outbox').select(['event_type', 'recipient_unit']).where('recipient_unit', '=', 'P.A.1').orderBy('notification_id').execute();
+    expect(outbox.map((o) => o.event_type).filter((t) => t !== 'ReminderSent')).toEqual(['EscalationDirected', 'EscalationDirected', 'UnitCancelled']);
   });
 });
