@@ -15,6 +15,7 @@ import { parseDeadlineText, toLocalIso } from '../domain/time';
 import { StartRolloutRequest, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
 import { describeActor, describeEvent } from '../client/timeline';
 import { ROLES, type Principal } from './access';
+import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, Page, Paging, route, type Route } from './http';
 
 export interface ApiDeps {
@@ -415,6 +416,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       response: z.object({ ok: z.boolean(), events: z.number().int(), head: z.object({ seq: z.number().int(), hash: z.string() }), problems: z.array(z.object({ kind: z.string(), chainSeq: z.number().int(), eventId: z.string().nullable(), message: z.string() })) }),
       handler: async () => verifyChain(db),
     }),
+    ...dashboardRoutes(deps),
   ] as Route[];
 }
 
