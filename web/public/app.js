@@ -30,6 +30,8 @@ function h(tag, attrs = {}, ...children) {
 
 const link = (href, text, attrs = {}) => h('a', { href, ...attrs }, text);
 const main = () => document.getElementById('app');
+/** Replace the page's content (arrays flattened; null, undefined and false left out, as in h()). */
+const show = (...children) => main().replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 
 /** The message an error deserves on screen. */
 function errorText(e) {
@@ -121,7 +123,7 @@ function loginPage(message) {
     err,
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, t('login'))),
   );
-  main().replaceChildren(form);
+  show(form);
   input.focus();
 }
 
@@ -142,7 +144,7 @@ async function route() {
   if (!me) return loginPage();
   const { parts, query } = parseHash();
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', (a.dataset.nav === 'inbox') === (parts[0] === 'inbox'));
-  main().replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  show(h('p', { class: 'loading' }, t('loading')));
   const stale = () => gen !== generation;
   const shown = async (page) => {
     await page;
@@ -156,7 +158,7 @@ async function route() {
     if (parts[0] === 'r' && parts[1] && parts.length === 2) return await shown(overviewPage(stale, parts[1]));
     if (parts[0] === 'r' && parts[1] && parts[2] === 'tree') return await shown(treePage(stale, parts[1], query));
     if (parts[0] === 'r' && parts[1] && parts[2] === 'u' && parts[3]) return await shown(unitPage(stale, parts[1], parts[3]));
-    main().replaceChildren(h('p', { class: 'error' }, t('notFound', { message: location.hash })));
+    show(h('p', { class: 'error' }, t('notFound', { message: location.hash })));
   } catch (e) {
     flash = null;
     if (stale()) return;
@@ -166,7 +168,7 @@ async function route() {
       renderHeader();
       return loginPage(t('unauthorized'));
     }
-    main().replaceChildren(errorBox(e));
+    show(errorBox(e));
   }
 }
 
@@ -217,7 +219,7 @@ async function rolloutsPage(stale) {
         ),
       )
     : h('p', { class: 'empty' }, t('noRollouts'));
-  main().replaceChildren(h('h1', {}, t('rollouts')), table, isOps() ? startRolloutForm() : null);
+  show(h('h1', {}, t('rollouts')), table, isOps() ? startRolloutForm() : null);
 }
 
 const PLAN_NAMES = ['demo', 'bac-giang-2022'];
@@ -313,7 +315,7 @@ async function overviewPage(stale, id) {
   };
   fill(ov, charts);
   const cancel = isOps() && r.status === 'running' ? cancelSection(id) : null;
-  main().replaceChildren(
+  show(
     h('h1', {}, t('overview')),
     h('p', { class: 'rollout-head' }, h('strong', {}, r.rolloutId), ` — ${r.resolution} (${fmtLocalDate(r.resolutionDate)}): ${r.title}`),
     h('p', { class: 'muted' }, `${t('plan')} ${r.planId} · ${t('rootUnit')} ${r.rootUnit} · ${t('startedAt')} ${fmtDateTime(r.startedAt)} · `, h('span', { class: `status status-${r.status}`, id: 'rollout-status' }, t(`status_${r.status}`))),
@@ -441,7 +443,7 @@ async function treePage(stale, id, query) {
   if (stale()) return;
   const toggle = h('input', { type: 'checkbox', id: 'overdue-only', checked: overdueOnly || undefined, onchange: (ev) => (location.hash = `#/r/${enc(id)}/tree${ev.target.checked ? '?overdue=true' : ''}`) });
   const body = h('div', { class: 'tree', id: 'tree' });
-  main().replaceChildren(
+  show(
     h('h1', {}, t('tree')),
     h('p', { class: 'rollout-head' }, h('strong', {}, id)),
     rolloutNav(id, 'tree'),
@@ -546,7 +548,13 @@ async function inboxPage(stale, query) {
   const tabs = h('div', { class: 'tabs', role: 'tablist' }, ['open', 'resolved', 'all'].map((s) => link(hashFor({ status: s }), t(`esc_${s}`), { role: 'tab', 'data-status': s, 'aria-selected': String(s === status), class: s === status ? 'active' : '' })));
   const listEl = h('div', { id: 'inbox-list' });
   const refresh = h('button', { type: 'button', id: 'refresh', onclick: () => load() }, t('refresh'));
-  main().replaceChildren(h('h1', {}, recipient ? t('inboxOf', { code: recipient }) : t('inbox')), rolloutId ? h('p', { class: 'muted' }, rolloutId) : null, h('div', { class: 'toolbar' }, picker, tabs, refresh), listEl);
+  show(
+    h('h1', {}, recipient ? t('inboxOf', { code: recipient }) : t('inbox')),
+    rolloutId ? h('p', { class: 'muted' }, rolloutId) : null,
+    h('div', { class: 'toolbar' }, picker, tabs, refresh),
+    h('div', { class: 'flash', id: 'inbox-msg', role: 'status', hidden: true }),
+    listEl,
+  );
   const load = async () => {
     const res = await get(`/api/v1/escalations${qs({ recipient, status, rolloutId, pageSize: PAGE_SIZE })}`);
     if (stale()) return;
@@ -628,7 +636,12 @@ function actionForm(kind, e, reload) {
     const r = readForm(form, fields);
     if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
     const res = await submit(form, () => post(`/api/v1/escalations/${enc(e.escalationId)}/${kind}`, r.values), (res) => (kind === 'extend' ? t('extended', { at: fmtDateTime(res.newDueAt) }) : t('directed')));
-    if (res) setTimeout(() => reload().catch(() => undefined), 800);
+    if (!res) return;
+    // The answer stays above the list, which is read again (the escalation leaves the open list).
+    const msg = document.getElementById('inbox-msg');
+    msg.textContent = `${kind === 'extend' ? `${e.unitCode} ${e.stepKey}: ` : ''}${form.querySelector('.form-result').textContent}`;
+    msg.hidden = false;
+    setTimeout(() => reload().catch(() => undefined), 500);
   });
   return form;
 }
@@ -648,7 +661,7 @@ async function unitPage(stale, id, code) {
   const [d, timeline] = await Promise.all([get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}`), get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}/timeline${qs({ lang: getLang() })}`)]);
   if (stale()) return;
   const u = d.unit;
-  const crumbs = h('nav', { class: 'crumbs' }, [...u.ancestors.map((a) => [link(`#/r/${enc(id)}/u/${enc(a.code)}`, a.code, { title: a.name }), ' › ']), h('strong', {}, u.unitCode)]);
+  const crumbs = h('nav', { class: 'crumbs' }, [...[...u.ancestors].reverse().map((a) => [link(`#/r/${enc(id)}/u/${enc(a.code)}`, a.code, { title: a.name }), ' › ']), h('strong', {}, u.unitCode)]);
   const facts = h(
     'dl',
     { class: 'facts' },
@@ -686,7 +699,7 @@ async function unitPage(stale, id, code) {
   const reportable = d.steps.filter((s) => mayReport(u, s));
   const forms = reportable.map((s) => reportForm(id, u, s));
   const canReportAtAll = me.role === 'unit' || me.role === 'inspector';
-  main().replaceChildren(
+  show(
     h('h1', {}, `${u.name}`),
     h('p', { class: 'muted' }, h('span', { class: 'code' }, u.unitCode), ' · ', id),
     h('nav', { class: 'subnav' }, seesWholeRollout() ? link(`#/r/${enc(id)}`, t('navOverview')) : null, link(`#/r/${enc(id)}/tree`, t('navTree'))),
@@ -744,7 +757,7 @@ async function boot() {
     await loadMe();
   } catch (e) {
     renderHeader();
-    return main().replaceChildren(errorBox(e));
+    return show(errorBox(e));
   }
   renderHeader();
   window.addEventListener('hashchange', () => {
