@@ -17,7 +17,7 @@ const Charts = z.object({
   studyCoverage: z.array(z.object({ level: z.string(), units: Count, done: Count, attended: Count, members: Count, coverage: z.number().min(0).describe('attended ÷ members, 0..1') })),
   plansIssued: z.array(z.object({ level: z.string(), units: Count, onTime: Count, late: Count, open: Count, waiting: Count, overdue: Count })).describe('issuePlan steps per level'),
   documentsIssued: z.array(z.object({ level: z.string(), documents: Count, byKind: z.record(z.string(), Count) })).describe('Steps completed with a document number, per level'),
-  openEscalations: z.object({ bucket: z.enum(['day', 'hour', 'minute']), points: z.array(z.object({ at: z.string(), open: Count })) }).describe('Open escalations at the rollout start, at the end of each bucket (Vietnam days), and now'),
+  openEscalations: z.object({ bucket: z.enum(['day', 'hour', 'minute', 'second']), points: z.array(z.object({ at: z.string(), open: Count })) }).describe('Open escalations at the rollout start, at the end of each bucket (Vietnam days), and now'),
 });
 
 /** Sum rows of one level (a level may have several steps of a kind). */

@@ -4,8 +4,9 @@
  * - per level (in hierarchy order) and step kind: units, done on time / late, open, waiting, overdue,
  *   members who attended, documents recorded — study coverage, plans issued on time and documents
  *   issued per level are all cuts of it;
- * - open escalations over time: how many were open at the end of each bucket (a Vietnam day; an hour
- *   or a minute for a rollout younger than two days or two hours), at most MAX_POINTS points.
+ * - open escalations over time: how many were open at the end of each bucket (a Vietnam day; an hour,
+ *   a minute or a second for a rollout younger than 12 days, 12 hours or 12 minutes), at most
+ *   MAX_POINTS points.
  *
  * "Overdue" is derived at read time, as everywhere: not done and past its deadline.
  */
@@ -65,17 +66,19 @@ export async function levelKindCounts(db: Kysely<Database>, rolloutId: string, n
 }
 
 export const MAX_POINTS = 120;
-const MINUTE = 60_000;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export type Bucket = 'day' | 'hour' | 'minute';
+export type Bucket = 'day' | 'hour' | 'minute' | 'second';
 
 /** The instants the series is sampled at: the rollout's start, the end of each bucket, and now. */
 export function seriesPoints(start: Date, now: Date, maxPoints = MAX_POINTS): { bucket: Bucket; step: number; first: number; points: number[] } {
   const span = Math.max(0, now.getTime() - start.getTime());
-  const bucket: Bucket = span >= 2 * DAY ? 'day' : span >= 2 * HOUR ? 'hour' : 'minute';
-  const unit = bucket === 'day' ? DAY : bucket === 'hour' ? HOUR : MINUTE;
+  // The coarsest bucket that still gives a dozen points: days for a rollout of months, seconds for a demo.
+  const bucket: Bucket = span >= 12 * DAY ? 'day' : span >= 12 * HOUR ? 'hour' : span >= 12 * MINUTE ? 'minute' : 'second';
+  const unit = { day: DAY, hour: HOUR, minute: MINUTE, second: SECOND }[bucket];
   // The end of the first bucket: the end of the start's Vietnam day (hours and minutes are whole in UTC+7 too).
   const first = bucket === 'day' ? endOfLocalDay(localDateOf(start)).getTime() + 1 : Math.floor(start.getTime() / unit) * unit + unit;
   const buckets = Math.max(1, Math.ceil((now.getTime() - first) / unit) + 1);

@@ -7,7 +7,7 @@ const W = 640;
 const LABEL = 110;
 const ROW = 30;
 const BAR = 18;
-const TEXT = 170;
+const TEXT = 250;
 
 /** One bar per row, `value` of `max` (a share when max = 1). rows: [{ key, label, value, max, text }] */
 export function barChart(rows, { title, cls = 'bar-a' } = {}) {
@@ -21,7 +21,7 @@ export function barChart(rows, { title, cls = 'bar-a' } = {}) {
   <text x="${LABEL - 8}" y="${y + BAR - 4}" text-anchor="end" class="axis-label">${esc(r.label)}</text>
   <rect x="${LABEL}" y="${y}" width="${span}" height="${BAR}" class="track"/>
   <rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" class="${cls}"><title>${esc(r.label)}: ${esc(r.text)}</title></rect>
-  <text x="${LABEL + span + 8}" y="${y + BAR - 4}" class="value">${esc(r.text)}</text>
+  <text x="${LABEL + span + 8}" y="${y + BAR - 4}" class="value small">${esc(r.text)}</text>
 </g>`;
     })
     .join('\n');
