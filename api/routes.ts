@@ -15,6 +15,7 @@ import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { StartRolloutRequest, actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
 import { describeActor, describeEvent } from '../client/timeline';
 import { ROLES, type Principal } from './access';
+import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, Page, Paging, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
 
@@ -497,6 +498,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       handler: async () => verifyChain(db),
     }),
     ...notificationRoutes(deps),
+    ...dashboardRoutes(deps),
   ] as Route[];
 }
 

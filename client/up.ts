@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { startApiServer, type ApiServer } from '../api/server';
 import { dashboardFiles } from '../web/serve';
+import { localDashboardToken } from '../web/local-token';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
@@ -82,6 +83,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   io.out(`  Web UI       ${temporal.uiUrl ?? '(not served by this stack)'}`);
   io.out(`  Worker       task queue "${TASK_QUEUE}"`);
   io.out(`  HTTP API     ${api.url}/api/v1  (OpenAPI: ${api.url}/api/v1/openapi.json; tokens: npx trienkhai token issue --role ops --label NAME)`);
+  io.out(`  Dashboard    ${api.url}/#token=${(await localDashboardToken(db, dir)).token}  (a local ops token, kept in ${join(dir, 'dashboard-token')})`);
   io.out(`  Other terminals find this stack through ${stackFile(dir)}. Ctrl-C stops everything.`);
   io.out('');
 

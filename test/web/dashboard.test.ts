@@ -1,0 +1,358 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against a real stack:
+ * Temporal dev server, PostgreSQL, a worker, and the API server serving web/public. People click
+ * through it: ops starts a rollout with the form; a unit reports a study session (once refused by the
+ * browser, once by the server, then recorded); a standing committee sees the escalation appear in its
+ * inbox, extends it with a reason and sees it resolve; the tree shows coloured states and the overdue
+ * filter narrows it; VI/EN switches the labels. Screenshots go to test-artifacts/screenshots/.
+ *
+ * Hierarchy: P (tinh) → P.A, P.B (huyen) → P.A.1, P.B.1 (coso) → P.A.1.C (chibo, no committee).
+ * Plan: study for tinh/huyen/chibo due 12 s after the start (so escalations come within seconds);
+ * study for coso due in 10 minutes (the unit reports it on time); P's plan due in 30 days; the
+ * lower levels' plans wait for their parent's (the cascade).
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startApiServer, type ApiServer } from '../../api/server';
+import { issueToken } from '../../api/tokens';
+import { localDateOf } from '../../domain/time';
+import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
+import { dashboardFiles } from '../../web/serve';
+import { createWorker } from '../../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { freshDatabase, type TestDb } from '../helpers/db';
+import { workflowBundle } from '../helpers/temporal';
+import { until } from '../helpers/wait';
+import { launchChromium } from './chromium';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
+const R = 'web-test';
+const HIERARCHY = `code,name,level,parent,members,standing_committee
+P,Đảng bộ tỉnh,tinh,,20,true
+P.A,Đảng bộ huyện A,huyen,P,8,true
+P.A.1,Đảng bộ xã A1,coso,P.A,5,true
+P.A.1.C,Chi bộ thôn C,chibo,P.A.1,2,false
+P.B,Đảng bộ huyện B,huyen,P,6,true
+P.B.1,Đảng bộ xã B1,coso,P.B,4,true
+`;
+const esc = { tiers: 1, interval: 'PT1H' };
+const PLAN = {
+  id: 'web',
+  title: 'Kiểm thử bảng điều khiển',
+  steps: [
+    { id: 'study', kind: 'studyConference', title: 'Học tập', levels: ['tinh', 'huyen', 'chibo'], deadline: { kind: 'afterStart', after: 'PT12S' }, reminders: [], escalation: esc },
+    { id: 'study-coso', kind: 'studyConference', title: 'Học tập (cơ sở)', levels: ['coso'], deadline: { kind: 'afterStart', after: 'PT10M' }, reminders: [], escalation: esc },
+    { id: 'issue', kind: 'issuePlan', title: 'Tỉnh ủy ban hành kế hoạch', levels: ['tinh'], deadline: { kind: 'afterStart', after: 'P30D' }, reminders: [], escalation: esc },
+    { id: 'issue-lower', kind: 'issuePlan', title: 'Cấp dưới ban hành kế hoạch', levels: ['huyen', 'coso'], deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' }, reminders: [], escalation: esc },
+  ],
+};
+
+let t: TestDb;
+let server: DevServerHandle;
+let native: NativeConnection;
+let connection: Connection;
+let worker: Worker;
+let running: Promise<void>;
+let api: ApiServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+const tokens: Record<string, string> = {};
+
+async function call(method: 'GET' | 'POST', path: string, who: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await fetch(`${api.url}${path}`, { method, headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A fresh browser profile (its own sessionStorage) for one person. */
+async function personPage(): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Log in through the token field, as a person would. */
+async function logIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${api.url}/`);
+  await page.locator('#token').fill(token);
+  await page.locator('#login button[type=submit]').click();
+  await page.locator('.session .who').waitFor();
+}
+
+const reportEvents = async (unit: string): Promise<number> =>
+  Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('unit_code', '=', unit).where('type', 'like', '%Report%').executeTakeFirstOrThrow()).n);
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium(); // first: a missing browser fails the file at once, with apt's message
+  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-web-'));
+  t = await freshDatabase();
+  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
+  native = await NativeConnection.connect({ address: server.address });
+  worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
+  running = worker.run();
+  connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  api = await startApiServer({ db: t.db, client: async () => client, staticFiles: dashboardFiles() });
+  tokens.ops = (await issueToken(t.db, { role: 'ops', label: 'Văn phòng Tỉnh ủy' })).token;
+  expect((await call('POST', '/api/v1/units/import', 'ops', { fileName: 'units.csv', content: HIERARCHY })).status).toBe(201);
+  tokens.unit = (await issueToken(t.db, { role: 'unit', unitCode: 'P.A.1', label: 'Văn phòng Đảng ủy xã A1' })).token;
+  tokens.committee = (await issueToken(t.db, { role: 'committee', unitCode: 'P', label: 'Ban Thường vụ Tỉnh ủy' })).token;
+  tokens.unitP = (await issueToken(t.db, { role: 'unit', unitCode: 'P', label: 'Văn phòng Tỉnh ủy' })).token;
+  tokens.unitB = (await issueToken(t.db, { role: 'unit', unitCode: 'P.B', label: 'Văn phòng Huyện ủy B' })).token;
+}, 300_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await api?.close();
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await native?.close();
+  await server?.stop();
+  await t?.close();
+});
+
+test('ops opens the dashboard with #token=, which is taken and removed from the address, and starts a rollout with the form', async () => {
+  const page = await personPage();
+  await page.goto(`${api.url}/#token=${encodeURIComponent(tokens.ops!)}`);
+  await page.locator('.session .who[data-role="ops"]').waitFor();
+  expect(page.url()).not.toContain('token');
+  expect(await page.locator('h1').textContent()).toBe('Các đợt triển khai');
+  await page.locator('#rollouts, .empty').first().waitFor();
+
+  const form = page.locator('#start-rollout');
+  // The browser refuses an empty form before anything is sent.
+  await form.locator('button[type=submit]').click();
+  expect(await form.locator('[data-error-for="title"]').textContent()).toBe('Bắt buộc nhập.');
+  await form.locator('#start-rollout-resolution').fill('Số: 21-NQ/TƯ');
+  await form.locator('#start-rollout-resolutionDate').fill('2022-06-16');
+  await form.locator('#start-rollout-title').fill('Nghị quyết 21-NQ/TW về tổ chức cơ sở đảng');
+  await form.locator('#start-rollout-rootUnit').fill('P');
+  await form.locator('#start-rollout-plan').fill(JSON.stringify(PLAN, null, 1));
+  await form.locator('#start-rollout-rolloutId').fill(R);
+  await shot(page, '01-rollouts-start-form');
+  await form.locator('button[type=submit]').click();
+
+  await page.waitForURL(new RegExp(`#/r/${R}$`));
+  await page.locator('#flash').waitFor();
+  expect(await page.locator('#flash').textContent()).toBe(`Đã bắt đầu đợt ${R}: 6 đơn vị.`);
+  // Enrolment is asynchronous: the overview refreshes itself until every unit is in.
+  await until('6 units on the overview', async () => (await page.locator('[data-count="units"] .count-n').textContent()) === '6', 30_000);
+  const rollout = await t.db.selectFrom('rollouts').selectAll().where('rollout_id', '=', R).executeTakeFirst();
+  expect(rollout).toMatchObject({ root_unit: 'P', plan_id: 'web', requested_by: 'user:Văn phòng Tỉnh ủy' });
+  await shot(page, '02-overview-started');
+});
+
+test('a unit reports its study session: the browser refuses 0 attendees, the server refuses 99 naming the field, 5 is recorded', async () => {
+  const page = await personPage();
+  await logIn(page, tokens.unit!);
+  // A unit token sees its rollout and goes to its subtree, then to its own page.
+  await page.locator(`#rollouts a:text("${R}")`).click();
+  await page.locator('#tree .node[data-unit="P.A.1"]').waitFor();
+  await page.locator('#tree .node[data-unit="P.A.1"] > .row a.code').click();
+  const form = page.locator('section[data-report-step="study-coso"] form');
+  await form.waitFor();
+  // Only the steps a unit may report have forms: study-coso is open; issue-lower waits for the cascade.
+  expect(await page.locator('section[data-report-step]').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-report-step')).toEqual(['study-coso']);
+
+  const posts: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST') posts.push(r.url());
+  });
+  const attended = form.locator('input[name="attended"]');
+  await attended.fill('0');
+  await form.locator('button[type=submit]').click();
+  expect(await form.locator('[data-error-for="attended"]').textContent()).toBe('Phải là số nguyên từ 1 trở lên.');
+  expect(posts).toEqual([]);
+  await shot(page, '03-unit-browser-refused');
+
+  await attended.fill('99');
+  await form.locator('button[type=submit]').click();
+  await until('the server refusal', async () => ((await form.locator('[data-error-for="attended"]').textContent()) ?? '').includes('99'));
+  expect(await form.locator('[data-error-for="attended"]').textContent()).toMatch(/99 attendees is more than the 5 members/);
+  expect(await form.locator('.form-error').textContent()).toMatch(/^Máy chủ từ chối: /);
+  expect(posts).toHaveLength(1);
+  expect(await reportEvents('P.A.1')).toBe(0);
+  await shot(page, '04-unit-server-refused');
+
+  await attended.fill('5');
+  await form.locator('button[type=submit]').click();
+  await page.locator('#flash').waitFor();
+  expect(await page.locator('#flash').textContent()).toMatch(/^Đã ghi nhận báo cáo\. Bước đã hoàn thành\. tỷ lệ 100%/);
+  expect(await page.locator('#steps tr[data-step="study-coso"]').getAttribute('data-state')).toBe('onTime');
+  expect(await page.locator('#timeline').textContent()).toContain('5');
+  expect(await reportEvents('P.A.1')).toBeGreaterThan(0);
+  await shot(page, '05-unit-reported');
+});
+
+test("the escalation appears in the standing committee's inbox; it extends the deadline with a reason and sees it resolve", async () => {
+  const page = await personPage();
+  await logIn(page, tokens.committee!);
+  await page.locator('a[data-nav="inbox"]').click();
+  expect(await page.locator('h1').textContent()).toBe('Kiến nghị gửi Ban Thường vụ P');
+  // The study deadline (12 s after the start) passes: P.A and P.B are escalated to P. Refresh until they show.
+  const row = page.locator('#escalations tr[data-unit="P.A"]');
+  await until('P.A escalated to P in the inbox', async () => {
+    if (await row.count()) return true;
+    await page.locator('#refresh').click();
+    await page.waitForTimeout(300);
+    return false;
+  }, 60_000);
+  expect(await row.locator('td').nth(1).textContent()).toBe('study');
+  expect(await row.locator('.overdue-by').textContent()).toMatch(/giây|phút/);
+  const apiRow = (await call('GET', `/api/v1/escalations?recipient=P&unit=P.A`, 'committee')).body.items[0];
+  expect(await row.getAttribute('data-escalation')).toBe(apiRow.escalationId);
+  await shot(page, '06-inbox-escalation');
+
+  // Acknowledge: either the server records it, or (a server without that route) the page says it cannot.
+  await row.locator('button[data-action="acknowledge"]').click();
+  await until('an answer to acknowledge', async () => ((await page.locator('#escalations tr[data-unit="P.A"] .action-msg, #escalations tr[data-unit="P.A"] .ack').first().textContent().catch(() => '')) ?? '') !== '');
+
+  await page.locator('#escalations tr[data-unit="P.A"] button[data-action="extend"]').click();
+  const form = page.locator('#extend-form');
+  await form.locator('textarea[name="reason"]').fill('   ');
+  await form.locator('button[type=submit]').click();
+  expect(await form.locator('[data-error-for="reason"]').textContent()).toBe('Bắt buộc nhập.');
+  const tomorrow = localDateOf(Date.now() + 24 * 3600_000);
+  await form.locator('input[name="until"]').fill(tomorrow);
+  await form.locator('textarea[name="reason"]').fill('Huyện đề nghị gia hạn do mưa lũ');
+  await form.locator('textarea[name="decision"]').fill('Đồng ý gia hạn một ngày');
+  await shot(page, '07-inbox-extend-form');
+  await form.locator('button[type=submit]').click();
+  await until('the extension answer', async () => ((await page.locator('#inbox-msg').textContent()) ?? '') !== '');
+  const [y, m, d] = tomorrow.split('-');
+  expect(await page.locator('#inbox-msg').textContent()).toBe(`P.A study: Đã gia hạn đến ${d}/${m}/${y} 23:59.`);
+
+  // It leaves the open list, and shows among the resolved ones as extended.
+  await until('P.A gone from the open list', async () => (await page.locator('#escalations, #no-escalations').count()) > 0 && (await page.locator('#escalations tr[data-unit="P.A"]').count()) === 0, 30_000);
+  await page.locator('.tabs a[data-status="resolved"]').click();
+  const resolved = page.locator('#escalations tr[data-unit="P.A"]');
+  await resolved.waitFor();
+  expect(await resolved.getAttribute('data-status')).toBe('resolved');
+  expect(await resolved.locator('.resolution-extended').textContent()).toMatch(/^đã gia hạn /);
+  expect((await t.db.selectFrom('escalations').select(['status', 'resolution']).where('rollout_id', '=', R).where('unit_code', '=', 'P.A').execute())).toEqual([{ status: 'resolved', resolution: 'extended' }]);
+  await shot(page, '08-inbox-resolved');
+});
+
+test('the tree shows each step as a coloured state, and the overdue filter narrows it to the overdue units', async () => {
+  // Two more facts, reported through the API: P.B studies late, P issues its plan (a document).
+  expect((await call('POST', `/api/v1/rollouts/${R}/units/P.B/reports`, 'unitB', { stepId: 'study', kind: 'studyConference', attended: 6, sessionDate: localDateOf(Date.now()) })).status).toBe(201);
+  expect((await call('POST', `/api/v1/rollouts/${R}/units/P/reports`, 'unitP', { stepId: 'issue', kind: 'issuePlan', documentNumber: '45-KH/TU', issuedOn: localDateOf(Date.now()), title: 'Kế hoạch thực hiện Nghị quyết 21' })).status).toBe(201);
+  await until('P.B done and P issued in the read model', async () => {
+    const rows = await t.db.selectFrom('unit_steps').select(['unit_code', 'step_key', 'status']).where('rollout_id', '=', R).where('status', '=', 'done').execute();
+    const done = new Set(rows.map((r) => `${r.unit_code}/${r.step_key}`));
+    return done.has('P.B/study') && done.has('P/issue');
+  });
+
+  const page = await personPage();
+  await page.goto(`${api.url}/#token=${encodeURIComponent(tokens.ops!)}`);
+  await page.locator('.session .who').waitFor();
+  await page.goto(`${api.url}/#/r/${R}/tree`);
+  const state = (unit: string, step: string) => page.locator(`#tree .node[data-unit="${unit}"] > .row .chip[data-step="${step}"]`).getAttribute('data-state');
+  await page.locator('#tree .node[data-unit="P.B"]').waitFor();
+  expect(await state('P', 'study')).toBe('overdue');
+  expect(await state('P', 'issue')).toBe('onTime');
+  expect(await state('P.A', 'study')).toBe('open'); // extended: no longer overdue
+  expect(await state('P.B', 'study')).toBe('late');
+  expect(await state('P.A', 'issue-lower')).toBe('open'); // P issued its plan: the cascade opened it
+  // Children are loaded when a unit is expanded, not before.
+  expect(await page.locator('#tree .node[data-unit="P.A.1"]').count()).toBe(0);
+  await page.locator('#tree .node[data-unit="P.A"] > .row button.twisty').click();
+  await page.locator('#tree .node[data-unit="P.A.1"]').waitFor();
+  expect(await state('P.A.1', 'study-coso')).toBe('onTime');
+  expect(await state('P.A.1', 'issue-lower')).toBe('waiting');
+  expect(await page.locator('.legend [data-legend]').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-legend')).toEqual(['onTime', 'late', 'open', 'overdue', 'waiting']);
+  const colour = (sel: string) => page.locator(sel).first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor);
+  expect(new Set([await colour('.chip[data-state="overdue"]'), await colour('.chip[data-state="onTime"]'), await colour('.chip[data-state="open"]'), await colour('.chip[data-state="late"]')]).size).toBe(4);
+  await shot(page, '09-tree');
+
+  await page.locator('#overdue-only').check();
+  await page.waitForURL(/overdue=true/);
+  await page.locator('#overdue-list .node').first().waitFor();
+  const shown = await page.locator('#overdue-list .node').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-unit');
+  const overdue = (await call('GET', `/api/v1/rollouts/${R}/units?overdue=true&within=P&pageSize=500`, 'ops')).body.items.map((u: { unitCode: string }) => u.unitCode);
+  expect(shown).toEqual(overdue);
+  expect(shown).toContain('P');
+  expect(shown).not.toContain('P.A'); // extended
+  expect(shown).not.toContain('P.A.1'); // reported on time
+  expect(shown.length).toBeLessThan(6);
+  await shot(page, '10-tree-overdue');
+});
+
+test('the overview charts show what the read model holds, the VI/EN switch changes the labels, and failed deliveries show', async () => {
+  const page = await personPage();
+  await page.goto(`${api.url}/#token=${encodeURIComponent(tokens.ops!)}`);
+  await page.locator('.session .who').waitFor();
+  await page.goto(`${api.url}/#/r/${R}`);
+  await page.locator('[data-chart="study"] svg').waitFor();
+  const ov = (await call('GET', `/api/v1/rollouts/${R}`, 'ops')).body;
+  expect(await page.locator('[data-count="openEscalations"] .count-n').textContent()).toBe(String(ov.counts.openEscalations));
+
+  const bar = (chart: string, level: string) => page.locator(`[data-chart="${chart}"] g.row[data-key="${level}"]`);
+  // Study coverage: coso is P.A.1's 5 of 9 members (P.B.1 has not studied); huyen is P.B's 6 of 14.
+  expect([await bar('study', 'coso').getAttribute('data-value'), await bar('study', 'coso').getAttribute('data-max')]).toEqual(['5', '9']);
+  expect([await bar('study', 'huyen').getAttribute('data-value'), await bar('study', 'huyen').getAttribute('data-max')]).toEqual(['6', '14']);
+  expect(await page.locator('[data-chart="study"] g.row').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-key')).toEqual(['tinh', 'huyen', 'coso', 'chibo']);
+  // Plans issued: tinh's on time; huyen's open (the cascade opened them), coso's waiting.
+  expect(await bar('plans', 'tinh').locator('rect[data-segment="onTime"]').getAttribute('data-value')).toBe('1');
+  expect(await bar('plans', 'huyen').locator('rect[data-segment="open"]').getAttribute('data-value')).toBe('2');
+  expect(await bar('plans', 'coso').locator('rect[data-segment="waiting"]').getAttribute('data-value')).toBe('2');
+  expect(await bar('documents', 'tinh').getAttribute('data-value')).toBe('1');
+  expect(await bar('documents', 'huyen').getAttribute('data-value')).toBe('0');
+  // Open escalations over time: the last point is now, and agrees with the count.
+  expect(await page.locator('[data-chart="escalations"] .last-value').getAttribute('data-value')).toBe(String(ov.counts.openEscalations));
+  expect(await page.locator('[data-chart="escalations"] circle.dot').first().getAttribute('data-value')).toBe('0'); // none at the start
+  // The failed-notification panel is shown exactly when the server has the notifications route.
+  const notifications = await call('GET', `/api/v1/notifications?rolloutId=${R}&status=failed`, 'ops');
+  expect(await page.locator('#notifications').isVisible()).toBe(notifications.status !== 404);
+  await shot(page, '11-overview');
+
+  expect(await page.locator('h1').textContent()).toBe('Tổng quan đợt triển khai');
+  await page.locator('.lang-btn[data-lang="en"]').click();
+  await until('English labels', async () => (await page.locator('h1').textContent()) === 'Rollout overview');
+  expect(await page.locator('[data-chart="study"] figcaption').textContent()).toBe('Study coverage by level');
+  expect(await page.locator('a[data-nav="inbox"]').textContent()).toBe('Escalation inbox');
+  await page.reload();
+  await page.locator('[data-chart="study"] svg').waitFor();
+  expect(await page.locator('h1').textContent()).toBe('Rollout overview'); // remembered
+  expect(await page.locator('html').getAttribute('lang')).toBe('en');
+  await shot(page, '12-overview-en');
+  await page.locator('.lang-btn[data-lang="vi"]').click();
+  await until('Vietnamese labels', async () => (await page.locator('h1').textContent()) === 'Tổng quan đợt triển khai');
+
+  // A failed delivery, as the notifications route (another part of issue 4) answers it, is shown with its error.
+  await page.route('**/api/v1/notifications?*', async (route) => {
+    const status = new URL(route.request().url()).searchParams.get('status');
+    const items =
+      status === 'failed'
+        ? [{ notificationId: 'n-1', eventType: 'EscalationOpened', unitCode: 'P.A', recipientUnit: 'P', channel: 'email', address: 'btv@example.vn', status: 'failed', attempts: 5, lastError: '550 mailbox unavailable', nextAttemptAt: null, createdAt: new Date().toISOString() }]
+        : [];
+    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items, page: 1, pageSize: 100, total: items.length }) });
+  });
+  await page.reload();
+  await page.locator('#notifications tr[data-notification="n-1"]').waitFor();
+  expect(await page.locator('#notifications tr[data-notification="n-1"]').textContent()).toContain('550 mailbox unavailable');
+  await shot(page, '13-overview-failed-notification');
+  expect(pageErrors).toEqual([]);
+});
+
+test('the charts route answers ops and auditors only, and names a missing rollout', async () => {
+  tokens.auditor = (await issueToken(t.db, { role: 'auditor', label: 'Kiểm toán' })).token;
+  expect((await call('GET', `/api/v1/rollouts/${R}/charts`, 'auditor')).status).toBe(200);
+  expect((await call('GET', `/api/v1/rollouts/${R}/charts`, 'committee')).status).toBe(403);
+  expect((await call('GET', `/api/v1/rollouts/${R}/charts`, 'unit')).status).toBe(403);
+  expect((await call('GET', '/api/v1/rollouts/nope/charts', 'ops')).body).toMatchObject({ error: 'not_found', message: 'no rollout "nope"' });
+});
