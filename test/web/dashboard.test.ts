@@ -12,6 +12,8 @@
  * lower levels' plans wait for their parent's (the cascade).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +23,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { issueToken } from '../../api/tokens';
 import { localDateOf } from '../../domain/time';
 import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
+import { Dispatcher } from '../../notify/dispatcher';
 import { dashboardFiles } from '../../web/serve';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
@@ -61,6 +64,7 @@ let worker: Worker;
 let running: Promise<void>;
 let api: ApiServer;
 let browser: Browser;
+let dispatcher: Dispatcher | undefined;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 const tokens: Record<string, string> = {};
@@ -111,9 +115,18 @@ beforeAll(async () => {
   tokens.committee = (await issueToken(t.db, { role: 'committee', unitCode: 'P', label: 'Ban Thường vụ Tỉnh ủy' })).token;
   tokens.unitP = (await issueToken(t.db, { role: 'unit', unitCode: 'P', label: 'Văn phòng Tỉnh ủy' })).token;
   tokens.unitB = (await issueToken(t.db, { role: 'unit', unitCode: 'P.B', label: 'Văn phòng Huyện ủy B' })).token;
+  // The province's e-office webhook is down for the whole test: its notifications fail (two attempts, no wait).
+  const down = createServer();
+  await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+  const downPort = (down.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => down.close(() => resolve()));
+  const contacts = `unit,channel,address,name\nP,webhook,http://127.0.0.1:${downPort}/hook,Văn phòng Tỉnh ủy\n`;
+  expect((await call('POST', '/api/v1/contacts/import', 'ops', { fileName: 'contacts.csv', content: contacts })).status).toBe(201);
+  dispatcher = new Dispatcher(t.db, { webhookSecret: 'dashboard-test-secret', maxAttempts: 2, backoffBaseMs: 0, backoffMaxMs: 0, jitter: 0, pollMs: 200 }).start();
 }, 300_000);
 
 afterAll(async () => {
+  await dispatcher?.stop();
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await api?.close();
@@ -217,9 +230,22 @@ test("the escalation appears in the standing committee's inbox; it extends the d
   expect(await row.getAttribute('data-escalation')).toBe(apiRow.escalationId);
   await shot(page, '06-inbox-escalation');
 
-  // Acknowledge: either the server records it, or (a server without that route) the page says it cannot.
+  // Acknowledge: recorded, the row says when, and the button is gone (once only).
   await row.locator('button[data-action="acknowledge"]').click();
-  await until('an answer to acknowledge', async () => ((await page.locator('#escalations tr[data-unit="P.A"] .action-msg, #escalations tr[data-unit="P.A"] .ack').first().textContent().catch(() => '')) ?? '') !== '');
+  await until('the acknowledgement shown', async () => (await page.locator('#escalations tr[data-unit="P.A"] .ack').count()) > 0, 30_000);
+  expect(await page.locator('#escalations tr[data-unit="P.A"] .ack').textContent()).toMatch(/^Đã nắm lúc \d\d\/\d\d\/\d{4}/);
+  expect(await page.locator('#escalations tr[data-unit="P.A"] button[data-action="acknowledge"]').count()).toBe(0);
+  // Direct: an empty directive is refused in the browser; a real one is recorded and counted; the escalation stays open.
+  await page.locator('#escalations tr[data-unit="P.A"] button[data-action="direct"]').click();
+  const direct = page.locator('#direct-form');
+  await direct.locator('button[type=submit]').click();
+  expect(await direct.locator('[data-error-for="directive"]').textContent()).toBe('Bắt buộc nhập.');
+  await direct.locator('textarea[name="directive"]').fill('Tổ chức học tập bù ngay trong tuần');
+  await direct.locator('button[type=submit]').click();
+  await until('the directive counted', async () => ((await page.locator('#escalations tr[data-unit="P.A"]').textContent()) ?? '').includes('1 chỉ đạo'), 30_000);
+  expect(await t.db.selectFrom('escalations').select(['status', 'acknowledged_by', 'directives', 'last_directive']).where('rollout_id', '=', R).where('unit_code', '=', 'P.A').execute()).toEqual([
+    { status: 'open', acknowledged_by: expect.stringMatching(/^committee:P\//), directives: 1, last_directive: 'Tổ chức học tập bù ngay trong tuần' },
+  ]);
 
   await page.locator('#escalations tr[data-unit="P.A"] button[data-action="extend"]').click();
   const form = page.locator('#extend-form');
@@ -232,7 +258,7 @@ test("the escalation appears in the standing committee's inbox; it extends the d
   await form.locator('textarea[name="decision"]').fill('Đồng ý gia hạn một ngày');
   await shot(page, '07-inbox-extend-form');
   await form.locator('button[type=submit]').click();
-  await until('the extension answer', async () => ((await page.locator('#inbox-msg').textContent()) ?? '') !== '');
+  await until('the extension answer', async () => ((await page.locator('#inbox-msg').textContent()) ?? '').startsWith('P.A study:'));
   const [y, m, d] = tomorrow.split('-');
   expect(await page.locator('#inbox-msg').textContent()).toBe(`P.A study: Đã gia hạn đến ${d}/${m}/${y} 23:59.`);
 
@@ -315,9 +341,6 @@ test('the overview charts show what the read model holds, the VI/EN switch chang
   // Open escalations over time: the last point is now, and agrees with the count.
   expect(await page.locator('[data-chart="escalations"] .last-value').getAttribute('data-value')).toBe(String(ov.counts.openEscalations));
   expect(await page.locator('[data-chart="escalations"] circle.dot').first().getAttribute('data-value')).toBe('0'); // none at the start
-  // The failed-notification panel is shown exactly when the server has the notifications route.
-  const notifications = await call('GET', `/api/v1/notifications?rolloutId=${R}&status=failed`, 'ops');
-  expect(await page.locator('#notifications').isVisible()).toBe(notifications.status !== 404);
   await shot(page, '11-overview');
 
   expect(await page.locator('h1').textContent()).toBe('Tổng quan đợt triển khai');
@@ -333,18 +356,17 @@ test('the overview charts show what the read model holds, the VI/EN switch chang
   await page.locator('.lang-btn[data-lang="vi"]').click();
   await until('Vietnamese labels', async () => (await page.locator('h1').textContent()) === 'Tổng quan đợt triển khai');
 
-  // A failed delivery, as the notifications route (another part of issue 4) answers it, is shown with its error.
-  await page.route('**/api/v1/notifications?*', async (route) => {
-    const status = new URL(route.request().url()).searchParams.get('status');
-    const items =
-      status === 'failed'
-        ? [{ notificationId: 'n-1', eventType: 'EscalationOpened', unitCode: 'P.A', recipientUnit: 'P', channel: 'email', address: 'btv@example.vn', status: 'failed', attempts: 5, lastError: '550 mailbox unavailable', nextAttemptAt: null, createdAt: new Date().toISOString() }]
-        : [];
-    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items, page: 1, pageSize: 100, total: items.length }) });
-  });
+  // The province's webhook is down: the escalations addressed to it failed, and the panel shows each with its error.
+  const failed = await until('failed deliveries', async () => {
+    const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&status=failed`, 'ops');
+    return r.body.total > 0 ? r.body.items : undefined;
+  }, 30_000);
   await page.reload();
-  await page.locator('#notifications tr[data-notification="n-1"]').waitFor();
-  expect(await page.locator('#notifications tr[data-notification="n-1"]').textContent()).toContain('550 mailbox unavailable');
+  const first = page.locator(`#notifications tr[data-notification="${failed[0].notificationId}"]`);
+  await first.waitFor();
+  expect(failed[0]).toMatchObject({ recipientUnit: 'P', channel: 'webhook', status: 'failed', attempts: 2 });
+  expect(await first.textContent()).toContain(failed[0].lastError);
+  expect(failed[0].lastError).toMatch(/ECONNREFUSED|refused/i);
   await shot(page, '13-overview-failed-notification');
   expect(pageErrors).toEqual([]);
 });
@@ -355,4 +377,29 @@ test('the charts route answers ops and auditors only, and names a missing rollou
   expect((await call('GET', `/api/v1/rollouts/${R}/charts`, 'committee')).status).toBe(403);
   expect((await call('GET', `/api/v1/rollouts/${R}/charts`, 'unit')).status).toBe(403);
   expect((await call('GET', '/api/v1/rollouts/nope/charts', 'ops')).body).toMatchObject({ error: 'not_found', message: 'no rollout "nope"' });
+});
+
+test('ops cancels the rollout from the overview: a reason is required, then every unit stops and the tree shows it', async () => {
+  const page = await personPage();
+  await logIn(page, tokens.ops!);
+  await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}`);
+  await page.locator('#cancel-toggle').click();
+  const form = page.locator('#cancel-rollout');
+  await form.locator('button[type=submit]').click();
+  expect(await form.locator('[data-error-for="reason"]').textContent()).toBe('Bắt buộc nhập.');
+  expect((await t.db.selectFrom('rollouts').select('status').where('rollout_id', '=', R).executeTakeFirstOrThrow()).status).toBe('running');
+  await form.locator('textarea[name="reason"]').fill('Nghị quyết được thay thế');
+  await shot(page, '14-overview-cancel');
+  await form.locator('button[type=submit]').click();
+  await until('the overview says cancelled', async () => ((await page.locator('#rollout-status').textContent().catch(() => '')) ?? '') === 'đã hủy', 30_000);
+  expect(await page.locator('#cancel-toggle').count()).toBe(0); // nothing left to cancel
+  await until('every unit stopped', async () => (await t.db.selectFrom('rollout_units').select('status').where('rollout_id', '=', R).where('status', '=', 'active').execute()).length === 0, 30_000);
+  // The tree: steps left open are shown as stopped, none as overdue.
+  await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}/tree`);
+  await page.locator('.chip[data-state]').first().waitFor();
+  const states = await page.locator('.tree .chip[data-state], #tree .chip[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')));
+  expect(states).toContain('cancelled');
+  expect(states).not.toContain('overdue');
+  await shot(page, '15-tree-cancelled');
+  expect(pageErrors).toEqual([]);
 });
