@@ -11,10 +11,11 @@
  *   npm run bench:dashboard
  *   BENCH_DISTRICTS=10 npm run bench:dashboard      # ~2,000 units, quicker
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { chromium } from 'playwright-core';
 import { startApiServer } from '../api/server';
 import { issueToken } from '../api/tokens';
 import { importUnits } from '../client/operations';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
         ],
         children: u.children,
       });
-      const fate = i % 10; // 0–5 studied (0 late), 6–9 overdue and escalated
+      const fate = (i * 2654435761) % 10; // spread over every level: 0–5 studied (0 late), 6–9 overdue and escalated
       if (fate <= 5) {
         ev(s, ++seq, 'StudySessionReported', u.code, at(fate === 0 ? 20 : 10), { key: 'study', reportId: `${u.code}-s`, sessionDate: at(10).slice(0, 10), attended: u.members, makeup: false, totalAttended: u.members, members: u.members }, `unit:${u.code}`);
         ev(s, ++seq, 'StepCompleted', u.code, at(fate === 0 ? 20 : 10), { key: 'study', dueAt: studyDue, lateByMs: fate === 0 ? 5 * 86_400_000 : 0, resolvedEscalations: [] }, `unit:${u.code}`);
@@ -161,10 +162,50 @@ async function main(): Promise<void> {
     }
     log(`API on a ${units.length}-unit rollout, ${REPEAT} requests each (after one warm-up):`);
     for (const r of rows) console.log(`  ${r}`);
+    await browserTimings(api.url, token, log);
     await api.close();
   } finally {
     await db.destroy();
     await pg.stop();
+  }
+}
+
+/**
+ * What a person waits for in a real browser (Debian's Chromium, if installed): from navigation until
+ * the page shows what they came for. Each is measured 5 times; the median is printed.
+ */
+async function browserTimings(url: string, token: string, log: (s: string) => void): Promise<void> {
+  if (!existsSync('/usr/bin/chromium')) return log('browser timings skipped: /usr/bin/chromium is not installed (npx jest test/web installs it)');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
+    await page.locator('.session .who').waitFor();
+    const time = async (name: string, go: () => Promise<unknown>, ready: string): Promise<void> => {
+      const ms: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await page.goto(`${url}/#/`);
+        await page.locator('h1').waitFor();
+        const t = performance.now();
+        await go();
+        await page.locator(ready).first().waitFor({ timeout: 60_000 });
+        ms.push(performance.now() - t);
+      }
+      const nodes = await page.locator('li.node').count();
+      console.log(`  ${name.padEnd(48)} median ${median(ms).toFixed(0).padStart(7)} ms   (${nodes} tree rows in the page)`);
+    };
+    const r = encodeURIComponent(R);
+    log(`in Chromium, until the page shows it:`);
+    await time('overview with its four charts', () => page.goto(`${url}/#/r/${r}`), '[data-chart="escalations"] svg');
+    await time('tree: the province and its districts', () => page.goto(`${url}/#/r/${r}/tree`), 'li.node[data-unit="T.H50"], li.node[data-unit="T.H1"] .chip');
+    await time('tree: a district expanded (its communes)', async () => {
+      await page.goto(`${url}/#/r/${r}/tree`);
+      await page.locator('li.node[data-unit="T.H1"] .twisty').click();
+    }, 'li.node[data-unit="T.H1.X10"]');
+    await time('overdue units only (first page of 100)', () => page.goto(`${url}/#/r/${r}/tree?overdue=true`), '#overdue-list li.node');
+    await time('escalation inbox of a district', () => page.goto(`${url}/#/inbox?recipient=T.H1`), '#escalations tr[data-unit], #no-escalations');
+  } finally {
+    await browser.close();
   }
 }
 

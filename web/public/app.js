@@ -427,7 +427,7 @@ export function stepState(s) {
   return s.status === 'waiting' ? 'waiting' : 'open';
 }
 
-const STATES = ['onTime', 'late', 'open', 'overdue', 'waiting'];
+const STATES = ['onTime', 'late', 'open', 'overdue', 'waiting', 'cancelled'];
 
 const chip = (s) =>
   h('span', { class: `chip state-${stepState(s)}`, 'data-step': s.stepKey, 'data-state': stepState(s), title: `${kindLabel(s.kind)} — ${t(`state_${stepState(s)}`)}${s.dueAt ? ` · ${t('due')} ${fmtDateTime(s.dueAt)}` : ''}` }, s.stepKey);
