@@ -101,7 +101,7 @@ async function main(): Promise<void> {
         ],
         children: u.children,
       });
-      const fate = (i * 2654435761) % 10; // spread over every level: 0–5 studied (0 late), 6–9 overdue and escalated
+      const fate = (i * 7 + Math.floor(i / 20)) % 10; // spread over every level: 0–5 studied (0 late), 6–9 overdue and escalated
       if (fate <= 5) {
         ev(s, ++seq, 'StudySessionReported', u.code, at(fate === 0 ? 20 : 10), { key: 'study', reportId: `${u.code}-s`, sessionDate: at(10).slice(0, 10), attended: u.members, makeup: false, totalAttended: u.members, members: u.members }, `unit:${u.code}`);
         ev(s, ++seq, 'StepCompleted', u.code, at(fate === 0 ? 20 : 10), { key: 'study', dueAt: studyDue, lateByMs: fate === 0 ? 5 * 86_400_000 : 0, resolvedEscalations: [] }, `unit:${u.code}`);
