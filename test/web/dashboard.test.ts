@@ -300,7 +300,7 @@ test('the tree shows each step as a coloured state, and the overdue filter narro
   await page.locator('#tree .node[data-unit="P.A.1"]').waitFor();
   expect(await state('P.A.1', 'study-coso')).toBe('onTime');
   expect(await state('P.A.1', 'issue-lower')).toBe('waiting');
-  expect(await page.locator('.legend [data-legend]').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-legend')).toEqual(['onTime', 'late', 'open', 'overdue', 'waiting']);
+  expect(await page.locator('.legend [data-legend]').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-legend')).toEqual(['onTime', 'late', 'open', 'overdue', 'waiting', 'cancelled']);
   const colour = (sel: string) => page.locator(sel).first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor);
   expect(new Set([await colour('.chip[data-state="overdue"]'), await colour('.chip[data-state="onTime"]'), await colour('.chip[data-state="open"]'), await colour('.chip[data-state="late"]')]).size).toBe(4);
   await shot(page, '09-tree');
