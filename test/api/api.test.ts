@@ -7,40 +7,17 @@
  * Tokens: ops; auditor; unit for P.A.1; committee of P.A; inspector for P.A. "Own" objects are in P.A's
  * subtree, "other" ones in P.B's.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { startApiServer, type ApiServer } from '../../api/server';
 import { issueToken, revokeToken } from '../../api/tokens';
-import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
-import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { freshDatabase, type TestDb } from '../helpers/db';
-import { workflowBundle } from '../helpers/temporal';
+import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';
+import type { TestDb } from '../helpers/db';
 import { until } from '../helpers/wait';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-
+let s: ApiStack;
 let t: TestDb;
-let server: DevServerHandle;
-let native: NativeConnection;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
-let api: ApiServer;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
+const call: ApiStack['call'] = (...args) => s.call(...args);
 const R = 'api-test';
 
-const HIERARCHY = `code,name,level,parent,members,standing_committee
-P,Đảng bộ tỉnh,tinh,,20,true
-P.A,Đảng bộ huyện A,huyen,P,8,true
-P.A.1,Đảng bộ xã A1,coso,P.A,5,true
-P.A.1.C,Chi bộ thôn C,chibo,P.A.1,2,false
-P.B,Đảng bộ huyện B,huyen,P,6,true
-P.B.1,Đảng bộ xã B1,coso,P.B,4,true
-`;
 const PLAN = {
   id: 'api',
   title: 'Kiểm thử API',
@@ -50,43 +27,18 @@ const PLAN = {
   ],
 };
 
-interface Res {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-async function call(method: 'GET' | 'POST', path: string, who: string | null, body?: unknown, raw?: string): Promise<Res> {
-  const headers: Record<string, string> = {};
-  if (who) headers.authorization = `Bearer ${tokens[who] ?? who}`;
-  if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : raw !== undefined ? { body: raw } : {}) });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
 
 const countEvents = async (): Promise<number> => Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-api-'));
-  t = await freshDatabase();
-  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
-  native = await NativeConnection.connect({ address: server.address });
-  worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
-  running = worker.run();
-  connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  api = await startApiServer({ db: t.db, client: async () => client });
+  s = await startApiStack();
+  ({ t, tokens } = s);
   tokens.ops = (await issueToken(t.db, { role: 'ops', label: 'Văn phòng' })).token;
   tokens.auditor = (await issueToken(t.db, { role: 'auditor', label: 'Kiểm toán' })).token;
 });
 
 afterAll(async () => {
-  await api?.close();
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await native?.close();
-  await server?.stop();
-  await t?.close();
+  await s?.close();
 });
 
 test('ops imports and starts through the API; bad input is a 400 naming the field, and nothing is recorded', async () => {

@@ -7,76 +7,35 @@
  * Hierarchy and tokens as in api.test.ts: P → P.A, P.B → P.A.1, P.B.1 → P.A.1.C; unit P.A.1;
  * committee P.A; inspector P.A. "Own" is P.A's subtree, "other" P.B's or above.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { startApiServer, type ApiServer } from '../../api/server';
 import { issueToken } from '../../api/tokens';
 import { Dispatcher } from '../../notify/dispatcher';
 import { verifyWebhookSignature } from '../../notify/webhook';
-import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
-import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { freshDatabase, type TestDb } from '../helpers/db';
+import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';
+import type { TestDb } from '../helpers/db';
 import { WebhookReceiver } from '../helpers/receivers';
-import { workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-
+let s: ApiStack;
 let t: TestDb;
-let server: DevServerHandle;
-let native: NativeConnection;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
-let api: ApiServer;
+let tokens: Record<string, string>;
+const call: ApiStack['call'] = (...args) => s.call(...args);
 let dispatcher: Dispatcher;
 const hook = new WebhookReceiver();
-const tokens: Record<string, string> = {};
 const R = 'notify-e2e';
 const SECRET = 'e2e-webhook-secret';
 const UNITS = ['P', 'P.A', 'P.A.1', 'P.A.1.C', 'P.B', 'P.B.1'];
 
-const HIERARCHY = `code,name,level,parent,members,standing_committee
-P,Đảng bộ tỉnh,tinh,,20,true
-P.A,Đảng bộ huyện A,huyen,P,8,true
-P.A.1,Đảng bộ xã A1,coso,P.A,5,true
-P.A.1.C,Chi bộ thôn C,chibo,P.A.1,2,false
-P.B,Đảng bộ huyện B,huyen,P,6,true
-P.B.1,Đảng bộ xã B1,coso,P.B,4,true
-`;
 const PLAN = {
   id: 'notify',
   title: 'Kiểm thử thông báo',
   steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT8S' }, reminders: ['PT4S'], escalation: { tiers: 1, interval: 'PT1H' } }],
 };
 
-interface Res {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-async function call(method: 'GET' | 'POST', path: string, who: string, body?: unknown): Promise<Res> {
-  const headers: Record<string, string> = { authorization: `Bearer ${tokens[who] ?? who}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-notify-api-'));
-  t = await freshDatabase();
   await hook.start();
-  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
-  native = await NativeConnection.connect({ address: server.address });
-  worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
-  running = worker.run();
-  connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  api = await startApiServer({ db: t.db, client: async () => client });
+  s = await startApiStack();
+  ({ t, tokens } = s);
   dispatcher = new Dispatcher(t.db, { webhookSecret: SECRET, pollMs: 200, backoffBaseMs: 200, backoffMaxMs: 1000 }).start();
   tokens.ops = (await issueToken(t.db, { role: 'ops', label: 'Văn phòng' })).token;
   tokens.auditor = (await issueToken(t.db, { role: 'auditor', label: 'Kiểm toán' })).token;
@@ -84,14 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dispatcher?.stop();
-  await api?.close();
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await native?.close();
-  await server?.stop();
+  await s?.close();
   await hook.stop();
-  await t?.close();
 });
 
 const hookOf = (unit: string): string => `http://127.0.0.1:${hook.port}/hook/${unit}`;

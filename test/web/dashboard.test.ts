@@ -11,39 +11,23 @@
  * study for coso due in 10 minutes (the unit reports it on time); P's plan due in 30 days; the
  * lower levels' plans wait for their parent's (the cascade).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startApiServer, type ApiServer } from '../../api/server';
+import type { ApiServer } from '../../api/server';
 import { issueToken } from '../../api/tokens';
 import { localDateOf } from '../../domain/time';
-import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
 import { Dispatcher } from '../../notify/dispatcher';
 import { dashboardFiles } from '../../web/serve';
-import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { freshDatabase, type TestDb } from '../helpers/db';
-import { workflowBundle } from '../helpers/temporal';
+import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';
+import type { TestDb } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { launchChromium } from './chromium';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const R = 'web-test';
-const HIERARCHY = `code,name,level,parent,members,standing_committee
-P,Đảng bộ tỉnh,tinh,,20,true
-P.A,Đảng bộ huyện A,huyen,P,8,true
-P.A.1,Đảng bộ xã A1,coso,P.A,5,true
-P.A.1.C,Chi bộ thôn C,chibo,P.A.1,2,false
-P.B,Đảng bộ huyện B,huyen,P,6,true
-P.B.1,Đảng bộ xã B1,coso,P.B,4,true
-`;
 const esc = { tiers: 1, interval: 'PT1H' };
 const PLAN = {
   id: 'web',
@@ -56,24 +40,16 @@ const PLAN = {
   ],
 };
 
+let s: ApiStack;
 let t: TestDb;
-let server: DevServerHandle;
-let native: NativeConnection;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
 let api: ApiServer;
+let tokens: Record<string, string>;
+const call = (method: 'GET' | 'POST', path: string, who: string, body?: unknown) => s.call(method, path, who, body);
 let browser: Browser;
 let dispatcher: Dispatcher | undefined;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
-const tokens: Record<string, string> = {};
 
-async function call(method: 'GET' | 'POST', path: string, who: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await fetch(`${api.url}${path}`, { method, headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null };
-}
 
 /** A fresh browser profile (its own sessionStorage) for one person. */
 async function personPage(): Promise<Page> {
@@ -100,15 +76,8 @@ const reportEvents = async (unit: string): Promise<number> =>
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium(); // first: a missing browser fails the file at once, with apt's message
-  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-web-'));
-  t = await freshDatabase();
-  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
-  native = await NativeConnection.connect({ address: server.address });
-  worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
-  running = worker.run();
-  connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  api = await startApiServer({ db: t.db, client: async () => client, staticFiles: dashboardFiles() });
+  s = await startApiStack({ staticFiles: dashboardFiles() });
+  ({ t, api, tokens } = s);
   tokens.ops = (await issueToken(t.db, { role: 'ops', label: 'Văn phòng Tỉnh ủy' })).token;
   expect((await call('POST', '/api/v1/units/import', 'ops', { fileName: 'units.csv', content: HIERARCHY })).status).toBe(201);
   tokens.unit = (await issueToken(t.db, { role: 'unit', unitCode: 'P.A.1', label: 'Văn phòng Đảng ủy xã A1' })).token;
@@ -129,13 +98,7 @@ afterAll(async () => {
   await dispatcher?.stop();
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
-  await api?.close();
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await native?.close();
-  await server?.stop();
-  await t?.close();
+  await s?.close();
 });
 
 test('ops opens the dashboard with #token=, which is taken and removed from the address, and starts a rollout with the form', async () => {
