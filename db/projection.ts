@@ -30,6 +30,15 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     if (Object.keys(set).length === 0) return;
     await trx.updateTable('rollout_progress').set(set).where('rollout_id', '=', rid).where('level', '=', row.level).where('step_id', '=', row.step_id).execute();
   };
+  /** Escalations leave the inbox: the step was completed, its deadline extended, or the rollout cancelled. */
+  const resolve = async (ids: string[], resolution: 'completed' | 'extended' | 'cancelled', lateByMs?: number): Promise<void> => {
+    if (ids.length === 0) return;
+    await trx
+      .updateTable('escalations')
+      .set({ status: 'resolved', resolution, resolved_at: at, resolved_by: e.actor, ...(lateByMs !== undefined ? { late_by_ms: String(lateByMs) } : {}) })
+      .where('escalation_id', 'in', ids)
+      .execute();
+  };
   const statusOf = async (key: string) =>
     (await trx.selectFrom('unit_steps').select('status').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key).executeTakeFirst())?.status;
 
@@ -164,13 +173,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     case 'DeadlineExtended': {
       const p = e.payload;
       await step(p.key).set((eb) => ({ due_at: p.newDueAt, missed: false, extensions: eb('extensions', '+', 1) })).execute();
-      if (p.resolvedEscalations.length) {
-        await trx
-          .updateTable('escalations')
-          .set({ status: 'resolved', resolution: 'extended', resolved_at: at, resolved_by: e.actor })
-          .where('escalation_id', 'in', p.resolvedEscalations)
-          .execute();
-      }
+      await resolve(p.resolvedEscalations, 'extended');
       return;
     }
     case 'EscalationAcknowledged':
@@ -207,13 +210,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       const before = await statusOf(p.key);
       if (before && before !== 'done') await count(p.key, { [before]: -1, done: 1, done_late: p.lateByMs > 0 ? 1 : 0 });
       await step(p.key).set({ status: 'done', completed_at: at, late_by_ms: String(p.lateByMs) }).execute();
-      if (p.resolvedEscalations.length) {
-        await trx
-          .updateTable('escalations')
-          .set({ status: 'resolved', resolution: 'completed', resolved_at: at, resolved_by: e.actor, late_by_ms: String(p.lateByMs) })
-          .where('escalation_id', 'in', p.resolvedEscalations)
-          .execute();
-      }
+      await resolve(p.resolvedEscalations, 'completed', p.lateByMs);
       return;
     }
     case 'UnitCompleted':
@@ -227,13 +224,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
         if (before === 'open' || before === 'waiting') await count(key, { [before]: -1 });
         await step(key).set({ status: 'cancelled' }).execute();
       }
-      if (p.resolvedEscalations.length) {
-        await trx
-          .updateTable('escalations')
-          .set({ status: 'resolved', resolution: 'cancelled', resolved_at: at, resolved_by: e.actor })
-          .where('escalation_id', 'in', p.resolvedEscalations)
-          .execute();
-      }
+      await resolve(p.resolvedEscalations, 'cancelled');
       await trx.updateTable('rollout_units').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
     }
