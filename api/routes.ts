@@ -102,7 +102,7 @@ const TimelineEntry = z.object({ chainSeq: z.number().int(), occurredAt: z.strin
 const Progress = z.array(
   z.object({ level: z.string(), stepId: z.string(), kind: z.string(), units: z.number().int(), done: z.number().int(), doneLate: z.number().int(), open: z.number().int(), waiting: z.number().int(), overdue: z.number().int(), attended: z.number(), members: z.number() }),
 );
-const Overview = z.object({ rollout: Rollout, counts: z.object({ units: z.number().int(), completed: z.number().int(), openEscalations: z.number().int() }), progress: Progress, asOf: Iso });
+const Overview = z.object({ rollout: Rollout, counts: z.object({ units: z.number().int(), completed: z.number().int(), cancelled: z.number().int().describe('Units stopped by a cancellation before they finished'), openEscalations: z.number().int() }), progress: Progress, asOf: Iso });
 
 const UnitDetail = z.object({
   rolloutId: z.string(),

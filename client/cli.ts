@@ -339,7 +339,7 @@ async function renderRolloutStatus(db: Kysely<Database>, id: string, now: Date, 
   io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
   io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`);
   const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
-  io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
+  io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
   io.out('');
   io.out(
     table(

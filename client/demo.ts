@@ -137,6 +137,8 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
     const clock = `[${String(Math.floor((now - t0) / 60_000)).padStart(2, '0')}:${String(Math.floor(((now - t0) / 1000) % 60)).padStart(2, '0')}]`;
     if (counts.ReminderSent) io.out(`${clock} ${counts.ReminderSent} reminder(s) sent`);
     if (counts.DeadlineMissed) io.out(`${clock} ${counts.DeadlineMissed} deadline(s) missed`);
+    if (counts.RolloutCancelled) io.out(`${clock} the rollout was cancelled`);
+    if (counts.UnitCancelled) io.out(`${clock} ${counts.UnitCancelled} unit(s) stopped by the cancellation`);
     if (escalated.length) io.out(`${clock} escalated: ${escalated.slice(0, 6).join('; ')}${escalated.length > 6 ? `; and ${escalated.length - 6} more` : ''}`);
     if (now - lastSummary > 20_000) {
       lastSummary = now;

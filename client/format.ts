@@ -63,6 +63,7 @@ const LABELS = {
   acknowledged: { vi: 'đã tiếp nhận', en: 'acknowledged' },
   directed: { vi: 'chỉ đạo', en: 'directed' },
   cancelled: { vi: 'đã huỷ', en: 'cancelled' },
+  stoppedByCancel: { vi: 'dừng do huỷ', en: 'stopped by the cancellation' },
   id: { vi: 'Mã', en: 'ID' },
   none: { vi: '(không có)', en: '(none)' },
 } as const;

@@ -27,7 +27,7 @@ import {
   type ReportResult,
   type StepReportInput,
 } from '../domain/reports';
-import { LocalDate } from '../domain/time';
+import { LocalDate, toLocalIso } from '../domain/time';
 import {
   acknowledgeEscalationUpdate,
   cancelRolloutUpdate,
@@ -228,6 +228,7 @@ export async function cancelRollout(deps: Deps, rolloutId: string, input: Cancel
   const r = await getRollout(deps.db, rolloutId);
   if (!r) throw DomainError.of('rolloutId', `no rollout "${rolloutId}"`);
   if (r.status === 'completed') throw DomainError.of('rolloutId', `rollout ${rolloutId} has already completed; there is nothing to cancel`);
+  if (r.status === 'cancelled') throw DomainError.of('rolloutId', `rollout ${rolloutId} was already cancelled at ${toLocalIso(new Date(r.completed_at!))}`);
   const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   try {
     return await handle.executeUpdate(cancelRolloutUpdate, { args: [input] });

@@ -73,7 +73,11 @@ export async function rolloutProgress(db: Kysely<Database>, rolloutId: string, n
 export async function unitCounts(db: Kysely<Database>, rolloutId: string) {
   const r = await db
     .selectFrom('rollout_units')
-    .select((eb) => [eb.fn.countAll<string>().as('units'), eb.fn.count<string>('completed_at').as('completed')])
+    .select((eb) => [
+      eb.fn.countAll<string>().as('units'),
+      sql<string>`count(*) filter (where status = 'completed')`.as('completed'),
+      sql<string>`count(*) filter (where status = 'cancelled')`.as('cancelled'),
+    ])
     .where('rollout_id', '=', rolloutId)
     .executeTakeFirstOrThrow();
   const open = await db
@@ -82,7 +86,7 @@ export async function unitCounts(db: Kysely<Database>, rolloutId: string) {
     .where('rollout_id', '=', rolloutId)
     .where('status', '=', 'open')
     .executeTakeFirstOrThrow();
-  return { units: Number(r.units), completed: Number(r.completed), openEscalations: Number(open.n) };
+  return { units: Number(r.units), completed: Number(r.completed), cancelled: Number(r.cancelled), openEscalations: Number(open.n) };
 }
 
 export async function getRolloutUnit(db: Kysely<Database>, rolloutId: string, unitCode: string) {

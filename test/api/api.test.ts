@@ -251,6 +251,8 @@ test('ops cancels the rollout: recorded once, every unit stops, nothing is left 
   });
   const overview = await call('GET', `/api/v1/rollouts/${R}`, 'auditor');
   expect(overview.body.rollout.status).toBe('cancelled');
+  expect(overview.body.counts.cancelled).toBeGreaterThan(0);
+  expect(overview.body.counts.cancelled + overview.body.counts.completed).toBe(6); // every unit stopped one way or the other
   expect((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total).toBe(0);
   expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
   expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'again' })).status).toBe(409);

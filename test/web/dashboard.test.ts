@@ -356,6 +356,11 @@ test('ops cancels the rollout from the overview: a reason is required, then ever
   await form.locator('button[type=submit]').click();
   await until('the overview says cancelled', async () => ((await page.locator('#rollout-status').textContent().catch(() => '')) ?? '') === 'đã hủy', 30_000);
   expect(await page.locator('#cancel-toggle').count()).toBe(0); // nothing left to cancel
+  await until('the stopped units counted', async () => {
+    await page.reload();
+    await page.locator('#counts').waitFor();
+    return Number((await page.locator('#counts [data-count="cancelled"], #counts .count-cancelled').first().textContent().catch(() => '0'))?.match(/\d+/)?.[0] ?? 0) > 0;
+  }, 30_000);
   await until('every unit stopped', async () => (await t.db.selectFrom('rollout_units').select('status').where('rollout_id', '=', R).where('status', '=', 'active').execute()).length === 0, 30_000);
   // The tree: steps left open are shown as stopped, none as overdue.
   await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}/tree`);

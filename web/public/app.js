@@ -306,10 +306,13 @@ async function overviewPage(stale, id) {
   const notifEl = h('section', { class: 'card', id: 'notifications', hidden: true });
   const fill = (ov, charts) => {
     countsEl.replaceChildren(
-      countCard('units', t('units'), ov.counts.units),
-      countCard('completed', t('completedUnits'), ov.counts.completed),
-      countCard('openEscalations', t('openEscalations'), ov.counts.openEscalations),
-      h('p', { class: 'muted as-of' }, t('asOf', { at: fmtDateTime(ov.asOf) })),
+      ...[
+        countCard('units', t('units'), ov.counts.units),
+        countCard('completed', t('completedUnits'), ov.counts.completed),
+        ov.counts.cancelled ? countCard('cancelled', t('cancelledUnits'), ov.counts.cancelled) : null,
+        countCard('openEscalations', t('openEscalations'), ov.counts.openEscalations),
+        h('p', { class: 'muted as-of' }, t('asOf', { at: fmtDateTime(ov.asOf) })),
+      ].filter(Boolean),
     );
     chartsEl.replaceChildren(...renderCharts(charts));
   };
