@@ -12,7 +12,9 @@ import type { Database } from '../db/database';
 import { countEscalations, getRollout, isOverdue, getRolloutUnit, listEscalations, listRolloutUnits, listRollouts, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { reportSchemas } from '../domain/reports';
 import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
-import { StartRolloutRequest, actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
+import { BUILT_IN_PLANS } from '../domain/default-plans';
+import { DomainError } from '../domain/errors';
+import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
 import { describeActor, describeEvent } from '../client/timeline';
 import { ROLES, type Principal } from './access';
 import { dashboardRoutes } from './dashboard-routes';
@@ -230,6 +232,47 @@ export function createRoutes(deps: ApiDeps): Route[] {
       response: z.object({ rolloutId: z.string(), workflowId: z.string(), hierarchyVersion: z.number().int(), units: z.number().int(), planId: z.string(), alreadyStarted: z.boolean() }),
       status: 201,
       handler: async ({ body, principal }) => startRollout(await ops(), { ...body, requestedBy: `user:${principal.label}` }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/plans',
+      tag: 'plans',
+      summary: 'The built-in plans a rollout can be started with (`plan` in POST /api/v1/rollouts); the same as `trienkhai plan show`',
+      response: z.array(z.object({ id: z.string(), title: z.string(), steps: z.number().int() })),
+      handler: async () => Object.keys(BUILT_IN_PLANS).map((name) => {
+        const plan = resolvePlan(name);
+        return { id: name, title: plan.title, steps: plan.steps.length };
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/plans/{planId}',
+      tag: 'plans',
+      summary: 'A built-in plan in full: its steps, deadlines, reminders and escalation tiers',
+      params: z.strictObject({ planId: z.string().min(1).max(100) }),
+      response: z.record(z.string(), z.unknown()),
+      handler: async ({ params }) => {
+        if (!BUILT_IN_PLANS[params.planId]) throw new HttpError(404, 'not_found', `no built-in plan "${params.planId}" (there are: ${Object.keys(BUILT_IN_PLANS).join(', ')})`);
+        return resolvePlan(params.planId) as unknown as Record<string, unknown>;
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/plans/check',
+      tag: 'plans',
+      summary: 'Check a plan (the same JSON as a plan file) without starting anything, like `trienkhai plan check`; a bad plan is a 400 naming each field',
+      body: z.strictObject({ plan: z.record(z.string(), z.unknown()) }),
+      response: z.object({ valid: z.literal(true), id: z.string(), title: z.string(), steps: z.number().int() }),
+      handler: async ({ body }) => {
+        try {
+          const plan = resolvePlan(body.plan);
+          return { valid: true as const, id: plan.id, title: plan.title, steps: plan.steps.length };
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          const issues = e.issues.map((i) => ({ path: `body.${i.path.startsWith('plan') ? i.path : `plan.${i.path}`}`, message: i.message }));
+          throw new HttpError(400, 'bad_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+        }
+      },
     }),
     route({
       method: 'GET',

@@ -98,6 +98,8 @@ test('every role × read route × own/other unit answers exactly as the access r
     [`/api/v1/rollouts/${R}/units/P.A.1/timeline`, ALL(200)],
     [`/api/v1/rollouts/${R}/units/P.B.1/timeline`, { o: 200, a: 200, u: 403, c: 403, i: 403 }],
     ['/api/v1/escalations', ALL(200)],
+    ['/api/v1/plans', ALL(200)],
+    ['/api/v1/plans/bac-giang-2022', ALL(200)],
     [`/api/v1/rollouts/${R}/timeline`, { o: 200, a: 200, u: 403, c: 403, i: 403 }],
     [`/api/v1/rollouts/${R}/as-of?at=2099-01-01`, { o: 200, a: 200, u: 403, c: 403, i: 403 }],
     ['/api/v1/audit/verify', { o: 200, a: 200, u: 403, c: 403, i: 403 }],
@@ -214,6 +216,13 @@ test('tokens, bad requests and limits', async () => {
   expect(stored.some((r) => spare.token.includes(r.token_hash) || r.token_hash === spare.token)).toBe(false);
 
   expect((await call('GET', '/api/v1/nothing', 'ops')).status).toBe(404);
+  // Plans: the built-in ones, and a check that records nothing.
+  expect((await call('GET', '/api/v1/plans', 'unit')).body.map((p: { id: string }) => p.id).sort()).toEqual(['bac-giang-2022', 'demo']);
+  expect((await call('GET', '/api/v1/plans/nope', 'ops')).status).toBe(404);
+  expect(await call('POST', '/api/v1/plans/check', 'ops', { plan: PLAN })).toEqual({ status: 200, body: { valid: true, id: 'api', title: 'Kiểm thử API', steps: 2 } });
+  const badPlan = await call('POST', '/api/v1/plans/check', 'ops', { plan: { ...PLAN, steps: [{ ...PLAN.steps[0], deadline: { kind: 'afterStart', after: 'soon' } }] } });
+  expect(badPlan.status).toBe(400);
+  expect(badPlan.body.issues.map((i: { path: string }) => i.path)).toEqual([expect.stringMatching(/^body\.plan\.steps\[0\]\.deadline/)]);
   expect((await call('POST', '/api/v1/me', 'ops', {})).status).toBe(405);
   const badPage = await call('GET', '/api/v1/escalations?pageSize=501', 'ops');
   expect(badPage.status).toBe(400);
