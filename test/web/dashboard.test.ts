@@ -117,6 +117,8 @@ test('ops opens the dashboard with #token=, which is taken and removed from the 
   await form.locator('#start-rollout-resolutionDate').fill('2022-06-16');
   await form.locator('#start-rollout-title').fill('Nghị quyết 21-NQ/TW về tổ chức cơ sở đảng');
   await form.locator('#start-rollout-rootUnit').fill('P');
+  // The built-in plans come from the server.
+  expect(await form.locator('#start-rollout-planName option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['bac-giang-2022', 'demo']);
   await form.locator('#start-rollout-plan').fill(JSON.stringify(PLAN, null, 1));
   await form.locator('#start-rollout-rolloutId').fill(R);
   await shot(page, '01-rollouts-start-form');

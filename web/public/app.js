@@ -194,7 +194,7 @@ const rolloutNav = (id, here) =>
 // Rollouts
 
 async function rolloutsPage(stale) {
-  const list = await get(`/api/v1/rollouts${qs({ pageSize: 200 })}`);
+  const [list, plans] = await Promise.all([get(`/api/v1/rollouts${qs({ pageSize: 200 })}`), isOps() ? get('/api/v1/plans') : []]);
   if (stale()) return;
   const table = list.items.length
     ? h(
@@ -219,18 +219,17 @@ async function rolloutsPage(stale) {
         ),
       )
     : h('p', { class: 'empty' }, t('noRollouts'));
-  show(h('h1', {}, t('rollouts')), table, isOps() ? startRolloutForm() : null);
+  show(h('h1', {}, t('rollouts')), table, isOps() ? startRolloutForm(plans) : null);
 }
 
-const PLAN_NAMES = ['demo', 'bac-giang-2022'];
-
-function startRolloutForm() {
+/** The start form; `plans` are the server's built-in plans (GET /api/v1/plans). */
+function startRolloutForm(plans) {
   const fields = [
     { name: 'resolution', type: 'text', max: 100, required: true },
     { name: 'resolutionDate', type: 'date', required: true },
     { name: 'title', type: 'text', max: 500, required: true },
     { name: 'rootUnit', type: 'text', max: 64, required: true },
-    { name: 'planName', type: 'select', options: PLAN_NAMES, labels: PLAN_NAMES, required: true },
+    { name: 'planName', type: 'select', options: plans.map((p) => p.id), labels: plans.map((p) => `${p.id} — ${p.title} (${t('stepsCount', { n: p.steps })})`), required: true },
     { name: 'plan', type: 'textarea', max: 200_000 },
     { name: 'rolloutId', type: 'text', max: 100 },
   ];
