@@ -558,13 +558,17 @@ async function inboxPage(stale, query) {
     h('div', { class: 'flash', id: 'inbox-msg', role: 'status', hidden: true }),
     listEl,
   );
-  const load = async () => {
+  /** An action form someone has open (acknowledge, extend, direct): an automatic refresh must not wipe it. */
+  const busy = () => listEl.querySelector('.action-row:not([hidden])') !== null;
+  const load = async ({ auto = false } = {}) => {
+    if (auto && busy()) return;
     const res = await get(`/api/v1/escalations${qs({ recipient, status, rolloutId, pageSize: PAGE_SIZE })}`);
-    if (stale()) return;
-    listEl.replaceChildren(escalationTable(res, committee && recipient === me.unitCode, load));
+    // The answer may come after someone opened a form: then this refresh waits for the next one.
+    if (stale() || (auto && busy())) return;
+    listEl.replaceChildren(escalationTable(res, committee && recipient === me.unitCode, () => load()));
   };
   await load();
-  keepFresh(stale, load);
+  keepFresh(stale, () => load({ auto: true }));
 }
 
 function escalationTable(res, mayAct, reload) {
