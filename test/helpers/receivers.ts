@@ -18,12 +18,34 @@ export interface ReceivedWebhook {
  */
 export type Answer = 'ok' | 'drop' | number;
 
-export class WebhookReceiver {
+/** A local server that can go down and come back on the same port. */
+abstract class LocalReceiver {
+  port = 0;
+  abstract start(): Promise<this>;
+  abstract stop(): Promise<void>;
+
+  /** Take a free port and leave nothing listening on it (the receiver is "down"). */
+  async reserve(): Promise<this> {
+    await this.start();
+    await this.stop();
+    return this;
+  }
+
+  /** Listen on this.port (0: any free one, remembered for the next start). */
+  protected async listen(server: { once(e: 'error', f: (e: Error) => void): unknown; listen(port: number, host: string, cb: () => void): unknown }, address: () => AddressInfo): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = address().port;
+  }
+}
+
+export class WebhookReceiver extends LocalReceiver {
   readonly received: ReceivedWebhook[] = [];
   /** Decides the answer per request; default: 200. */
   answer: (r: ReceivedWebhook) => Answer = () => 'ok';
   private server: Server | undefined;
-  port = 0;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hook`;
@@ -42,19 +64,8 @@ export class WebhookReceiver {
         res.end(a === 'ok' ? 'ok' : `status ${a}`);
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
+    await this.listen(server, () => server.address() as AddressInfo);
     this.server = server;
-    return this;
-  }
-
-  /** Take a free port and leave nothing listening on it (the receiver is "down"). */
-  async reserve(): Promise<this> {
-    await this.start();
-    await this.stop();
     return this;
   }
 
@@ -73,10 +84,9 @@ export interface ReceivedMail {
   raw: string;
 }
 
-export class SmtpSink {
+export class SmtpSink extends LocalReceiver {
   readonly received: ReceivedMail[] = [];
   private server: SMTPServer | undefined;
-  port = 0;
 
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;
@@ -96,18 +106,8 @@ export class SmtpSink {
         });
       },
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.server.address() as AddressInfo).port;
+    await this.listen(server, () => server.server.address() as AddressInfo);
     this.server = server;
-    return this;
-  }
-
-  async reserve(): Promise<this> {
-    await this.start();
-    await this.stop();
     return this;
   }
 
