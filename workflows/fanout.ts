@@ -9,11 +9,11 @@
  * points when its history grows, carrying its progress.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { reads } from './activities';
 import type { StepKind } from '../domain/plan';
 import { cancelUnitSignal, closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
-import { HISTORY_BUDGET, signalIfRunning, unitWorkflow } from './unit';
+import { HISTORY_BUDGET, signalAll, unitWorkflow } from './unit';
 
 const SIGNAL_BATCH = 100;
 
@@ -47,6 +47,9 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
     dirty = true;
   });
 
+  /** The batch's children started so far, from the `from`-th on. */
+  const startedIds = (from: number): string[] => state.codes.slice(from, state.started).map((c) => unitWorkflowId(input.rolloutId, c));
+
   if (!input.state) {
     const page = await reads.listChildren({ rolloutId: input.rolloutId, unitCode: input.ownerCode, offset: input.offset, limit: input.limit });
     state.codes = page.codes;
@@ -76,18 +79,12 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
     dirty = false;
     if (state.cancelled) {
       const cancelled = state.cancelled;
-      for (let i = 0; i < state.started; i += SIGNAL_BATCH) {
-        const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));
-        await Promise.all(ids.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(cancelUnitSignal, cancelled))));
-      }
+      await signalAll(startedIds(0), cancelUnitSignal, [cancelled]);
       break;
     }
     for (const [kind, sig] of Object.entries(received) as Array<[StepKind, ParentStepCompleted]>) {
-      for (let i = state.forwarded[kind] ?? 0; i < state.started; i += SIGNAL_BATCH) {
-        const ids = state.codes.slice(i, Math.min(state.started, i + SIGNAL_BATCH)).map((c) => unitWorkflowId(input.rolloutId, c));
-        await Promise.all(ids.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig))));
-        state.forwarded[kind] = i + ids.length;
-      }
+      const from = state.forwarded[kind] ?? 0;
+      await signalAll(startedIds(from), parentStepCompletedSignal, [sig], (n) => (state.forwarded[kind] = from + n));
     }
     if (state.closed) break;
     const info = workflowInfo();

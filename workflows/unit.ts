@@ -33,6 +33,7 @@ import {
   getExternalWorkflowHandle,
   setHandler,
   startChild,
+  type SignalDefinition,
   workflowInfo,
   ApplicationFailure,
   log,
@@ -88,6 +89,8 @@ export const HISTORY_BUDGET = 4000;
 const SEEN_LIMIT = 1000;
 /** Children started concurrently per workflow task. */
 const START_BATCH = 100;
+/** Workflows signalled concurrently per workflow task. */
+const SIGNAL_BATCH = 100;
 /** Children listed per activity call. */
 const LIST_PAGE = 500;
 
@@ -142,6 +145,18 @@ export async function signalIfRunning(workflowId: string, send: () => Promise<vo
       return;
     }
     throw e;
+  }
+}
+
+/**
+ * Signal workflows of the rollout 100 at a time (each batch awaited, in order); `sent(n)` is told after
+ * each batch how many have been signalled, so progress survives continue-as-new.
+ */
+export async function signalAll<Args extends unknown[]>(ids: string[], signal: SignalDefinition<Args>, args: Args, sent?: (n: number) => void): Promise<void> {
+  for (let i = 0; i < ids.length; i += SIGNAL_BATCH) {
+    const batch = ids.slice(i, i + SIGNAL_BATCH);
+    await Promise.all(batch.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(signal, ...args))));
+    sent?.(i + batch.length);
   }
 }
 
@@ -543,6 +558,12 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   /** Only the step kinds some step waits for on its parent are announced down the tree. */
   const cascadeKinds = [...new Set(ctx.plan.steps.map(cascadeKindOf).filter((k): k is StepKind => k !== undefined))];
 
+  /** The workflows that reach the children started so far: the fan-out batches, or the children themselves. */
+  const startedChildren = (): string[] =>
+    batched
+      ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
+      : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
+
   /** Announce newly completed kinds to children already started (later ones get them in their input). */
   async function cascade(): Promise<void> {
     for (const kind of cascadeKinds) {
@@ -553,13 +574,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       const sig: ParentStepCompleted = { kind, parentCode: ctx.unit.code, completedAt, ...(documentDate ? { documentDate } : {}) };
       // Children started from now on receive it in their input; those already started get a signal.
       state.announced[kind] = sig;
-      const targets = batched
-        ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
-        : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
-      for (let i = state.children.cascadeSent[kind] ?? 0; i < targets.length; i += START_BATCH) {
-        await Promise.all(targets.slice(i, i + START_BATCH).map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig))));
-        state.children.cascadeSent[kind] = Math.min(targets.length, i + START_BATCH);
-      }
+      const from = state.children.cascadeSent[kind] ?? 0;
+      await signalAll(startedChildren().slice(from), parentStepCompletedSignal, [sig], (n) => (state.children.cascadeSent[kind] = from + n));
     }
   }
   await startChildren();
@@ -591,8 +607,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   if (state.cancelled) return cancel(state.cancelled.reason);
 
   // ---- finish -----------------------------------------------------------------------------------------------
-  const lateSteps = state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length;
-  const subtreeLateSteps = lateSteps + (state.childrenLateSteps ?? 0);
+  const lateSteps = ownLateSteps();
   const last = emit('UnitCompleted', { lateSteps });
   await recorded(last);
   if (batched) {
@@ -604,10 +619,18 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const parent = ctx.ancestors[0];
   if (parent) {
     const parentId = unitWorkflowId(ctx.rolloutId, parent.code);
-    await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code, subtreeLateSteps }));
+    await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code, subtreeLateSteps: subtreeLateSteps() }));
   }
   await condition(allHandlersFinished);
-  return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps };
+  return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps() };
+
+  function ownLateSteps(): number {
+    return state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length;
+  }
+  /** Late steps of this unit and of its finished children's subtrees. */
+  function subtreeLateSteps(): number {
+    return ownLateSteps() + (state.childrenLateSteps ?? 0);
+  }
 
   async function cancel(reason: string): Promise<UnitWorkflowResult> {
     const open = state.steps.filter((s) => s.status !== 'done');
@@ -615,13 +638,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     for (const s of open) s.openEscalations = [];
     await recorded(emit('UnitCancelled', { reason, openSteps: open.map((s) => s.key), resolvedEscalations: resolved }));
     // Only children already started are running; their own children hear it from them.
-    const targets = batched
-      ? Array.from({ length: state.children.batches }, (_, b) => fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b))
-      : state.children.codes.slice(0, state.children.started).map((c) => unitWorkflowId(ctx.rolloutId, c));
-    for (let i = 0; i < targets.length; i += START_BATCH) {
-      await Promise.all(targets.slice(i, i + START_BATCH).map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(cancelUnitSignal, { reason }))));
-    }
+    await signalAll(startedChildren(), cancelUnitSignal, [{ reason }]);
     await condition(allHandlersFinished);
-    return { unitCode: ctx.unit.code, lateSteps: state.steps.filter((s) => (s.lateByMs ?? 0) > 0).length + (state.childrenLateSteps ?? 0), cancelled: true };
+    return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps(), cancelled: true };
   }
 }
