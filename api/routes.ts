@@ -15,7 +15,7 @@ import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { DomainError } from '../domain/errors';
 import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
-import { describeActor, describeEvent } from '../client/timeline';
+import { describeActor, describeEvent } from '../domain/wording';
 import { ROLES, type Principal } from './access';
 import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, Page, Paging, route, type Route } from './http';

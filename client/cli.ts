@@ -26,12 +26,12 @@ import { migrateToLatest } from '../db/migrate';
 import { getRollout, getRolloutUnit, isOverdue, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
-import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
+import type { DeadlineRule, StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLocalIso, type Lang } from '../domain/time';
 import { auditKeyFile, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
-import { describeActor, describeEvent } from './timeline';
+import { describeActor, describeEvent, stepKindName } from '../domain/wording';
 import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
 import { redactUrl } from '../stack/process';
 import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
@@ -373,7 +373,7 @@ async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string,
         const overdue = isOverdue(st.status, st.due_at, now);
         const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
         const detail =
-          st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : STEP_KIND_LABELS[st.kind as StepKind]?.[lang] ?? st.kind;
+          st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : stepKindName(st.kind, lang);
         return [
           st.step_key,
           status + (st.extensions ? ` (+${st.extensions} gia hạn)` : ''),

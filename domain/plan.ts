@@ -14,16 +14,6 @@ import { DOCUMENT_TYPES } from './documents';
 export const StepKind = z.enum(['studyConference', 'draftPlan', 'issuePlan', 'supervise', 'periodicReport', 'review']);
 export type StepKind = z.infer<typeof StepKind>;
 
-/** Vietnamese first, English second: shown by the CLI and the audit timeline. */
-export const STEP_KIND_LABELS: Record<StepKind, { vi: string; en: string }> = {
-  studyConference: { vi: 'Hội nghị nghiên cứu, học tập, quán triệt', en: 'Study conference' },
-  draftPlan: { vi: 'Dự thảo kế hoạch, chương trình hành động', en: 'Draft action plan' },
-  issuePlan: { vi: 'Thông qua, ban hành kế hoạch', en: 'Approve and issue plan' },
-  supervise: { vi: 'Kiểm tra, giám sát', en: 'Supervision / inspection' },
-  periodicReport: { vi: 'Báo cáo định kỳ', en: 'Periodic report' },
-  review: { vi: 'Sơ kết, tổng kết', en: 'Mid-term / final review' },
-};
-
 const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"').max(40);
 const LevelCode = z.string().regex(/^[a-z0-9_-]+$/, 'a level code is a lowercase slug, e.g. "tinh"');
 

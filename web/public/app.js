@@ -7,7 +7,7 @@
 import { ApiError, clearToken, enc, get, getToken, post, qs, setToken, takeTokenFromHash } from './api.js';
 import { barChart, lineChart, stackedBars } from './charts.js';
 import { DIRECT_FIELDS, EXTEND_FIELDS, REPORT_FIELDS, buildForm, issuesByField, readForm, showErrors } from './forms.js';
-import { fmtDate, fmtDateTime, fmtDuration, fmtLocalDate, fmtPercent, getLang, kindLabel, setLang, t } from './i18n.js';
+import { fmtDate, fmtDateTime, fmtDuration, fmtLocalDate, fmtPercent, getLang, kindLabel, levelLabel, setLang, t } from './i18n.js';
 
 const PAGE_SIZE = 100;
 const REFRESH_MS = 5000;
@@ -341,19 +341,19 @@ function renderCharts(c) {
   const fig = (key, title, svg, note) => h('figure', { class: 'card chart-card', 'data-chart': key }, h('figcaption', {}, title, note ? h('span', { class: 'muted' }, ` (${note})`) : null), svg ? h('div', { html: svg }) : h('p', { class: 'empty' }, t('noData')));
   const study = c.studyCoverage.length
     ? barChart(
-        c.studyCoverage.map((s) => ({ key: s.level, label: s.level, value: s.attended, max: s.members, text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}` })),
+        c.studyCoverage.map((s) => ({ key: s.level, label: levelLabel(s.level), value: s.attended, max: s.members, text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}` })),
         { title: t('chartStudy'), cls: 'bar-study' },
       )
     : null;
   const seg = (key, value, cls) => ({ key, value, cls, label: t(`state_${key}`) });
   const plans = c.plansIssued.length
     ? stackedBars(
-        c.plansIssued.map((p) => ({ key: p.level, label: p.level, segments: [seg('onTime', p.onTime, 'state-onTime'), seg('late', p.late, 'state-late'), seg('overdue', p.overdue, 'state-overdue'), seg('open', p.open, 'state-open'), seg('waiting', p.waiting, 'state-waiting')] })),
+        c.plansIssued.map((p) => ({ key: p.level, label: levelLabel(p.level), segments: [seg('onTime', p.onTime, 'state-onTime'), seg('late', p.late, 'state-late'), seg('overdue', p.overdue, 'state-overdue'), seg('open', p.open, 'state-open'), seg('waiting', p.waiting, 'state-waiting')] })),
         { title: t('chartPlans') },
       )
     : null;
   const maxDocs = Math.max(1, ...c.documentsIssued.map((d) => d.documents));
-  const docs = c.documentsIssued.length ? barChart(c.documentsIssued.map((d) => ({ key: d.level, label: d.level, value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })), { title: t('chartDocs'), cls: 'bar-docs' }) : null;
+  const docs = c.documentsIssued.length ? barChart(c.documentsIssued.map((d) => ({ key: d.level, label: levelLabel(d.level), value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })), { title: t('chartDocs'), cls: 'bar-docs' }) : null;
   const pts = c.openEscalations.points;
   const escChart = pts.length ? lineChart(pts, { title: t('chartEsc'), fmt: c.openEscalations.bucket === 'day' ? fmtDate : fmtDateTime }) : null;
   return [
@@ -486,7 +486,7 @@ function unitRow(rolloutId, u, { flat }) {
       toggle,
       link(`#/r/${enc(rolloutId)}/u/${enc(u.unitCode)}`, u.unitCode, { class: 'code' }),
       h('span', { class: 'name' }, u.name),
-      h('span', { class: 'level muted' }, u.level),
+      h('span', { class: 'level muted' }, levelLabel(u.level)),
       !flat && u.children > 0 ? h('span', { class: 'muted kids' }, `(${u.children})`) : null,
       h('span', { class: 'chips' }, u.steps.map(chip)),
     ),
@@ -673,7 +673,7 @@ async function unitPage(stale, id, code) {
     'dl',
     { class: 'facts' },
     [
-      [t('level'), u.level],
+      [t('level'), levelLabel(u.level)],
       [t('members'), String(u.members)],
       [t('standingCommittee'), u.standingCommittee ? t('yes') : t('no')],
       [t('children'), String(u.children)],
