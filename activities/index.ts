@@ -9,22 +9,24 @@ import { parseNewEvent, type NewEvent } from '../domain/events';
 import { Plan } from '../domain/plan';
 import { ancestorsInRollout } from '../domain/escalation';
 import type { Database } from '../db/database';
-import { appendEvents, EventConflictError, type AppendResult } from '../db/event-store';
+import { appendEvents, EventConflictError, type AfterAppend, type AppendResult } from '../db/event-store';
 import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierarchy';
 import { getRollout } from '../db/queries';
 import type { UnitContext } from '../workflows/unit-state';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
+  /** Run in each append's transaction for every fresh event: the worker passes the notification outbox. */
+  afterAppend?: AfterAppend;
 }
 
-export function createActivities({ db }: ActivityDeps) {
+export function createActivities({ db, afterAppend }: ActivityDeps) {
   return {
     /** Append a workflow's events (in stream order) and project them into the read model. */
     async appendEvents({ events }: { events: NewEvent[] }): Promise<AppendResult> {
       const parsed = events.map((e) => parseNewEvent(e));
       try {
-        return await appendEvents(db, parsed);
+        return await appendEvents(db, parsed, { afterAppend });
       } catch (e) {
         if (e instanceof EventConflictError) throw ApplicationFailure.create({ type: 'EventConflict', message: e.message, nonRetryable: true });
         throw e;

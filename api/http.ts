@@ -129,7 +129,12 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
 /** Any error as the HTTP answer it deserves: bad input 400 (nothing recorded), refusals as thrown, the rest 500. */
 export function errorResponse(e: unknown): { status: number; body: z.infer<typeof ErrorBody> } {
   if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues] } };
-  if (e instanceof DomainError) return { status: 400, body: { error: 'bad_request', message: e.message, issues: [...e.issues] } };
+  if (e instanceof DomainError) {
+    const [status, code] = e.kind === 'not_found' ? [404, 'not_found'] : e.kind === 'conflict' ? [409, 'conflict'] : [400, 'bad_request'];
+    // A refusal of what is named (404, 409) reads as a sentence; the issues still name the field.
+    const message = e.kind === 'invalid' ? e.message : e.issues.map((i) => i.message).join('; ');
+    return { status, body: { error: code, message, issues: [...e.issues] } };
+  }
   if (e instanceof Error && e.name === 'EventConflict') return { status: 409, body: { error: 'conflict', message: e.message, issues: [] } };
   return { status: 500, body: { error: 'internal', message: 'internal error (see the server log)', issues: [] } };
 }

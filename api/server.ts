@@ -67,6 +67,10 @@ export function createApiHandler(opts: ApiServerOptions): { handle: (req: Incomi
         throw new HttpError(404, 'not_found', `no API route ${req.method} ${url.pathname} (see /api/v1/openapi.json)`);
       }
       const r = hit.c.route;
+      if (r.public) {
+        const result = await r.handler({ params: hit.params, query: {}, body: undefined, principal: { tokenId: '', role: 'auditor', unitCode: null, label: 'public' }, require: () => undefined });
+        return send(res, (status = r.status ?? 200), r.response.parse(result));
+      }
       const auth = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
       principal = auth ? await authenticate(opts.db, auth[1]!) : null;
       if (!principal) {

@@ -5,15 +5,15 @@
  * - the same ID with different content is an EventConflictError, never an overwrite;
  * - a stream's events must arrive in sequence (1, 2, 3, …); the unique (stream_id, stream_seq)
  *   constraint backs this up under concurrency;
- * - each fresh event that notifies a unit writes its outbox rows (notify/outbox.ts) in the same
- *   transaction, so a notification exists exactly when its event does.
+ * - `afterAppend` hooks run in the same transaction for each fresh event (never for a duplicate):
+ *   the worker injects the notification outbox (notify/outbox.ts), so a notification exists exactly
+ *   when its event does, without the store knowing about notifications.
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnyNewEvent } from '../domain/events';
 import type { Database, EventRow } from './database';
 import { project } from './projection';
-import { enqueueNotifications } from '../notify/outbox';
 
 export class EventConflictError extends Error {
   override readonly name = 'EventConflict';
@@ -41,10 +41,17 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** Work done in the append's transaction for each freshly recorded event (e.g. the notification outbox). */
+export type AfterAppend = (trx: Transaction<Database>, e: AnyNewEvent) => Promise<unknown>;
+
+export interface AppendOptions {
+  afterAppend?: AfterAppend;
+}
+
 /** Append events (already validated with `parseNewEvent`) and update the read model, in one transaction. */
-export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
   if (events.length === 0) return { appended: 0, duplicates: 0 };
-  return db.transaction().execute((trx) => appendInTransaction(trx, events));
+  return db.transaction().execute((trx) => appendInTransaction(trx, events, opts));
 }
 
 /**
@@ -55,7 +62,7 @@ export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]):
 export const READ_MODEL_LOCK = 0x7472_6b68; // "trkh"
 
 /** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
-export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
   await sql`select pg_advisory_xact_lock_shared(${READ_MODEL_LOCK})`.execute(trx);
   let duplicates = 0;
   const heads = new Map<string, number>();
@@ -108,9 +115,9 @@ export async function appendInTransaction(trx: Transaction<Database>, events: An
   });
   await trx.insertInto('events').values(rows).execute();
   await trx.updateTable('chain_head').set({ seq: String(seq), hash: prev }).execute();
-  // Notifications, in the same transaction as the events that cause them (only fresh ones: a
-  // duplicate was enqueued when it was first recorded; rebuilds and as-of folds only project).
-  for (const { e } of fresh) await enqueueNotifications(trx, e);
+  // E.g. notifications, in the same transaction as the events that cause them (only fresh ones: a
+  // duplicate's were written when it was first recorded; rebuilds and as-of folds only project).
+  if (opts.afterAppend) for (const { e } of fresh) await opts.afterAppend(trx, e);
   return { appended: fresh.length, duplicates };
 }
 

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { CODE_PATTERNS } from '../domain/codes';
 import { wordingTable } from '../domain/wording';
 
 const TYPES: Record<string, string> = {
@@ -23,10 +24,11 @@ export function publicDir(): string {
 }
 
 /**
- * `/wording.js`: the product's one wording table (domain/wording.ts) as an ES module, so the browser
- * shows event types, step kinds and levels in the same words as the CLI and the emails, never a copy.
+ * `/wording.js`: the product's one wording table (domain/wording.ts) and its code grammar
+ * (domain/codes.ts) as an ES module, so the browser shows event types, step kinds and levels in the
+ * same words as the CLI and the emails, and its forms check codes as the server does: never a copy.
  */
-export const WORDING_MODULE = `// Generated from domain/wording.ts by the server; do not copy.\nexport default ${JSON.stringify(wordingTable())};\n`;
+export const WORDING_MODULE = `// Generated from domain/wording.ts and domain/codes.ts by the server; do not copy.\nexport default ${JSON.stringify({ ...wordingTable(), codes: CODE_PATTERNS })};\n`;
 
 export function dashboardFiles(dir = publicDir()): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {

@@ -5,6 +5,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Kysely } from 'kysely';
 import { createActivities } from '../activities';
 import type { Database } from '../db/database';
+import { enqueueNotifications } from '../notify/outbox';
 import { TASK_QUEUE } from '../workflows/definitions';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -34,7 +35,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOAD_MODULES } }),
-    activities: createActivities({ db: opts.db }),
+    // The notification outbox rides on each append's transaction (the event store knows nothing of it).
+    activities: createActivities({ db: opts.db, afterAppend: enqueueNotifications }),
     // Many units share one deadline instant (e.g. end of November): keep the database pool busy but bounded.
     maxConcurrentActivityTaskExecutions: 20,
     ...opts.extra,

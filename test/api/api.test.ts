@@ -201,7 +201,7 @@ test('every role × write route × own/other object answers exactly as the acces
   const unit = await call('GET', `/api/v1/rollouts/${R}/units/P.A.1`, 'unit');
   expect(unit.body.steps.map((s: { stepKey: string; status: string }) => `${s.stepKey}:${s.status}`).sort()).toEqual(['inspect:done', 'study:done']);
   const story = await call('GET', `/api/v1/rollouts/${R}/units/P.A.1/timeline?lang=en`, 'committee');
-  expect(story.body.map((e: { text: string }) => e.text).join('\n')).toMatch(/P\.A extended study from .* Reason: Mưa lũ/);
+  expect(story.body.items.map((e: { text: string }) => e.text).join('\n')).toMatch(/P\.A extended study from .* Reason: Mưa lũ/);
 });
 
 test('tokens, bad requests and limits', async () => {
@@ -266,5 +266,5 @@ test('ops cancels the rollout: recorded once, every unit stops, nothing is left 
   expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
   expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'again' })).status).toBe(409);
   const story = await call('GET', `/api/v1/rollouts/${R}/timeline?lang=en`, 'auditor');
-  expect(story.body.filter((e: { type: string }) => e.type === 'RolloutCancelled').map((e: { text: string }) => e.text)).toEqual(['The rollout was cancelled. Reason: Thay bằng nghị quyết mới']);
+  expect(story.body.items.filter((e: { type: string }) => e.type === 'RolloutCancelled').map((e: { text: string }) => e.text)).toEqual(['The rollout was cancelled. Reason: Thay bằng nghị quyết mới']);
 });

@@ -9,6 +9,7 @@ import { EVENT_TYPES } from '../../domain/events';
 import { StepKind } from '../../domain/plan';
 import { EVENT_TITLES, LEVEL_WORDING, STEP_KIND_WORDING, eventTitle, levelName, stepKindName, wordingTable } from '../../domain/wording';
 import { WORDING_MODULE } from '../../web/serve';
+import { CODE_PATTERNS } from '../../domain/codes';
 
 const root = join(__dirname, '..', '..');
 const TABLE = 'domain/wording.ts';
@@ -58,5 +59,5 @@ test('no other source file holds a copy of the wording', () => {
 test('the browser gets the same table, as a module served by the server', () => {
   const m = /^export default (.*);$/m.exec(WORDING_MODULE);
   expect(m).not.toBeNull();
-  expect(JSON.parse(m![1]!)).toEqual(JSON.parse(JSON.stringify(wordingTable())));
+  expect(JSON.parse(m![1]!)).toEqual(JSON.parse(JSON.stringify({ ...wordingTable(), codes: CODE_PATTERNS })));
 });

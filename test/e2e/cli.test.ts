@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { exportBundle, verifyBundle } from '../../audit/bundle';
-import { importUnits } from '../../client/operations';
+import { importUnits } from '../../app/commands';
 import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
@@ -139,16 +139,18 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await recorded()).length).toBe(before.length);
 
   // The deadline passes: the timers escalate each overdue unit to the nearest standing committee above it.
-  type Esc = { escalation_id: string; unit_code: string; recipient_code: string; tier: number; status: string; resolution: string | null; late_by_ms: string | null; acknowledged_by: string | null; directives: number };
+  // The CLI's --json is the API's view: camelCase, one instant format, a page.
+  type Esc = { escalationId: string; unitCode: string; recipient: { code: string }; tier: number; status: string; resolution: string | null; overdueMs: number; acknowledgedBy: string | null; directives: number };
+  const escalations = async (...args: string[]): Promise<Esc[]> => (await json<{ items: Esc[]; page: number; total: number }>('escalations', ...args)).items;
   const open = await until('tier-1 escalations', async () => {
-    const rows = await json<Esc[]>('escalations', '--rollout', R);
+    const rows = await escalations('--rollout', R);
     return rows.filter((r) => r.tier === 1).length === 3 ? rows : undefined;
   });
-  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unit_code}→${r.recipient_code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
+  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unitCode}→${r.recipient.code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
   const reminded = await t.db.selectFrom('events').select('unit_code').where('type', '=', 'ReminderSent').execute();
   expect(reminded.map((r) => r.unit_code).sort()).toEqual(['P.H1.X1', 'P.H1.X1.C1', 'P.H2']);
   // The committee's inbox.
-  expect((await json<Esc[]>('escalations', '--recipient', 'P')).map((r) => r.unit_code)).toEqual(['P.H2']);
+  expect((await escalations('--recipient', 'P')).map((r) => r.unitCode)).toEqual(['P.H2']);
   // Only a committee above the unit may extend; P.H1 extends its commune by a minute.
   const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão');
   expect(wrong.code).toBe(2);
@@ -160,14 +162,14 @@ test('import, start, report, escalate, extend and complete late — through the 
   // A late report completes the step, resolves the escalation and records how late it was.
   const late = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
   expect(late.stdout).toMatch(/late by/);
-  const all = await json<Esc[]>('escalations', '--rollout', R, '--status', 'all');
-  const h2 = all.filter((r) => r.unit_code === 'P.H2');
-  expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && Number(r.late_by_ms) > 0)).toBe(true);
-  expect(all.find((r) => r.unit_code === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
+  const all = await escalations('--rollout', R, '--status', 'all');
+  const h2 = all.filter((r) => r.unitCode === 'P.H2');
+  expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && r.overdueMs > 0)).toBe(true);
+  expect(all.find((r) => r.unitCode === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
 
   // The commune P.H1.X1 acknowledges its cell's escalation and directs it; only the committee it is
   // addressed to may, and the acknowledgement only once. It stays open (the cell has not studied).
-  const cellEsc = open.find((r) => r.unit_code === 'P.H1.X1.C1' && r.tier === 1)!.escalation_id;
+  const cellEsc = open.find((r) => r.unitCode === 'P.H1.X1.C1' && r.tier === 1)!.escalationId;
   const notTheirs = await cli('escalations', 'acknowledge', cellEsc, '--committee', 'P.H1');
   expect(notTheirs.code).toBe(2);
   expect(notTheirs.stderr).toMatch(/--committee: escalation .* is addressed to P\.H1\.X1, not P\.H1/);
@@ -179,12 +181,14 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(badRespond.code).toBe(2);
   expect(badRespond.stderr).toMatch(/--respond-by/);
   expect((await cli('escalations', 'direct', cellEsc, '--committee', 'P.H1.X1', '--directive', 'Tổ chức học bù ngay', '--respond-by', '2099-01-15')).code).toBe(0);
-  expect((await json<Esc[]>('escalations', '--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalation_id: cellEsc, status: 'open', acknowledged_by: 'committee:P.H1.X1', directives: 1 });
+  expect((await escalations('--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalationId: cellEsc, status: 'open', acknowledgedBy: 'committee:P.H1.X1', directives: 1 });
 
 
-  const unit = await json<{ steps: Array<{ step_key: string; status: string; attended: number; late_by_ms: string }> }>('rollout', 'status', R, '--unit', 'P.H2');
-  expect(unit.steps[0]).toMatchObject({ step_key: 'study', status: 'done', attended: 8 });
-  expect(Number(unit.steps[0]!.late_by_ms)).toBeGreaterThan(0);
+  const unit = await json<{ steps: Array<{ stepKey: string; status: string; attended: number; lateByMs: number; completedAt: string }>; escalations: Esc[] }>('rollout', 'status', R, '--unit', 'P.H2');
+  expect(unit.steps[0]).toMatchObject({ stepKey: 'study', status: 'done', attended: 8 });
+  expect(unit.steps[0]!.lateByMs).toBeGreaterThan(0);
+  expect(unit.steps[0]!.completedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00$/);
+  expect(unit.escalations.map((e) => e.unitCode)).toEqual(h2.map(() => 'P.H2'));
 
   // The progress counters the projection keeps agree with a recount of the read model's step rows.
   const counters = (await rolloutProgress(t.db, R, new Date())).map(({ overdue: _o, ...c }) => c);

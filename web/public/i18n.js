@@ -2,6 +2,9 @@
 // The words for the product's own facts (event types, step kinds, levels) come from the server.
 import WORDING from './wording.js';
 
+/** The grammar of unit codes and rollout IDs, as the server checks them (domain/codes.ts). */
+export const CODES = WORDING.codes;
+
 const STRINGS = {
   vi: {
     appTitle: 'Theo dõi triển khai nghị quyết',

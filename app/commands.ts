@@ -1,5 +1,6 @@
 /**
- * What a user can do, as functions: the CLI (and later the HTTP API) are thin layers over these.
+ * Commands: what a user can do (import, start, report, extend, acknowledge, direct, cancel), as one
+ * function each. The CLI, the HTTP API and the dashboard (through the API) are thin layers over these.
  * Every input is validated completely before anything is recorded or started.
  */
 import { randomUUID } from 'node:crypto';
@@ -40,6 +41,8 @@ import {
 } from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
 import { z } from 'zod';
+import { RolloutId, UnitCode } from '../domain/codes';
+import { Text } from '../domain/text';
 
 export interface Deps {
   db: Kysely<Database>;
@@ -68,14 +71,14 @@ export function resolvePlan(plan: string | unknown): Plan {
 }
 
 export const StartRolloutRequest = z.strictObject({
-  resolution: z.string().min(1),
+  resolution: Text({ max: 60 }),
   resolutionDate: LocalDate,
-  title: z.string().trim().min(1).max(500).transform((s) => s.normalize('NFC')),
-  rootUnit: z.string().min(1),
+  title: Text({ max: 500 }),
+  rootUnit: UnitCode,
   plan: z.unknown(),
-  rolloutId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a rollout id is letters, digits, ".", "_" or "-"').max(100).optional(),
+  rolloutId: RolloutId.optional(),
   hierarchyVersion: z.number().int().min(1).optional(),
-  requestedBy: z.string().min(1).default('user:ops'),
+  requestedBy: Text({ max: 200 }).default('user:ops'),
 });
 export type StartRolloutRequest = z.input<typeof StartRolloutRequest>;
 
