@@ -18,7 +18,7 @@ import type { Client } from '@temporalio/client';
 import { chromium } from 'playwright-core';
 import { startApiServer } from '../api/server';
 import { issueToken } from '../api/tokens';
-import { importUnits } from '../client/operations';
+import { importUnits } from '../app/commands';
 import { connect } from '../db/connect';
 import { appendEvents } from '../db/event-store';
 import { migrateToLatest } from '../db/migrate';

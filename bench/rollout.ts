@@ -23,7 +23,7 @@ import { replayHistories } from '../audit/replay';
 import { verifyChain } from '../db/audit';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
-import { importUnits, startRollout } from '../client/operations';
+import { importUnits, startRollout } from '../app/commands';
 import { ensurePostgres } from '../stack/postgres';
 import { startTemporalDevServer } from '../stack/temporal-server';
 import { createWorker } from '../worker/worker';
