@@ -23,7 +23,7 @@ import { connect } from '../db/connect';
 import { appendEvents } from '../db/event-store';
 import { migrateToLatest } from '../db/migrate';
 import { parseNewEvent, type AnyNewEvent } from '../domain/events';
-import { streams } from '../domain/streams';
+import { eventId, streams } from '../domain/ids';
 import { ensurePostgres } from '../stack/postgres';
 import { dashboardFiles } from '../web/serve';
 
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const plan = { id: 'bench', title: 'bench', steps: [] };
     const events: AnyNewEvent[] = [];
     const ev = (streamId: string, seq: number, type: string, unitCode: string | null, occurredAt: string, payload: unknown, actor = 'system'): void => {
-      events.push(parseNewEvent({ eventId: `${streamId}#${seq}`, streamId, streamSeq: seq, type, rolloutId: R, unitCode, actor, occurredAt, payload }));
+      events.push(parseNewEvent({ eventId: eventId(streamId, seq), streamId, streamSeq: seq, type, rolloutId: R, unitCode, actor, occurredAt, payload }));
     };
     ev(streams.rollout(R), 1, 'RolloutStarted', null, at(0), { rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'Nghị quyết 21' }, plan, planId: 'bench', rootUnit: 'T', hierarchyVersion: imported.version, units: units.length, requestedBy: 'user:bench' });
     let escalations = 0;

@@ -5,6 +5,7 @@
  *
  * Everything here is deterministic: `now` is always passed in (workflow time).
  */
+import { escalationId as buildEscalationId, parseEscalationId, stepKey } from '../domain/ids';
 import { DomainError } from '../domain/errors';
 import { occurrenceDeadline, resolveDeadline, stepTimeline, type TimelineEntry } from '../domain/deadlines';
 import { committeesAbove, escalationRecipients } from '../domain/escalation';
@@ -50,9 +51,7 @@ export interface StepInstance {
   documentDate: string | null;
 }
 
-export function stepKey(stepId: string, occurrence: number, recurring: boolean): string {
-  return recurring ? `${stepId}#${occurrence + 1}` : stepId;
-}
+export { stepKey };
 
 /** The step instances of a unit at enrolment. */
 export function instancesFor(plan: Plan, level: string): StepInstance[] {
@@ -180,7 +179,7 @@ export function nextTimerAt(ctx: UnitContext, steps: StepInstance[], now: number
 }
 
 export function escalationId(ctx: UnitContext, inst: StepInstance, tier: number): string {
-  return `${ctx.rolloutId}/${ctx.unit.code}/${inst.key}/${new Date(inst.dueAt ?? 0).toISOString()}/t${tier}`;
+  return buildEscalationId({ rolloutId: ctx.rolloutId, unitCode: ctx.unit.code, stepKey: inst.key, dueAt: inst.dueAt ?? 0, tier });
 }
 
 export { escalationRecipients };
@@ -340,7 +339,7 @@ export function evaluateEscalationAction(
 ): { inst: StepInstance } {
   const inst = steps.find((s) => s.openEscalations.includes(req.escalationId));
   if (!inst) throw new DomainError([{ path: 'escalationId', message: `escalation "${req.escalationId}" is not open on ${ctx.unit.code} (resolved already, or unknown)` }]);
-  const tier = Number(/\/t(\d+)$/.exec(req.escalationId)?.[1] ?? NaN);
+  const tier = parseEscalationId(req.escalationId)?.tier ?? NaN;
   const recipient = escalationRecipients(ctx.unit, ctx.ancestors, planStep(ctx.plan, inst.stepId).escalation.tiers)[tier - 1];
   if (!recipient || recipient.code !== req.committeeCode) {
     throw new DomainError([{ path: 'committeeCode', message: `escalation "${req.escalationId}" is addressed to ${recipient?.code ?? 'nobody'}, not ${req.committeeCode}` }]);
