@@ -17,6 +17,7 @@ import { createRateLimiter, parseRateLimit, type RateDecision, type RateLimitCon
 import { requestIdOf } from './request-id';
 import { createRoutes, type ApiDeps } from './routes';
 import { authenticate } from './tokens';
+import { webhookAllowPrivateFromEnv } from '../notify/webhook-address';
 
 export interface ApiServer {
   server: Server;
@@ -56,6 +57,7 @@ export function createApiHandler(opts: ApiServerOptions): { handle: (req: Incomi
   const log = opts.log ?? (() => undefined);
   const rateConfig = opts.rateLimit === undefined ? rateLimitFromEnv() : opts.rateLimit;
   const limiter = rateConfig ? createRateLimiter(rateConfig, opts.now) : null;
+  webhookAllowPrivateFromEnv(); // a bad TRIENKHAI_WEBHOOK_ALLOW_PRIVATE fails at start, not at the first contacts import
 
   /** The route for a raw (still percent-encoded) path, with its raw parameters. */
   const find = (method: string, rawPath: string): { hit?: { c: CompiledRoute; params: Record<string, string> }; otherMethods: string[] } => {

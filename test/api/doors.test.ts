@@ -13,6 +13,10 @@ import { importUnits } from '../../client/operations';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { HIERARCHY } from '../helpers/api-stack';
 import { request, rawSocket, type RawResponse } from '../helpers/raw-http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../client/cli';
 
 let t: TestDb;
 let api: ApiServer;
@@ -247,4 +251,49 @@ test('the OpenAPI document lists every status each route answers to bad requests
     await new Promise<void>((r) => server.close(() => r()));
   }
   expect(missing).toEqual([]);
+});
+
+test('contacts: webhooks to private addresses and over-long fields are refused at import (API and CLI), naming the row and field; nothing recorded', async () => {
+  delete process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE;
+  const csv = [
+    'unit,channel,address,name',
+    'P.A,webhook,http://127.0.0.1:8080/hook,',
+    'P.A,webhook,http://2130706433/hook,',
+    'P.B,webhook,http://[::ffff:169.254.169.254]/latest,',
+    'P.B,webhook,http://localhost/x,',
+    `P.B,email,${'a'.repeat(5000)}@example.vn,`,
+    `P.B,email,${'a'.repeat(65)}@example.vn,`,
+    `P.B,webhook,https://eoffice.example.vn/${'p'.repeat(2100)},`,
+    `P.B,email,vp@example.vn,${'n'.repeat(201)}`,
+    'P.B,webhook,https://eoffice.example.vn/hook,ok',
+  ].join('\n');
+  const r = await request(api.url, 'POST', '/api/v1/contacts/import', { headers: asOps(json), body: JSON.stringify({ fileName: 'c.csv', content: csv }) });
+  expectError(r, 400, ['line 2, column address', 'line 3, column address', 'line 4, column address', 'line 5, column address', 'line 6, column address', 'line 7, column address', 'line 8, column address', 'line 9, column name']);
+  expect(r.json.issues[0].message).toMatch(/127\.0\.0\.1 is loopback .*TRIENKHAI_WEBHOOK_ALLOW_PRIVATE/);
+  expect(r.json.issues[4].message).toMatch(/at most 254 characters/);
+  expect(r.json.issues[4].message.length).toBeLessThan(200);
+  const json1 = JSON.stringify([{ unit: 'P.A', channel: 'webhook', address: 'http://[::1]/' }]);
+  expectError(await request(api.url, 'POST', '/api/v1/contacts/import', { headers: asOps(json), body: JSON.stringify({ fileName: 'c.json', content: json1 }) }), 400, ['row 1, field address']);
+  // The CLI: the same rule, the same names.
+  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-doors-'));
+  const file = join(dir, 'contacts.csv');
+  writeFileSync(file, 'unit,channel,address,name\nP.A,webhook,http://10.0.0.7/hook,\n');
+  const err: string[] = [];
+  const saved = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = t.url;
+  try {
+    expect(await main(['contacts', 'import', file], { out: () => undefined, err: (l) => err.push(l) })).toBe(2);
+  } finally {
+    process.env.DATABASE_URL = saved;
+  }
+  expect(err.join('\n')).toMatch(/line 2, column address.*10\.0\.0\.7 is private/);
+  expect(await contactsCount()).toBe(0);
+  // Allowed by configuration, the same file imports.
+  process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '10.0.0.0/8';
+  try {
+    expect((await request(api.url, 'POST', '/api/v1/contacts/import', { headers: asOps(json), body: JSON.stringify({ fileName: 'c.csv', content: 'unit,channel,address,name\nP.A,webhook,http://10.0.0.7/hook,\n' }) })).status).toBe(201);
+  } finally {
+    delete process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE;
+  }
+  expect(await contactsCount()).toBe(1);
 });

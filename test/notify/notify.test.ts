@@ -25,6 +25,9 @@ import { verifyWebhookSignature } from '../../notify/webhook';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { SmtpSink, WebhookReceiver, mailHeader, mailText } from '../helpers/receivers';
 
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
+
 let t: TestDb;
 const SECRET = 'test-secret-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'trienkhai-notify-'));
