@@ -15,6 +15,9 @@ import type { TestDb } from '../helpers/db';
 import { WebhookReceiver } from '../helpers/receivers';
 import { until } from '../helpers/wait';
 
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
+
 let s: ApiStack;
 let t: TestDb;
 let tokens: Record<string, string>;

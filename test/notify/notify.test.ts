@@ -27,6 +27,8 @@ import { SmtpSink, WebhookReceiver, mailHeader, mailText } from '../helpers/rece
 
 /** What the worker wires in: the outbox rides on each append's transaction. */
 const withOutbox = { afterAppend: enqueueNotifications };
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
 
 let t: TestDb;
 const SECRET = 'test-secret-0123456789';

@@ -26,6 +26,9 @@ import type { TestDb } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { launchChromium } from './chromium';
 
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
+
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const R = 'web-test';
 const esc = { tiers: 1, interval: 'PT1H' };
