@@ -551,10 +551,6 @@ async function cmdReport(args: string[], io: Io): Promise<number> {
       const steps = await unitSteps(s.db, rolloutId, unitCode);
       await requireRollout(s.db, rolloutId).catch(renameFields({ rolloutId: 'ROLLOUT_ID' }));
       if (!steps.length) throw DomainError.of('--unit', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
-      const unitRow = await getRolloutUnit(s.db, rolloutId, unitCode);
-      if (unitRow?.status === 'completed' && unitRow.completed_at) {
-        throw DomainError.of('--unit', `unit ${unitCode} completed all of its steps (and its subtree) on ${formatLocal(new Date(unitRow.completed_at))}; there is nothing left to report`);
-      }
       const step = steps.find((x) => x.step_id === stepId);
       if (!step) throw DomainError.of('--step', `unit ${unitCode} has no step "${stepId}" (its steps: ${[...new Set(steps.map((x) => x.step_id))].join(', ')})`);
       const today = localDateOf(Date.now());
