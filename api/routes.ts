@@ -40,6 +40,16 @@ const rolloutUnit = requireRolloutUnit;
 /** The subtree a scoped principal is confined to, or undefined for ops and auditors. */
 const scopeOf = (p: Principal): string | undefined => p.unitCode ?? undefined;
 
+/** What a committee sends to extend a deadline: the domain's decision, less the committee (the token's unit). */
+const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
+const ExtendResponse = z.object({ requestId: z.string(), stepKey: z.string(), previousDueAt: Iso, newDueAt: Iso, resolvedEscalations: z.array(z.string()), duplicate: z.boolean() });
+
+/** The unit and its ancestors as the extension rule (domain/escalation.ts mayExtend) needs them. */
+const extensionTarget = (u: Awaited<ReturnType<typeof rolloutUnit>>) => ({
+  unit: { code: u.row.unit_code, name: u.row.name, level: u.row.level, standingCommittee: u.row.standing_committee },
+  ancestors: u.ancestors.map((a) => ({ code: a.code, name: a.name, level: a.level ?? '', standingCommittee: a.standingCommittee === true })),
+});
+
 const EscalationParams = z.strictObject({ escalationId: z.string().min(1).max(300) });
 const EscalationActionResponse = z.object({ requestId: z.string(), escalationId: z.string(), stepKey: z.string(), action: z.enum(['acknowledged', 'directed']), at: z.string(), duplicate: z.boolean() });
 
@@ -277,6 +287,26 @@ export function createRoutes(deps: ApiDeps): Route[] {
           decidedBy: body.decidedBy ?? principal.label,
         } as never);
         return r as unknown as { stepKey: string; previousDueAt: string; newDueAt: string; resolvedEscalations: string[]; duplicate: boolean };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/units/{unitCode}/extend',
+      tag: 'committees',
+      summary: "A standing committee above the unit extends one of its deadlines (gia hạn), with a reason, whether or not an escalation has reached it yet; the step's open escalations are resolved and its timers reset. The same rule as `trienkhai extend`",
+      params: UnitParams,
+      body: ExtendBody,
+      response: ExtendResponse,
+      status: 201,
+      handler: async ({ params, body, principal, require }) => {
+        const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
+        require('deadline.extend', { extension: extensionTarget(u) });
+        return extendDeadline(await ops(), params.rolloutId, params.unitCode, {
+          ...body,
+          requestId: body.requestId ?? newRequestId('api-ext'),
+          committeeCode: principal.unitCode!,
+          decidedBy: body.decidedBy ?? principal.label,
+        });
       },
     }),
     route({

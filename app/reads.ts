@@ -9,6 +9,7 @@ import { eventOfRow } from '../db/audit';
 import type { Database } from '../db/database';
 import { countEscalations, getRollout, getRolloutUnit, isOverdue, listEscalations, listRolloutUnits, listRollouts, rolloutProgress, unitCounts, unitSteps, type EscalationFilter } from '../db/queries';
 import { DomainError } from '../domain/errors';
+import { committeesAbove } from '../domain/escalation';
 import type { Lang } from '../domain/time';
 import { describeActor, describeEvent, eventTitle } from '../domain/wording';
 import {
@@ -44,7 +45,7 @@ export async function requireRolloutUnit(db: Db, rolloutId: string, unitCode: st
     await requireRollout(db, rolloutId);
     throw DomainError.notFound('unitCode', `unit "${unitCode}" is not part of rollout ${rolloutId} (or has not been enrolled yet)`);
   }
-  const ancestors = (u.ancestors as Array<{ code: string; name: string; standingCommittee?: boolean }>) ?? [];
+  const ancestors = (u.ancestors as Array<{ code: string; name: string; level?: string; standingCommittee?: boolean }>) ?? [];
   return { row: u, target: { code: u.unit_code, ancestors: ancestors.map((a) => a.code) }, ancestors };
 }
 
@@ -125,6 +126,10 @@ export async function unitDetail(db: Db, rolloutId: string, unitCode: string, no
       document: s.document_text ? { text: s.document_text, date: s.document_date } : null,
     })),
     escalations: escalations.map((e) => escalationView(e, now)),
+    extendableBy: committeesAbove(
+      { code: u.row.unit_code, name: u.row.name, level: u.row.level, standingCommittee: u.row.standing_committee },
+      u.ancestors.map((a) => ({ code: a.code, name: a.name, level: a.level ?? '', standingCommittee: a.standingCommittee === true })),
+    ).map((c) => c.code),
   };
 }
 

@@ -210,6 +210,7 @@ export const UnitDetail = z.object({
   }),
   steps: z.array(UnitStep),
   escalations: z.array(Escalation),
+  extendableBy: z.array(z.string()).describe("The standing committees that may extend this unit's deadlines (domain/escalation.ts mayExtend)"),
 });
 export type UnitDetail = z.infer<typeof UnitDetail>;
 export type RolloutUnitRow = NonNullable<Awaited<ReturnType<typeof getRolloutUnit>>>;

@@ -8,7 +8,7 @@
 import { escalationId as buildEscalationId, parseEscalationId, stepKey } from '../domain/ids';
 import { DomainError } from '../domain/errors';
 import { occurrenceDeadline, resolveDeadline, stepTimeline, type TimelineEntry } from '../domain/deadlines';
-import { committeesAbove, escalationRecipients } from '../domain/escalation';
+import { committeesAbove, escalationRecipients, mayExtend } from '../domain/escalation';
 import { parseDocumentNumber } from '../domain/documents';
 import type { AncestorRef, DocumentFacts, UnitSnapshot } from '../domain/events';
 import type { Plan, PlanStep, StepKind } from '../domain/plan';
@@ -306,9 +306,8 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
 /** Check an extension request and compute the new deadline; throws DomainError when it must be refused. */
 export function evaluateExtension(ctx: UnitContext, steps: StepInstance[], req: ExtendDeadline, now: number): { inst: StepInstance; newDueAt: number } {
   const inst = selectInstance(ctx, steps, req.stepId, req.occurrence);
-  const allowed = committeesAbove(ctx.unit, ctx.ancestors);
-  if (!allowed.some((c) => c.code === req.committeeCode)) {
-    throw new DomainError([{ path: 'committeeCode', message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${allowed.map((c) => c.code).join(', ')}` }]);
+  if (!mayExtend(req.committeeCode, ctx.unit, ctx.ancestors)) {
+    throw new DomainError([{ path: 'committeeCode', message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${committeesAbove(ctx.unit, ctx.ancestors).map((c) => c.code).join(', ')}` }]);
   }
   if (inst.status === 'done') throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" is already completed; there is no deadline to extend` }]);
   if (inst.dueAt === null) throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" has no deadline yet (it waits for the parent unit)` }]);
