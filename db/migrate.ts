@@ -15,6 +15,7 @@ import * as checkpoints from './migrations/2026-11-21T0006-checkpoints';
 import * as apiTokens from './migrations/2026-11-21T0007-api-tokens';
 import * as escalationActions from './migrations/2026-11-21T0008-escalation-actions';
 import * as notifications from './migrations/2026-11-21T0009-notifications';
+import * as recordHash from './migrations/2026-11-21T0010-record-hash';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0007-api-tokens': apiTokens,
   '2026-11-21T0008-escalation-actions': escalationActions,
   '2026-11-21T0009-notifications': notifications,
+  '2026-11-21T0010-record-hash': recordHash,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -89,4 +91,11 @@ async function migrate(db: Kysely<any>): Promise<string[]> { // eslint-disable-l
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${message}${hint}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Apply the migrations up to and including `name`, and no further (for tests of an upgrade). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!(name in MIGRATIONS)) throw new Error(`no migration ${name}`);
+  const { error } = await new Migrator({ db, provider: new StaticProvider() }).migrateTo(name);
+  if (error) throw new Error(`database migration to ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
 }
