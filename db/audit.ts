@@ -19,6 +19,12 @@ export interface CheckpointsSummary {
   holding: number;
   /** The last event the latest holding checkpoint covers (0: none holds). */
   provenUpTo: number;
+  /**
+   * Checkpoints that no longer hold only because they cover rows already reported above (an edit, an
+   * insertion, a deletion…): counted here rather than listed as problems, so one tampered row stays
+   * one problem.
+   */
+  brokenByRows: number;
 }
 
 export interface LiveVerifyResult extends VerifyResult {
@@ -37,6 +43,7 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
   const checks = checkCheckpoints(bodies, recomputeLinks(rows), { ...(opts.trustedPublicKey ? { trustedPublicKey: opts.trustedPublicKey } : {}), problems: chain.problems });
   const extra: ChainProblem[] = [];
   let holding = 0;
+  let brokenByRows = 0;
   let provenUpTo = 0;
   /** Checkpoints that fail only because the events they cover changed, after the first such one: summarised. */
   const sameCause: Array<{ id: string; seq: number }> = [];
@@ -54,6 +61,10 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
       return;
     }
     const contentOnly = problems.every((p) => /no longer ends in|Merkle root|the log has only|missing/.test(p));
+    if (contentOnly && chain.problems.some((p) => p.chainSeq <= seq)) {
+      brokenByRows += 1;
+      return;
+    }
     if (contentOnly && firstBroken && seq >= firstBroken.seq) {
       sameCause.push({ id: c.id, seq });
       return;
@@ -68,5 +79,5 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
     extra.push({ kind: 'checkpoint', chainSeq: first.seq, eventId: null, message: `${sameCause.length} later checkpoint(s) (${first.id === lastOne.id ? `checkpoint ${first.id}, #1–#${first.seq}` : `checkpoints ${first.id}–${lastOne.id}, up to #${lastOne.seq}`}) no longer hold either, for the same reason` });
   }
   const problems = [...chain.problems, ...extra];
-  return { ...chain, ok: problems.length === 0, problems, checkpoints: { stored: checkpoints.length, holding, provenUpTo } };
+  return { ...chain, ok: problems.length === 0, problems, checkpoints: { stored: checkpoints.length, holding, provenUpTo, brokenByRows } };
 }

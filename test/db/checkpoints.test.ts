@@ -136,7 +136,7 @@ test('plain verification checks the log against every stored checkpoint: a chain
     expect(r.ok).toBe(false);
     expect(r.problems.filter((p) => p.kind !== 'checkpoint')).toEqual([]); // the chain alone is fooled
     const stored = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
-    expect(r.checkpoints).toEqual({ stored, holding: 0, provenUpTo: 0 });
+    expect(r.checkpoints).toEqual({ stored, holding: 0, provenUpTo: 0, brokenByRows: 0 });
     // The first broken checkpoint is named with what changed; the later ones, broken for the same reason, in one line.
     expect(r.problems[0]!.message).toMatch(/^checkpoint \d+ \(events #1–#9, signed .*\): event #9 no longer ends in the checkpoint's chain link — so events #1–#9 were changed after they were recorded, and the chain rewritten to hide it$/);
     expect(r.problems[1]!.message).toMatch(/^checkpoint \d+ \(events #1–#9, .*\): the Merkle root of events #1–#9, recomputed from their contents, differs/);
@@ -172,4 +172,16 @@ test('a deletion in the middle, checked against a checkpoint, is named by its po
     await asSuperuserWithoutTriggers(t, (conn) => conn.insertInto('events').values({ ...gone!, payload: JSON.stringify(gone!.payload) } as never).execute());
   }
   expect(await checkCheckpoint(t.db, c)).toEqual([]);
+});
+
+test('a checkpoint broken by a row the chain already names is counted, not listed: one edit stays one problem', async () => {
+  const stored = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
+  await asSuperuserWithoutTriggers(t, (conn) => sql`update events set payload = jsonb_set(payload, '{offset}', '"P0D"') where chain_seq = 3`.execute(conn));
+  try {
+    const r = await verifyChain(t.db);
+    expect(r.problems.map((p) => `${p.kind}@${p.chainSeq}`)).toEqual(['edited@3']);
+    expect(r.checkpoints).toEqual({ stored, holding: 0, provenUpTo: 0, brokenByRows: stored });
+  } finally {
+    await asSuperuserWithoutTriggers(t, (conn) => sql`update events set payload = jsonb_set(payload, '{offset}', '"P3D"') where chain_seq = 3`.execute(conn));
+  }
 });
