@@ -814,7 +814,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
     else {
       printChain(r, 'The audit record');
-      io.out(`${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? ` (${r.checkpoints.brokenByRows} cover the rows above, and no longer hold)` : ''}.`);
+      io.out(`${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? `: ${r.checkpoints.brokenByRows} no longer hold because they cover the rows named above` : ''}.`);
       if (checkpoint !== undefined) printFromCheckpoint(fromCheckpoint);
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
