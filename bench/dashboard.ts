@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const pg = await ensurePostgres({ dataDir: join(dir, 'pg'), port: 0, log: () => undefined });
   const db = connect(pg.url, { max: 10 });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, { ownerUrl: pg.ownerUrl });
     const units = tree();
     const csv = ['code,name,level,parent,members,standing_committee', ...units.map((u) => `${u.code},${u.name},${u.level},${u.parent ?? ''},${u.members},${u.committee}`)].join('\n');
     const imported = await importUnits(db, 'bench.csv', csv, 'user:bench');

@@ -811,18 +811,21 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
       io.out(`${good.length} of ${r.checkpoints.length} signed checkpoint(s) hold${r.key === 'trusted' ? ' under the key you gave' : ' under the bundle\'s own key (pass --public-key with your copy to pin the signer)'}${good.length ? `; the latest covers events #1–#${Math.max(...good.map((c) => c.seq))}` : ''}.`);
       for (const c of r.checkpoints) for (const p of c.problems) io.out(`  - checkpoint of #1–#${c.seq} (${c.createdAt}): ${p}`);
       if (r.unsigned) io.out(`  - ${r.unsigned} event(s) at the end are covered by no valid signed checkpoint`);
+      if (r.seal.completeUpTo) io.out(`Nothing was left out: the export's signature covers the whole log up to event #${r.seal.completeUpTo.seq}, as of ${formatLocal(new Date(r.seal.completeUpTo.exportedAt))}.`);
+      for (const p of r.seal.problems) io.out(`  - ${p}`);
       if (r.fromCheckpoint) printFromCheckpoint(r.fromCheckpoint);
       io.out(r.ok ? 'The bundle is intact.' : 'The bundle does NOT verify.');
     }
     return r.ok ? 0 : 3;
   }
   return withSession(async (s) => {
-    const r = await verifyChain(s.db);
+    const r = await verifyChain(s.db, trusted ? { trustedPublicKey: trusted } : {});
     const fromCheckpoint = checkpoint === undefined ? [] : await checkCheckpoint(s.db, checkpoint, trusted ? { trustedPublicKey: trusted } : {});
     const ok = r.ok && fromCheckpoint.length === 0;
     if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
     else {
       printChain(r, 'The audit record');
+      io.out(`${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? `: ${r.checkpoints.brokenByRows} no longer hold because they cover the rows named above` : ''}.`);
       if (checkpoint !== undefined) printFromCheckpoint(fromCheckpoint);
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
