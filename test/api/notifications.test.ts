@@ -63,13 +63,13 @@ test('a rollout reminds and escalates; every notification reaches the webhook of
 
   const started = await call('POST', '/api/v1/rollouts', 'ops', { resolution: 'Số: 21-NQ/TƯ', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R });
   expect(started.status).toBe(201);
-  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 60_000);
+  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 120_000);
   const reminders = Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', R).where('type', '=', 'ReminderSent').executeTakeFirstOrThrow()).n);
   expect(reminders).toBe(6);
   const all = await until('every notification delivered', async () => {
     const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, 'ops');
     return r.body.total === 12 && r.body.items.every((n: { status: string }) => n.status === 'delivered') ? r.body.items : undefined;
-  }, 60_000);
+  }, 120_000);
 
   const routes = (all as Array<{ eventType: string; unitCode: string; recipientUnit: string; address: string }>).map((n) => `${n.eventType} ${n.unitCode} → ${n.recipientUnit} ${n.address === hookOf(n.recipientUnit) ? 'ok' : n.address}`).sort();
   expect(routes).toEqual(

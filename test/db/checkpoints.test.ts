@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { checkCheckpoint, cutCheckpoint, merkleRoot, prefixRoots, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
 import type { AnyNewEvent } from '../../domain/events';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
+import { until } from '../helpers/wait';
 
 let t: TestDb;
 let keyFile: string;
@@ -94,14 +95,31 @@ test('an altered checkpoint, another signer, or a changed event before it are al
 test('checkpoints are cut periodically, only when there is something new', async () => {
   const before = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
   const lines: string[] = [];
-  const stop = startCheckpointing(t.db, keyFile, 100, (l) => lines.push(l));
+  // Count the ticks (each starts by reading the chain head) instead of sleeping and hoping a tick ran:
+  // a tick starts only when the previous one has finished, so `ticks >= n + 2` means tick n + 1 is done.
+  let ticks = 0;
+  const counted = new Proxy(t.db, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'selectFrom') {
+        return (table: Parameters<typeof target.selectFrom>[0]) => {
+          if (table === 'chain_head') ticks += 1;
+          return target.selectFrom(table);
+        };
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const count = async () => (await t.db.selectFrom('checkpoints').select('id').execute()).length;
+  const ticksPast = (n: number) => until(`tick ${n + 1} done`, async () => ticks >= n + 2, 60_000, 20);
+  const stop = startCheckpointing(counted, keyFile, 100, (l) => lines.push(l));
   try {
-    await new Promise((r) => setTimeout(r, 450));
-    const afterFirst = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
-    expect(afterFirst).toBe(before); // the last checkpoint already covers every event: nothing to cut
+    await ticksPast(ticks);
+    expect(await count()).toBe(before); // the last checkpoint already covers every event: nothing to cut
     await appendEvents(t.db, [ev(15)]);
-    await new Promise((r) => setTimeout(r, 450));
-    expect((await t.db.selectFrom('checkpoints').select('id').execute()).length).toBe(before + 1); // one, for the new event
+    await until('the checkpoint of the new event', async () => (await count()) > before, 60_000, 20);
+    await ticksPast(ticks); // and a whole tick after it
+    expect(await count()).toBe(before + 1); // one, for the new event
   } finally {
     stop();
   }
