@@ -28,7 +28,9 @@ const UNITS = ['P', 'P.A', 'P.A.1', 'P.A.1.C', 'P.B', 'P.B.1'];
 const PLAN = {
   id: 'notify',
   title: 'Kiểm thử thông báo',
-  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT8S' }, reminders: ['PT4S'], escalation: { tiers: 1, interval: 'PT1H' } }],
+  // A reminder handled after its deadline is not sent, so each unit must enrol before the deadline: 30 s
+  // leaves a loaded machine room for that (the reminder itself may be handled late, as long as it is before).
+  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT30S' }, reminders: ['PT20S'], escalation: { tiers: 1, interval: 'PT1H' } }],
 };
 
 
