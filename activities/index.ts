@@ -13,6 +13,7 @@ import { appendEvents, EventConflictError, type AfterAppend, type AppendResult }
 import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierarchy';
 import { getRollout } from '../db/queries';
 import type { UnitContext } from '../workflows/unit-state';
+import type { ActivityContract } from '../workflows/activity-contract';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
@@ -55,7 +56,7 @@ export function createActivities({ db, afterAppend }: ActivityDeps) {
       if (!rollout) throw ApplicationFailure.create({ type: 'NotFound', message: `rollout ${rolloutId} is not recorded`, nonRetryable: true });
       return { codes: await listChildren(db, rollout.hierarchy_version, unitCode, offset, limit) };
     },
-  };
+  } satisfies ActivityContract;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

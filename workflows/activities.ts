@@ -11,15 +11,15 @@
  * Both are idempotent: events carry IDs derived from the workflow.
  */
 import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { ActivityContract } from './activity-contract';
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['EventConflict', 'NotFound'] };
 
-export const reads = proxyLocalActivities<Pick<Activities, 'loadUnitContext' | 'listChildren'>>({
+export const reads = proxyLocalActivities<Pick<ActivityContract, 'loadUnitContext' | 'listChildren'>>({
   startToCloseTimeout: '30 seconds',
   // Past this, retries wait on durable timers instead of holding the workflow task.
   localRetryThreshold: '10 seconds',
   retry,
 });
 
-export const store = proxyActivities<Pick<Activities, 'appendEvents'>>({ startToCloseTimeout: '1 minute', retry });
+export const store = proxyActivities<Pick<ActivityContract, 'appendEvents'>>({ startToCloseTimeout: '1 minute', retry });

@@ -71,8 +71,8 @@ test('ops imports and starts through the API; bad input is a 400 naming the fiel
   const started = await call('POST', '/api/v1/rollouts', 'ops', { resolution: 'Số: 21-NQ/TƯ', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R });
   expect(started).toMatchObject({ status: 201, body: { rolloutId: R, units: 6, alreadyStarted: false } });
   await until('all units enrolled', async () => ((await call('GET', `/api/v1/rollouts/${R}`, 'ops')).body?.counts?.units === 6 ? true : undefined));
-  // The study deadline (8 s) passes with nobody reporting: every unit is escalated once.
-  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 30_000);
+  // The study deadline (8 s) passes with nobody reporting: every unit is escalated once (a generous wait: the machine may be loaded).
+  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 120_000);
 });
 
 /** Expected status per principal for one call: o = ops, a = auditor, u = unit P.A.1, c = committee P.A, i = inspector P.A. */

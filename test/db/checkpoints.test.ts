@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { checkCheckpoint, cutCheckpoint, merkleRoot, prefixRoots, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
 import type { AnyNewEvent } from '../../domain/events';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
+import { until } from '../helpers/wait';
 
 let t: TestDb;
 let keyFile: string;
@@ -94,20 +95,48 @@ test('an altered checkpoint, another signer, or a changed event before it are al
 });
 
 test('checkpoints are cut periodically, only when there is something new', async () => {
-  const before = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
+  // Its own database and key, so that it does not depend on what the tests before it left.
+  const own = await freshDatabase();
+  const ownKey = join(mkdtempSync(join(tmpdir(), 'trienkhai-key-')), 'audit.pem');
+  for (let n = 1; n <= 3; n++) await appendEvents(own.db, [ev(n)]);
+  await cutCheckpoint(own.db, ownKey); // every event is covered
+  const before = 1;
   const lines: string[] = [];
-  const stop = startCheckpointing(t.db, keyFile, 100, (l) => lines.push(l));
+  // Count the ticks (each starts by reading the chain head) instead of sleeping and hoping a tick ran:
+  // a tick starts only when the previous one has finished, so `ticks >= n + 2` means tick n + 1 is done.
+  let ticks = 0;
+  const counted = new Proxy(own.db, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'selectFrom') {
+        return (table: Parameters<typeof target.selectFrom>[0]) => {
+          if (table === 'chain_head') ticks += 1;
+          return target.selectFrom(table);
+        };
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const count = async () => (await own.db.selectFrom('checkpoints').select('id').execute()).length;
+  const ticksPast = (n: number) => until(`tick ${n + 1} done`, async () => ticks >= n + 2, 60_000, 20);
+  const stop = startCheckpointing(counted, ownKey, 100, (l) => lines.push(l));
+  let logged: string[] = [];
   try {
-    await new Promise((r) => setTimeout(r, 450));
-    const afterFirst = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
-    expect(afterFirst).toBe(before); // the last checkpoint already covers every event: nothing to cut
-    await appendEvents(t.db, [ev(15)]);
-    await new Promise((r) => setTimeout(r, 450));
-    expect((await t.db.selectFrom('checkpoints').select('id').execute()).length).toBe(before + 1); // one, for the new event
+    expect(await count()).toBe(before);
+    await ticksPast(ticks);
+    expect(await count()).toBe(before); // the last checkpoint already covers every event: nothing to cut
+    await appendEvents(own.db, [ev(4)]);
+    await until('the checkpoint of the new event', async () => (await count()) > before, 60_000, 20);
+    await ticksPast(ticks); // and a whole tick after it
+    expect(await count()).toBe(before + 1); // one, for the new event
   } finally {
     stop();
+    // What was logged while ticking (a tick still in flight after stop() finds nothing new; once the
+    // database is closed below it can only log its own failure, which is not the subject here).
+    logged = [...lines];
+    await own.close();
   }
-  expect(lines).toEqual([expect.stringMatching(/^audit checkpoint of events #1–#15 signed/)]);
+  expect(logged).toEqual([expect.stringMatching(/^audit checkpoint of events #1–#4 signed/)]);
 });
 
 test('plain verification checks the log against every stored checkpoint: a chain rewritten to hide an edit passes the chain, not them', async () => {

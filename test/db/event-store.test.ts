@@ -103,9 +103,16 @@ test('looking back (as-of) neither changes nor locks the live read model', async
   const before = await readModelDigest(t.db);
   // As of a moment after the start and before the unit enrolled: the rollout, and no unit yet.
   const past = await withRolloutAsOf(t.db, 'r8', new Date('2027-07-22T02:00:00.500Z'), async (trx) => {
-    // Meanwhile a worker appends to the same rollout: it must not wait for the auditor's fold.
-    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('the append waited for the as-of fold')), 5000));
-    await Promise.race([appendEvents(t.db, [reminder]), stalled]);
+    // Meanwhile a worker appends to the same rollout: it must not wait for the auditor's fold. An append
+    // that waited would never finish (the fold holds its transaction until the append returns), so the
+    // limit only turns a hang into a clear failure and can be generous for a loaded machine.
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the append waited for the as-of fold')), 60_000)));
+    try {
+      await Promise.race([appendEvents(t.db, [reminder]), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
     return {
       rollouts: (await trx.selectFrom('rollouts').select('rollout_id').execute()).map((r) => r.rollout_id),
       units: await trx.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', 'r8').execute(),
