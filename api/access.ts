@@ -16,19 +16,7 @@
  */
 import { committeesAbove, mayExtend, type UnitRef } from '../domain/escalation';
 
-export const ROLES = ['ops', 'unit', 'committee', 'inspector', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Roles bound to a unit (and so to its subtree). */
-export const SCOPED_ROLES: ReadonlyArray<Role> = ['unit', 'committee', 'inspector'];
-
-export interface Principal {
-  tokenId: string;
-  role: Role;
-  /** The unit a scoped role is bound to; null for ops and auditor. */
-  unitCode: string | null;
-  label: string;
-}
+import type { Principal } from '../app/tokens';
 
 export type Action =
   | 'units.import'

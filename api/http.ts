@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DomainError, type DomainIssue } from '../domain/errors';
-import type { Action, Principal, Target } from './access';
+import type { Principal } from '../app/tokens';
+import type { Action, Target } from './access';
 
 /** A refusal with an HTTP status; the body names what is wrong. */
 export class HttpError extends Error {

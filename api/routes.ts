@@ -16,7 +16,7 @@ import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, exten
 import { escalationsPage, requireRollout, requireRolloutUnit, rolloutOverview, rolloutOverviewAsOf, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
 import { Escalation, Instant, Overview, Page, PagingInput, Rollout, TimelineEntry, UnitDetail, UnitSummary } from '../app/views';
 import { wordingTable } from '../domain/wording';
-import { ROLES, type Principal } from './access';
+import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';

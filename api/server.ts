@@ -9,14 +9,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { authorize, type Principal } from './access';
+import type { Principal } from '../app/tokens';
+import { authorize } from './access';
 import { checkJson, decodeParam, decodePath, parseQuery, splitTarget } from './doors';
 import { HttpError, MAX_BODY_BYTES, compile, errorResponse, parsePart, readBody, send, type CompiledRoute, type Route } from './http';
 import { openApiDocument } from './openapi';
 import { createRateLimiter, parseRateLimit, type RateDecision, type RateLimitConfig } from './rate-limit';
 import { requestIdOf } from './request-id';
 import { createRoutes, type ApiDeps } from './routes';
-import { authenticate } from './tokens';
+import { authenticate } from '../app/tokens';
 import { webhookAllowPrivateFromEnv } from '../notify/webhook-address';
 
 export interface ApiServer {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { chromium } from 'playwright-core';
 import { startApiServer } from '../api/server';
-import { issueToken } from '../api/tokens';
+import { issueToken } from '../app/tokens';
 import { importUnits } from '../app/commands';
 import { connect } from '../db/connect';
 import { appendEvents } from '../db/event-store';

@@ -14,8 +14,8 @@ import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle 
 import { crosscheck, type CrosscheckResult } from '../audit/crosscheck';
 import { collectRolloutHistories, type CollectedHistories } from '../audit/histories';
 import { replayHistories, type ReplayInput } from '../audit/replay';
-import { ROLES } from '../api/access';
-import { issueToken, listTokens, revokeToken } from '../api/tokens';
+import { ROLES } from '../app/tokens';
+import { issueToken, listTokens, revokeToken } from '../app/tokens';
 import { verifyChain, type VerifyResult } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
@@ -27,8 +27,8 @@ import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
 import type { DeadlineRule, StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLocalIso, type Lang } from '../domain/time';
-import { auditKeyFile, endpoints } from './config';
-import { StackNotRunningError, UsageError } from './errors';
+import { auditKeyFile, endpoints } from '../stack/config';
+import { StackNotRunningError, UsageError } from '../stack/errors';
 import { label, percent, table } from './format';
 import { levelName, stepKindName } from '../domain/wording';
 import { asOf, escalationsPage, requireRollout, rolloutOverview, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
@@ -993,11 +993,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         io.out(HELP);
         return 0;
       case 'up':
-        return await (await import('./up')).cmdUp(args, io);
+        return await (await import('../stack/up')).cmdUp(args, io);
       case 'worker':
-        return await (await import('./up')).cmdWorker(args, io);
+        return await (await import('../stack/up')).cmdWorker(args, io);
       case 'serve':
-        return await (await import('./up')).cmdServe(args, io);
+        return await (await import('../stack/up')).cmdServe(args, io);
       case 'token':
         return await cmdToken(args, io);
       case 'units':

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
-import { authenticate, issueToken } from '../api/tokens';
+import { authenticate, issueToken } from '../app/tokens';
 
 export const LOCAL_TOKEN_FILE = 'dashboard-token';
 

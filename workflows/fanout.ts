@@ -13,7 +13,9 @@ import { ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, conditio
 import { reads } from './activities';
 import type { StepKind } from '../domain/plan';
 import { cancelUnitSignal, closeFanoutSignal, parentStepCompletedSignal, unitWorkflowId, type ParentStepCompleted } from './definitions';
-import { HISTORY_BUDGET, signalAll, unitWorkflow } from './unit';
+import { HISTORY_BUDGET, signalAll } from './children';
+// By name, with its type: the unit workflow starts fan-out batches, so a value import would be a cycle.
+import type { unitWorkflow } from './unit';
 
 const SIGNAL_BATCH = 100;
 
@@ -60,7 +62,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput): Promise<{ chil
     await Promise.all(
       slice.map(async (code) => {
         try {
-          await startChild(unitWorkflow, {
+          await startChild<typeof unitWorkflow>('unitWorkflow', {
             workflowId: unitWorkflowId(input.rolloutId, code),
             args: [{ rolloutId: input.rolloutId, unitCode: code, parentCompleted, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
             parentClosePolicy: ParentClosePolicy.ABANDON,

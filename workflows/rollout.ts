@@ -19,7 +19,8 @@ import { DomainError } from '../domain/errors';
 import { reportSchemas, type CancelResult } from '../domain/reports';
 import { toLocalIso } from '../domain/time';
 import { cancelRolloutUpdate, cancelUnitSignal, unitWorkflowId } from './definitions';
-import { signalIfRunning, unitWorkflow } from './unit';
+import { signalIfRunning } from './children';
+import { unitWorkflow } from './unit';
 
 
 export interface RolloutWorkflowInput {

@@ -33,10 +33,8 @@ import {
   getExternalWorkflowHandle,
   setHandler,
   startChild,
-  type SignalDefinition,
   workflowInfo,
   ApplicationFailure,
-  log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { reads, store } from './activities';
@@ -48,8 +46,8 @@ import type { StepKind } from '../domain/plan';
 import { cascadeKindOf } from '../domain/plan-rules';
 import { vietnamHolidayCalendar } from '../domain/holidays';
 import { toLocalIso } from '../domain/time';
-// fanout.ts imports this module too; the cycle is safe because both only use each other's exports at run time.
 import { fanoutWorkflow } from './fanout';
+import { HISTORY_BUDGET, signalAll, signalIfRunning } from './children';
 import {
   MAX_CHILDREN_PER_PARENT,
   acknowledgeEscalationUpdate,
@@ -83,14 +81,10 @@ import {
   type UnitContext,
 } from './unit-state';
 
-/** Continue-as-new well before Temporal's 10,000-event hard guidance. */
-export const HISTORY_BUDGET = 4000;
 /** Report/extension IDs remembered for deduplication (carried across continue-as-new). */
 const SEEN_LIMIT = 1000;
 /** Children started concurrently per workflow task. */
 const START_BATCH = 100;
-/** Workflows signalled concurrently per workflow task. */
-const SIGNAL_BATCH = 100;
 /** Children listed per activity call. */
 const LIST_PAGE = 500;
 
@@ -130,34 +124,6 @@ export interface UnitState {
   done: boolean;
   /** Set when the rollout is cancelled: the unit records it, tells its children and stops. */
   cancelled?: { reason: string };
-}
-
-/**
- * Signal another workflow of the rollout; one that has already finished (a child whose steps are all
- * done) needs nothing more, so "not found" is not an error.
- */
-export async function signalIfRunning(workflowId: string, send: () => Promise<void>): Promise<void> {
-  try {
-    await send();
-  } catch (e) {
-    if (e instanceof Error && /not found/i.test(e.message)) {
-      log.info('signal target has finished', { workflowId });
-      return;
-    }
-    throw e;
-  }
-}
-
-/**
- * Signal workflows of the rollout 100 at a time (each batch awaited, in order); `sent(n)` is told after
- * each batch how many have been signalled, so progress survives continue-as-new.
- */
-export async function signalAll<Args extends unknown[]>(ids: string[], signal: SignalDefinition<Args>, args: Args, sent?: (n: number) => void): Promise<void> {
-  for (let i = 0; i < ids.length; i += SIGNAL_BATCH) {
-    const batch = ids.slice(i, i + SIGNAL_BATCH);
-    await Promise.all(batch.map((id) => signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(signal, ...args))));
-    sent?.(i + batch.length);
-  }
 }
 
 export interface UnitWorkflowResult {

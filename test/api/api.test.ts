@@ -7,7 +7,7 @@
  * Tokens: ops; auditor; unit for P.A.1; committee of P.A; inspector for P.A. "Own" objects are in P.A's
  * subtree, "other" ones in P.B's.
  */
-import { issueToken, revokeToken } from '../../api/tokens';
+import { issueToken, revokeToken } from '../../app/tokens';
 import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';
 import type { TestDb } from '../helpers/db';
 import { until } from '../helpers/wait';

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { startApiServer, createApiHandler, type ApiServer } from '../../api/server';
-import { issueToken } from '../../api/tokens';
+import { issueToken } from '../../app/tokens';
 import { errorStatuses } from '../../api/openapi';
 import { createRateLimiter, parseRateLimit } from '../../api/rate-limit';
 import { importUnits } from '../../app/commands';

@@ -9,7 +9,7 @@
  * shape with its request ID. A failure prints the seed (FUZZ_SEED=… reproduces the run) and each
  * failing case.
  */
-import { issueToken } from '../../api/tokens';
+import { issueToken } from '../../app/tokens';
 import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';
 import { request, type RawResponse } from '../helpers/raw-http';
 

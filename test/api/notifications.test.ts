@@ -7,7 +7,7 @@
  * Hierarchy and tokens as in api.test.ts: P → P.A, P.B → P.A.1, P.B.1 → P.A.1.C; unit P.A.1;
  * committee P.A; inspector P.A. "Own" is P.A's subtree, "other" P.B's or above.
  */
-import { issueToken } from '../../api/tokens';
+import { issueToken } from '../../app/tokens';
 import { Dispatcher } from '../../notify/dispatcher';
 import { verifyWebhookSignature } from '../../notify/webhook';
 import { HIERARCHY, startApiStack, type ApiStack } from '../helpers/api-stack';

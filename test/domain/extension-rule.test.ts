@@ -3,7 +3,8 @@
  * API's access check and the unit view the dashboard reads must each answer exactly as it does, for
  * every unit and every would-be committee of a tree, before or without any escalation.
  */
-import { authorize, type Principal } from '../../api/access';
+import { authorize } from '../../api/access';
+import type { Principal } from '../../app/tokens';
 import { committeesAbove, mayExtend, type UnitRef } from '../../domain/escalation';
 import { parsePlan } from '../../domain/plan';
 import { evaluateExtension, instancesFor, type UnitContext } from '../../workflows/unit-state';

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ApiServer } from '../../api/server';
-import { issueToken } from '../../api/tokens';
+import { issueToken } from '../../app/tokens';
 import { localDateOf } from '../../domain/time';
 import { Dispatcher } from '../../notify/dispatcher';
 import { dashboardFiles } from '../../web/serve';

@@ -15,15 +15,15 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { startCheckpointing } from '../db/checkpoints';
-import { ensurePostgres } from '../stack/postgres';
-import { ensureTemporal } from '../stack/temporal-server';
+import { ensurePostgres } from './postgres';
+import { ensureTemporal } from './temporal-server';
 import { createWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, httpListen, notifyConfig, readStackInfo, stackFile, webhookSecret, writeStackInfo } from './config';
 import { Dispatcher } from '../notify/dispatcher';
 import { parseArgs } from 'node:util';
 import { StackNotRunningError, UsageError } from './errors';
-import { isAlive, redactUrl } from '../stack/process';
+import { isAlive, redactUrl } from './process';
 
 interface Io {
   out: (s: string) => void;

@@ -8,7 +8,21 @@ import { z } from 'zod';
 import type { Database } from '../db/database';
 import { getUnit, latestHierarchyVersion } from '../db/hierarchy';
 import { DomainError } from '../domain/errors';
-import { ROLES, SCOPED_ROLES, type Principal, type Role } from './access';
+
+/** The roles a token can have (who may do what with each: api/access.ts). */
+export const ROLES = ['ops', 'unit', 'committee', 'inspector', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles bound to a unit (and so to its subtree). */
+export const SCOPED_ROLES: ReadonlyArray<Role> = ['unit', 'committee', 'inspector'];
+
+export interface Principal {
+  tokenId: string;
+  role: Role;
+  /** The unit a scoped role is bound to; null for ops and auditor. */
+  unitCode: string | null;
+  label: string;
+}
 
 export const IssueTokenRequest = z.strictObject({
   role: z.enum(ROLES),
