@@ -361,8 +361,6 @@ export function createRoutes(deps: ApiDeps): Route[] {
       body: z.strictObject({ reason: z.string().min(1).max(2000), requestId: z.string().max(100).optional() }),
       response: z.object({ requestId: z.string(), rolloutId: z.string(), cancelledAt: z.string(), duplicate: z.boolean() }),
       handler: async ({ params, body, principal }) => {
-        const r = await requireRollout(db, params.rolloutId);
-        if (r.status !== 'running' && !body.requestId) throw new HttpError(409, 'conflict', `rollout ${params.rolloutId} is already ${r.status}`);
         return cancelRollout(await ops(), params.rolloutId, { requestId: body.requestId ?? newRequestId('api-cancel'), reason: body.reason, requestedBy: `user:${principal.label}` });
       },
     }),

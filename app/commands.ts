@@ -9,6 +9,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
+import { canonicalJson } from '../db/event-store';
 import { importHierarchy, latestHierarchyVersion, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
 import { getRollout, getRolloutUnit } from '../db/queries';
 import { DomainError } from '../domain/errors';
@@ -132,7 +133,21 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
   const workflowId = rolloutWorkflowId(rolloutId);
   const existing = await getRollout(deps.db, rolloutId);
   const result = { rolloutId, workflowId, hierarchyVersion: existing?.hierarchy_version ?? version, units: units.length, planId: existing?.plan_id ?? plan.id };
-  if (existing) return { ...result, alreadyStarted: true };
+  if (existing) {
+    // Only an identical repeat is harmless (a retry after a timeout); the same ID with another body is
+    // a different rollout, refused with what differs.
+    const was = (path: string, then: unknown, now: unknown) => (then === now ? [] : [{ path, message: `rollout ${rolloutId} already exists with ${path} ${JSON.stringify(then)}; this request has ${JSON.stringify(now)} (nothing was started; use another --id to start a different rollout)` }]);
+    const differs = [
+      ...was('resolution', existing.resolution_text, doc.text),
+      ...was('resolutionDate', String(existing.resolution_date), req.resolutionDate),
+      ...was('title', existing.resolution_title, req.title),
+      ...was('rootUnit', existing.root_unit, req.rootUnit),
+      ...(req.hierarchyVersion !== undefined ? was('hierarchyVersion', existing.hierarchy_version, req.hierarchyVersion) : []),
+      ...(canonicalJson(existing.plan) !== canonicalJson(plan) ? [{ path: 'plan', message: `rollout ${rolloutId} already exists with plan "${existing.plan_id}" as it was then; this request's plan "${plan.id}" is not the same (nothing was started)` }] : []),
+    ];
+    if (differs.length) throw new DomainError(differs, 'conflict');
+    return { ...result, alreadyStarted: true };
+  }
   try {
     await deps.client.workflow.start(rolloutWorkflow, {
       taskQueue: deps.taskQueue ?? TASK_QUEUE,
@@ -279,15 +294,30 @@ export async function cancelRollout(deps: Deps, rolloutId: string, input: Cancel
   const parsed = reportSchemas().CancelRollout.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const r = await getRollout(deps.db, rolloutId);
-  if (!r) throw DomainError.of('rolloutId', `no rollout "${rolloutId}"`);
-  if (r.status === 'completed') throw DomainError.of('rolloutId', `rollout ${rolloutId} has already completed; there is nothing to cancel`);
-  if (r.status === 'cancelled') throw DomainError.of('rolloutId', `rollout ${rolloutId} was already cancelled at ${toLocalIso(new Date(r.completed_at!))}`);
+  if (!r) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
+  // A retried cancellation (same request ID) is answered as the first one was, from the audit record.
+  const first = await recordedCancellation(deps.db, rolloutId);
+  if (first && first.requestId === parsed.data.requestId) return answerOf(first);
+  if (r.status === 'completed') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} has already completed; there is nothing to cancel`);
+  if (first || r.status === 'cancelled') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} was already cancelled at ${first?.cancelledAt ?? toLocalIso(new Date(r.completed_at!))}${first?.requestedBy ? ` by ${first.requestedBy}` : ''}`);
   const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   try {
     return await handle.executeUpdate(cancelRolloutUpdate, { args: [input] });
   } catch (e) {
+    const recorded = await recordedCancellation(deps.db, rolloutId);
+    if (recorded && recorded.requestId === parsed.data.requestId) return answerOf(recorded);
     return unwrapUpdateError(e, `rollout ${rolloutId}`);
   }
+}
+
+const answerOf = ({ requestedBy: _, ...answer }: CancelResult & { requestedBy: string }): CancelResult => answer;
+
+/** The rollout's cancellation as the audit record holds it (its request ID since the patch that records it). */
+async function recordedCancellation(db: Kysely<Database>, rolloutId: string): Promise<(CancelResult & { requestedBy: string }) | undefined> {
+  const row = await db.selectFrom('events').select(['payload', 'occurred_at']).where('rollout_id', '=', rolloutId).where('type', '=', 'RolloutCancelled').executeTakeFirst();
+  if (!row) return undefined;
+  const p = row.payload as { requestId?: string; requestedBy: string };
+  return { requestId: p.requestId ?? '', duplicate: true, rolloutId, cancelledAt: toLocalIso(new Date(row.occurred_at)), requestedBy: p.requestedBy };
 }
 
 export function newRequestId(prefix: string): string {

@@ -100,7 +100,8 @@ export const EventPayloads = {
   /** The rollout was cancelled while this unit still had steps open: they are closed without completion. */
   UnitCancelled: z.strictObject({ reason: z.string(), openSteps: z.array(StepKey), resolvedEscalations: z.array(z.string()) }),
   RolloutCompleted: z.strictObject({}),
-  RolloutCancelled: z.strictObject({ reason: z.string(), requestedBy: z.string() }),
+  /** `requestId` (recorded since the patch `cancel-records-request-id`) lets a retried cancellation be answered as the first, years later. */
+  RolloutCancelled: z.strictObject({ reason: z.string(), requestedBy: z.string(), requestId: z.string().optional() }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

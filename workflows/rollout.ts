@@ -10,7 +10,7 @@
  * and the cancellation runs down the tree (each running unit records UnitCancelled and tells its
  * children). Refused once the rollout has finished.
  */
-import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import { store } from './activities';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
@@ -42,6 +42,13 @@ export interface RolloutWorkflowResult {
   cancelled?: boolean;
 }
 
+/**
+ * Patch: RolloutCancelled records the cancellation's request ID, so that a retried cancel is answered
+ * as the first one even after the rollout's workflow has closed. Histories recorded before it replay
+ * without the field.
+ */
+const CANCEL_RECORDS_REQUEST_ID = 'cancel-records-request-id';
+
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<RolloutWorkflowResult> {
   const streamId = streams.rollout(input.rolloutId);
   const base = { streamId, rolloutId: input.rolloutId, unitCode: null };
@@ -68,7 +75,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
       if (cancelled) return { ...cancelled, duplicate: true };
       cancelled = { requestId: req.requestId, duplicate: false, rolloutId: input.rolloutId, cancelledAt: toLocalIso(new Date()) };
       await store.appendEvents({
-        events: [{ ...base, eventId: eventId(streamId, 2), streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy } }],
+        events: [{ ...base, eventId: eventId(streamId, 2), streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy, ...(patched(CANCEL_RECORDS_REQUEST_ID) ? { requestId: req.requestId } : {}) } }],
       });
       await signalIfRunning(rootId, () => getExternalWorkflowHandle(rootId).signal(cancelUnitSignal, { reason: req.reason }));
       return cancelled;

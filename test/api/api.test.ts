@@ -193,10 +193,16 @@ test('every role × write route × own/other object answers exactly as the acces
   expect((await call('POST', `/api/v1/escalations/${otherEsc}/extend`, 'committeeB', extend)).status).toBe(201);
   const rep = await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'unit', { ...study(5), reportId: 'a1-study' });
   expect(rep).toMatchObject({ status: 201, body: { duplicate: false, stepKey: 'study' } });
+  firstStudyAnswer = rep.body;
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'unit', { ...study(5), reportId: 'a1-study' })).body.duplicate).toBe(true);
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'inspector', inspect)).status).toBe(201);
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1.C/reports`, 'inspector', inspect)).status).toBe(400); // a cell has no inspect step: the engine says so
   expect((await call('POST', '/api/v1/rollouts', 'ops', { resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R })).body.alreadyStarted).toBe(true);
+  // The same ID with another body is another rollout: 409 naming what differs, nothing started.
+  const other = await call('POST', '/api/v1/rollouts', 'ops', { resolution: '22-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết khác', rootUnit: 'P', plan: PLAN, rolloutId: R });
+  expect(other.status).toBe(409);
+  expect(other.body.issues.map((i: { path: string }) => i.path)).toEqual(['resolution', 'title']);
+  expect(other.body.message).toMatch(/already exists with resolution "21-NQ\/TW"; this request has "22-NQ\/TW"/);
 
   const unit = await call('GET', `/api/v1/rollouts/${R}/units/P.A.1`, 'unit');
   expect(unit.body.steps.map((s: { stepKey: string; status: string }) => `${s.stepKey}:${s.status}`).sort()).toEqual(['inspect:done', 'study:done']);
@@ -247,12 +253,14 @@ test('the OpenAPI document is served and describes every route with its schemas'
   expect(doc.body.paths['/api/v1/escalations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['recipient', 'status', 'page', 'pageSize']));
 });
 
+let firstStudyAnswer: Record<string, unknown> | undefined;
+
 test('ops cancels the rollout: recorded once, every unit stops, nothing is left open or overdue', async () => {
   const events = await countEvents();
   expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: '' })).status).toBe(400);
   expect((await call('POST', '/api/v1/rollouts/nope/cancel', 'ops', { reason: 'x' })).status).toBe(404);
   expect(await countEvents()).toBe(events);
-  const c = await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'Thay bằng nghị quyết mới' });
+  const c = await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'Thay bằng nghị quyết mới', requestId: 'cancel-once' });
   expect(c).toMatchObject({ status: 200, body: { rolloutId: R, duplicate: false } });
   await until('every unit stopped', async () => {
     const units = await t.db.selectFrom('rollout_units').select('status').where('rollout_id', '=', R).execute();
@@ -265,6 +273,16 @@ test('ops cancels the rollout: recorded once, every unit stops, nothing is left 
   expect((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total).toBe(0);
   expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
   expect((await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'again' })).status).toBe(409);
+  // The clerk who retried after a timeout is answered as the first time, also once every unit stopped.
+  const retried = await call('POST', `/api/v1/rollouts/${R}/cancel`, 'ops', { reason: 'Thay bằng nghị quyết mới', requestId: 'cancel-once' });
+  expect(retried).toMatchObject({ status: 200, body: { requestId: 'cancel-once', duplicate: true, cancelledAt: c.body.cancelledAt } });
+  // So is a report resent after its unit's workflow has stopped: "already recorded", with the first answer.
+  expect(firstStudyAnswer).toBeDefined();
+  const resent = await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'unit', { stepId: 'study', kind: 'studyConference', sessionDate: '2026-11-20', attended: 5, reportId: 'a1-study' });
+  expect(resent).toMatchObject({ status: 201, body: { ...firstStudyAnswer, duplicate: true } });
+  // A new report is refused: the unit no longer takes any.
+  const fresh = await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'unit', { stepId: 'study', kind: 'studyConference', sessionDate: '2026-11-20', attended: 1, reportId: 'a1-new' });
+  expect(fresh.status).toBe(400);
   const story = await call('GET', `/api/v1/rollouts/${R}/timeline?lang=en`, 'auditor');
   expect(story.body.items.filter((e: { type: string }) => e.type === 'RolloutCancelled').map((e: { text: string }) => e.text)).toEqual(['The rollout was cancelled. Reason: Thay bằng nghị quyết mới']);
 });
