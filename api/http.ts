@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DomainError, type DomainIssue } from '../domain/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/errors';
 import type { Action, Principal, Target } from './access';
 
 /** A refusal with an HTTP status; the body names what is wrong. */
@@ -122,7 +123,7 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, p
 
 export function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '5' } : {}) });
   res.end(text);
 }
 
@@ -131,5 +132,6 @@ export function errorResponse(e: unknown): { status: number; body: z.infer<typeo
   if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues] } };
   if (e instanceof DomainError) return { status: 400, body: { error: 'bad_request', message: e.message, issues: [...e.issues] } };
   if (e instanceof Error && e.name === 'EventConflict') return { status: 409, body: { error: 'conflict', message: e.message, issues: [] } };
+  if (isDatabaseUnavailable(e)) return { status: 503, body: { error: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE, issues: [] } };
   return { status: 500, body: { error: 'internal', message: 'internal error (see the server log)', issues: [] } };
 }

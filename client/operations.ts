@@ -39,6 +39,7 @@ import {
   unitWorkflowId,
 } from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
+import { executeUpdateWithRetry } from './update-retry';
 import { z } from 'zod';
 
 export interface Deps {
@@ -174,7 +175,7 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
   try {
     // No Temporal update ID: the workflow's own deduplication (which survives continue-as-new) answers a
     // repeated report ID with `duplicate: true`, so the user is told it counted once.
-    return await handle.executeUpdate(reportStepUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, reportStepUpdate, [input], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${report.unitCode} of rollout ${rolloutId}`);
   }
@@ -186,7 +187,7 @@ export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: st
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
   try {
-    return await handle.executeUpdate(extendDeadlineUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, extendDeadlineUpdate, [input], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
   }
@@ -215,7 +216,7 @@ export async function actOnEscalation(
   if (esc.status !== 'open') throw DomainError.of('escalationId', `escalation "${esc.escalation_id}" is already resolved (${esc.resolution ?? 'resolved'}); nothing to ${action}`);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(esc.rollout_id, esc.unit_code));
   try {
-    return await handle.executeUpdate(action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate, { args: [input as never] });
+    return await executeUpdateWithRetry(handle, action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate, [input as never], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${esc.unit_code} of rollout ${esc.rollout_id}`);
   }
@@ -231,7 +232,7 @@ export async function cancelRollout(deps: Deps, rolloutId: string, input: Cancel
   if (r.status === 'cancelled') throw DomainError.of('rolloutId', `rollout ${rolloutId} was already cancelled at ${toLocalIso(new Date(r.completed_at!))}`);
   const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   try {
-    return await handle.executeUpdate(cancelRolloutUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, cancelRolloutUpdate, [input], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `rollout ${rolloutId}`);
   }
