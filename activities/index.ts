@@ -12,13 +12,16 @@ import { isDatabaseUnavailable, isPermanentDataError } from '../db/errors';
 import { Plan } from '../domain/plan';
 import { ancestorsInRollout } from '../domain/escalation';
 import type { Database } from '../db/database';
-import { appendEvents, EventConflictError, type AppendResult } from '../db/event-store';
+import { appendEvents, EventConflictError, type AfterAppend, type AppendResult } from '../db/event-store';
 import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierarchy';
 import { getRollout } from '../db/queries';
 import type { UnitContext } from '../workflows/unit-state';
+import type { ActivityContract } from '../workflows/activity-contract';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
+  /** Run in each append's transaction for every fresh event: the worker passes the notification outbox. */
+  afterAppend?: AfterAppend;
 }
 
 /**
@@ -72,13 +75,13 @@ async function classified<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createActivities({ db }: ActivityDeps) {
+export function createActivities({ db, afterAppend }: ActivityDeps) {
   return {
     /** Append a workflow's events (in stream order) and project them into the read model. */
     async appendEvents({ events }: { events: NewEvent[] }): Promise<AppendResult> {
       return classified(async () => {
         const parsed = events.map((e) => checkNewEvent(e));
-        return withHeartbeats(() => appendEvents(db, parsed));
+        return withHeartbeats(() => appendEvents(db, parsed, { afterAppend }));
       });
     },
 
@@ -95,7 +98,7 @@ export function createActivities({ db }: ActivityDeps) {
         return { codes: await listChildren(db, rollout.hierarchy_version, unitCode, offset, limit) };
       });
     },
-  };
+  } satisfies ActivityContract;
 }
 
 async function loadUnitContext(db: Kysely<Database>, rolloutId: string, unitCode: string): Promise<UnitContext> {

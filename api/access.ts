@@ -9,10 +9,13 @@
  * |-----------|-------------------------------------------------------------------------------------|
  * | ops       | import units and contacts, start and cancel rollouts, retry notifications; read all  |
  * | unit      | report its own unit's steps (not inspections); read its unit and subtree            |
- * | committee | act on escalations addressed to its unit (acknowledge, extend, direct); read subtree |
+ * | committee | act on escalations addressed to its unit (acknowledge, direct); extend the deadlines  |
+ * |           | of units it stands above (domain/escalation.ts mayExtend); read its subtree        |
  * | inspector | record inspections (supervise steps) in its subtree; read its subtree               |
  * | auditor   | read everything, the audit reads included; every write is refused                   |
  */
+import { committeesAbove, mayExtend, type UnitRef } from '../domain/escalation';
+
 export const ROLES = ['ops', 'unit', 'committee', 'inspector', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -38,6 +41,8 @@ export type Action =
   | 'report.submit'
   | 'escalation.read'
   | 'escalation.act'
+  /** Extend a unit's deadline: a committee above the unit (the same rule the workflow applies). */
+  | 'deadline.extend'
   /** Notifications (the outbox): ops and auditors all; scoped roles those addressed to their unit or below. */
   | 'notification.read'
   | 'notification.retry'
@@ -53,6 +58,8 @@ export interface Target {
   stepKind?: string;
   /** The committee an escalation is addressed to. */
   recipientCode?: string;
+  /** The unit whose deadline is extended and its ancestors in the rollout, nearest first (deadline.extend). */
+  extension?: { unit: UnitRef; ancestors: ReadonlyArray<UnitRef> };
 }
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
@@ -103,6 +110,13 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
         return scoped(`an inspector token for ${p.unitCode} inspects only its subtree`);
       }
       return deny(`a ${p.role} token may not report`);
+    case 'deadline.extend': {
+      if (p.role !== 'committee') return deny(`only a standing committee above the unit may extend its deadline (this is a ${p.role} token)`);
+      if (!target.extension) return deny('extend: no unit given');
+      const { unit, ancestors } = target.extension;
+      if (mayExtend(p.unitCode!, unit, ancestors)) return allow;
+      return deny(`${p.unitCode} is not a standing committee above ${unit.code}; its deadlines may be extended by ${committeesAbove(unit, ancestors).map((c) => c.code).join(', ')}`);
+    }
     case 'escalation.act':
       if (p.role !== 'committee') return deny(`only the standing committee an escalation is addressed to may act on it (this is a ${p.role} token)`);
       if (target.recipientCode !== p.unitCode) return deny(`the escalation is addressed to ${target.recipientCode}, not ${p.unitCode}`);

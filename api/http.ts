@@ -22,20 +22,14 @@ export class HttpError extends Error {
 }
 
 export const ErrorBody = z.object({
-  error: z.string().describe('A machine-readable code: bad_request, unauthorized, forbidden, not_found, too_large, conflict, …'),
+  error: z.string().describe('A machine-readable code: bad_request, unauthorized, forbidden, not_found, method_not_allowed, conflict, too_large, unsupported_media_type, rate_limited, …'),
   message: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).describe('For bad input: each field (or file line) and what is wrong with it.'),
+  requestId: z.string().describe('The X-Request-Id of this request (also in the server log): quote it when asking about this answer'),
 });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const MAX_BODY_BYTES = 1_000_000;
-export const MAX_PAGE_SIZE = 500;
-
-/** `?page=&pageSize=` with limits. */
-export const Paging = {
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-};
-export const Page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() });
 
 export interface Ctx<P, Q, B> {
   params: P;
@@ -62,6 +56,11 @@ export interface Route<P = any, Q = any, B = any, R = any> { // eslint-disable-l
   status?: number;
   /** Public routes (health, the OpenAPI document) need no token. */
   public?: boolean;
+  /**
+   * Error statuses this route answers beyond those derived from its declaration (see openapi.ts),
+   * with what they mean, e.g. `{ 409: 'already resolved' }`.
+   */
+  errors?: Partial<Record<number, string>>;
   handler(ctx: Ctx<P, Q, B>): Promise<R>;
 }
 
@@ -92,24 +91,58 @@ export function compile(routes: ReadonlyArray<Route>): CompiledRoute[] {
   });
 }
 
+/** Bodies must be UTF-8: a fatal decoder refuses invalid sequences instead of storing U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Is this a JSON media type (`application/json`, `application/…+json`), in UTF-8 if a charset is given? */
+function isJsonType(header: string): boolean {
+  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type ?? '')) return false;
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/**
+ * Read a request body (at most `limit` bytes, declared or streamed): undefined when empty, else the
+ * parsed JSON. 413 over the limit, 415 unless JSON in UTF-8, 400 for invalid UTF-8 or JSON.
+ */
 export async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, 'too_large', `the request body is ${declared} bytes; the limit is ${limit}`);
+  const declared = req.headers['content-length'] === undefined ? 0 : Number(req.headers['content-length']);
+  if (declared > limit) throw new HttpError(413, 'too_large', `the request body is ${declared} bytes; the limit is ${limit}`, [{ path: 'body', message: `over ${limit} bytes` }]);
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  const type = req.headersDistinct['content-type'] ?? [];
+  if (hasBody && (type.length !== 1 || !isJsonType(type[0]!))) {
+    throw new HttpError(415, 'unsupported_media_type', `send the body as application/json (UTF-8)${type.length ? `, not ${type.join(', ').slice(0, 100)}` : ''}`, [{ path: 'header.content-type', message: type.length > 1 ? 'given more than once' : 'expected application/json' }]);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'too_large', `the request body is over the limit of ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, 'too_large', `the request body is over the limit of ${limit} bytes`, [{ path: 'body', message: `over ${limit} bytes` }]);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(400, 'bad_request', 'the request body was not received in full (the connection was aborted)', [{ path: 'body', message: 'incomplete' }]);
   }
   if (size === 0) return undefined;
-  const type = String(req.headers['content-type'] ?? '');
-  if (!type.includes('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  let text: string;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    text = utf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, 'bad_request', 'the body is not valid UTF-8', [{ path: 'body', message: 'not valid UTF-8' }]);
+  }
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw new HttpError(400, 'bad_request', `the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, [{ path: 'body', message: 'not valid JSON' }]);
   }
+}
+
+/** A field's path as the API names it: `body.attendance[2].name`, `query.pageSize`. */
+export function issuePath(root: string, path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(k)) ? `${acc}.${String(k)}` : `${acc}[${JSON.stringify(String(k))}]`), root);
 }
 
 /** Validate one part of a request; the issues name it (`body.attended`, `query.pageSize`). */
@@ -117,20 +150,25 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, p
   if (!schema) return value as T;
   const r = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: [part, ...i.path.map(String)].join('.'), message: i.message }));
+  const issues = r.error.issues.map((i) => ({ path: issuePath(part, i.path), message: i.message }));
   throw new HttpError(400, 'bad_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
-export function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '5' } : {}) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '5' } : {}) });
   res.end(text);
 }
 
 /** Any error as the HTTP answer it deserves: bad input 400 (nothing recorded), refusals as thrown, the rest 500. */
-export function errorResponse(e: unknown): { status: number; body: z.infer<typeof ErrorBody> } {
+export function errorResponse(e: unknown): { status: number; body: Omit<ErrorBody, 'requestId'> } {
   if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues] } };
-  if (e instanceof DomainError) return { status: 400, body: { error: 'bad_request', message: e.message, issues: [...e.issues] } };
+  if (e instanceof DomainError) {
+    const [status, code] = e.kind === 'not_found' ? [404, 'not_found'] : e.kind === 'conflict' ? [409, 'conflict'] : [400, 'bad_request'];
+    // A refusal of what is named (404, 409) reads as a sentence; the issues still name the field.
+    const message = e.kind === 'invalid' ? e.message : e.issues.map((i) => i.message).join('; ');
+    return { status, body: { error: code, message, issues: [...e.issues] } };
+  }
   if (e instanceof Error && e.name === 'EventConflict') return { status: 409, body: { error: 'conflict', message: e.message, issues: [] } };
   if (isDatabaseUnavailable(e)) return { status: 503, body: { error: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE, issues: [] } };
   return { status: 500, body: { error: 'internal', message: 'internal error (see the server log)', issues: [] } };

@@ -9,7 +9,8 @@ import { getAncestors, latestHierarchyVersion } from '../db/hierarchy';
 import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
 import { CHANNELS } from '../notify/outbox';
 import { NOTIFICATION_STATUSES, listNotifications, retryNotification } from '../notify/store';
-import { HttpError, Page, Paging, route, type Route } from './http';
+import { Page, PagingInput } from '../app/views';
+import { HttpError, route, type Route } from './http';
 import type { ApiDeps } from './routes';
 
 const Iso = z.string().describe('ISO 8601 instant');
@@ -59,7 +60,7 @@ export function notificationRoutes(deps: ApiDeps): Route[] {
         rolloutId: z.string().max(100).optional(),
         status: z.enum([...NOTIFICATION_STATUSES, 'all']).default('all'),
         recipient: z.string().max(64).optional(),
-        ...Paging,
+        ...PagingInput.shape,
       }),
       response: Page(Notification),
       handler: async ({ query, principal, require }) => {

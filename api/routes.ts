@@ -6,19 +6,19 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { withRolloutAsOf } from '../db/as-of';
-import { eventOfRow, verifyChain } from '../db/audit';
+import { verifyChain } from '../db/audit';
 import type { Database } from '../db/database';
-import { countEscalations, getRollout, isOverdue, getRolloutUnit, listEscalations, listRolloutUnits, listRollouts, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
 import { reportSchemas } from '../domain/reports';
 import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { DomainError } from '../domain/errors';
-import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../client/operations';
-import { describeActor, describeEvent } from '../client/timeline';
+import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../app/commands';
+import { escalationsPage, requireRollout, requireRolloutUnit, rolloutOverview, rolloutOverviewAsOf, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
+import { Escalation, Instant, Overview, Page, PagingInput, Rollout, TimelineEntry, UnitDetail, UnitSummary } from '../app/views';
+import { wordingTable } from '../domain/wording';
 import { ROLES, type Principal } from './access';
 import { dashboardRoutes } from './dashboard-routes';
-import { HttpError, Page, Paging, route, type Route } from './http';
+import { HttpError, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
 
 export interface ApiDeps {
@@ -27,141 +27,28 @@ export interface ApiDeps {
   client(): Promise<Client>;
 }
 
-const Iso = z.string().describe('ISO 8601 instant');
-const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : new Date(d).toISOString());
+const Iso = Instant;
+const Paging = PagingInput.shape;
 const Lang = z.enum(['vi', 'en']).default('vi');
 
 const RolloutParams = z.strictObject({ rolloutId: z.string().min(1).max(100) });
 const UnitParams = z.strictObject({ rolloutId: z.string().min(1).max(100), unitCode: z.string().min(1).max(64) });
 
-const Rollout = z.object({
-  rolloutId: z.string(),
-  resolution: z.string(),
-  resolutionDate: z.string(),
-  title: z.string(),
-  planId: z.string(),
-  rootUnit: z.string(),
-  hierarchyVersion: z.number().int(),
-  status: z.string(),
-  startedAt: Iso,
-  completedAt: Iso.nullable(),
-});
-type RolloutRow = Awaited<ReturnType<typeof listRollouts>>[number];
-const rolloutOf = (r: RolloutRow): z.infer<typeof Rollout> => ({
-  rolloutId: r.rollout_id,
-  resolution: r.resolution_text,
-  resolutionDate: String(r.resolution_date),
-  title: r.resolution_title,
-  planId: r.plan_id,
-  rootUnit: r.root_unit,
-  hierarchyVersion: r.hierarchy_version,
-  status: r.status,
-  startedAt: iso(r.started_at)!,
-  completedAt: iso(r.completed_at),
-});
-
-const StepState = z.object({ stepKey: z.string(), stepId: z.string(), kind: z.string(), status: z.string(), dueAt: Iso.nullable(), late: z.boolean(), overdue: z.boolean() });
-const UnitSummary = z.object({
-  unitCode: z.string(),
-  name: z.string(),
-  level: z.string(),
-  parent: z.string().nullable(),
-  depth: z.number().int(),
-  children: z.number().int(),
-  members: z.number().int(),
-  status: z.string(),
-  steps: z.array(StepState),
-});
-
-const Escalation = z.object({
-  escalationId: z.string(),
-  rolloutId: z.string(),
-  unitCode: z.string(),
-  unitName: z.string(),
-  level: z.string(),
-  stepKey: z.string(),
-  tier: z.number().int(),
-  recipient: z.object({ code: z.string(), name: z.string() }),
-  self: z.boolean(),
-  dueAt: Iso,
-  openedAt: Iso,
-  overdueMs: z.number().int().describe('How long past the deadline: until now while open, until completion once resolved'),
-  status: z.enum(['open', 'resolved']),
-  resolution: z.enum(['completed', 'extended', 'cancelled']).nullable(),
-  resolvedAt: Iso.nullable(),
-  resolvedBy: z.string().nullable(),
-  acknowledgedAt: Iso.nullable(),
-  acknowledgedBy: z.string().nullable(),
-  acknowledgementNote: z.string().nullable(),
-  directives: z.number().int().describe('How many times the committee has directed the unit on it'),
-  lastDirective: z.string().nullable(),
-  lastDirectedAt: Iso.nullable(),
-  respondBy: z.string().nullable().describe('The date the last directive asks the unit to report back by'),
-});
-
-const TimelineEntry = z.object({ chainSeq: z.number().int(), occurredAt: z.string(), recordedAt: z.string(), unit: z.string().nullable(), actor: z.string(), by: z.string(), type: z.string(), text: z.string(), eventId: z.string() });
-
-const Progress = z.array(
-  z.object({ level: z.string(), stepId: z.string(), kind: z.string(), units: z.number().int(), done: z.number().int(), doneLate: z.number().int(), open: z.number().int(), waiting: z.number().int(), overdue: z.number().int(), attended: z.number(), members: z.number() }),
-);
-const Overview = z.object({ rollout: Rollout, counts: z.object({ units: z.number().int(), completed: z.number().int(), cancelled: z.number().int().describe('Units stopped by a cancellation before they finished'), openEscalations: z.number().int() }), progress: Progress, asOf: Iso });
-
-const UnitDetail = z.object({
-  rolloutId: z.string(),
-  unit: z.object({ unitCode: z.string(), name: z.string(), level: z.string(), parent: z.string().nullable(), members: z.number().int(), standingCommittee: z.boolean(), children: z.number().int(), status: z.string(), ancestors: z.array(z.object({ code: z.string(), name: z.string() })) }),
-  steps: z.array(
-    z.object({ stepKey: z.string(), stepId: z.string(), kind: z.string(), occurrence: z.number().int(), status: z.string(), dueAt: Iso.nullable(), originalDueAt: Iso.nullable(), completedAt: Iso.nullable(), lateByMs: z.number().nullable(), overdue: z.boolean(), attended: z.number().int(), remindersSent: z.number().int() }),
-  ),
-});
-
 /** Load a unit of a rollout with its ancestors, for access checks; 404 if it is not in the rollout. */
-async function rolloutUnit(db: Kysely<Database>, rolloutId: string, unitCode: string) {
-  const u = await getRolloutUnit(db, rolloutId, unitCode);
-  if (!u) {
-    if (!(await getRollout(db, rolloutId))) throw new HttpError(404, 'not_found', `no rollout "${rolloutId}"`);
-    throw new HttpError(404, 'not_found', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
-  }
-  const ancestors = (u.ancestors as Array<{ code: string; name: string }>) ?? [];
-  return { row: u, target: { code: u.unit_code, ancestors: ancestors.map((a) => a.code) }, ancestors };
-}
-
-async function requireRollout(db: Kysely<Database>, rolloutId: string) {
-  const r = await getRollout(db, rolloutId);
-  if (!r) throw new HttpError(404, 'not_found', `no rollout "${rolloutId}"`);
-  return r;
-}
+const rolloutUnit = requireRolloutUnit;
 
 /** The subtree a scoped principal is confined to, or undefined for ops and auditors. */
 const scopeOf = (p: Principal): string | undefined => p.unitCode ?? undefined;
 
-function escalationOf(e: Awaited<ReturnType<typeof listEscalations>>[number], now: Date): z.infer<typeof Escalation> {
-  const due = new Date(e.due_at).getTime();
-  return {
-    escalationId: e.escalation_id,
-    rolloutId: e.rollout_id,
-    unitCode: e.unit_code,
-    unitName: e.unit_name,
-    level: e.unit_level,
-    stepKey: e.step_key,
-    tier: e.tier,
-    recipient: { code: e.recipient_code, name: e.recipient_name },
-    self: e.self,
-    dueAt: iso(e.due_at)!,
-    openedAt: iso(e.opened_at)!,
-    overdueMs: Math.max(0, e.status === 'open' ? now.getTime() - due : Number(e.late_by_ms ?? (e.resolved_at ? new Date(e.resolved_at).getTime() - due : 0))),
-    status: e.status,
-    resolution: e.resolution,
-    resolvedAt: iso(e.resolved_at),
-    resolvedBy: e.resolved_by,
-    acknowledgedAt: iso(e.acknowledged_at),
-    acknowledgedBy: e.acknowledged_by,
-    acknowledgementNote: e.acknowledgement_note,
-    directives: e.directives,
-    lastDirective: e.last_directive,
-    lastDirectedAt: iso(e.last_directed_at),
-    respondBy: e.respond_by === null ? null : String(e.respond_by),
-  };
-}
+/** What a committee sends to extend a deadline: the domain's decision, less the committee (the token's unit). */
+const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
+const ExtendResponse = z.object({ requestId: z.string(), stepKey: z.string(), previousDueAt: Iso, newDueAt: Iso, resolvedEscalations: z.array(z.string()), duplicate: z.boolean() });
+
+/** The unit and its ancestors as the extension rule (domain/escalation.ts mayExtend) needs them. */
+const extensionTarget = (u: Awaited<ReturnType<typeof rolloutUnit>>) => ({
+  unit: { code: u.row.unit_code, name: u.row.name, level: u.row.level, standingCommittee: u.row.standing_committee },
+  ancestors: u.ancestors.map((a) => ({ code: a.code, name: a.name, level: a.level ?? '', standingCommittee: a.standingCommittee === true })),
+});
 
 const EscalationParams = z.strictObject({ escalationId: z.string().min(1).max(300) });
 const EscalationActionResponse = z.object({ requestId: z.string(), escalationId: z.string(), stepKey: z.string(), action: z.enum(['acknowledged', 'directed']), at: z.string(), duplicate: z.boolean() });
@@ -212,14 +99,8 @@ export function createRoutes(deps: ApiDeps): Route[] {
       query: z.strictObject(Paging),
       response: Page(Rollout),
       handler: async ({ query, principal }) => {
-        let all = await listRollouts(db);
         const scope = scopeOf(principal);
-        if (scope) {
-          const mine = new Set((await db.selectFrom('rollout_units').select('rollout_id').where('unit_code', '=', scope).execute()).map((r) => r.rollout_id));
-          all = all.filter((r) => mine.has(r.rollout_id));
-        }
-        const start = (query.page - 1) * query.pageSize;
-        return { items: all.slice(start, start + query.pageSize).map(rolloutOf), page: query.page, pageSize: query.pageSize, total: all.length };
+        return rolloutsPage(db, scope ? { takingPart: scope } : {}, query);
       },
     }),
     route({
@@ -232,6 +113,15 @@ export function createRoutes(deps: ApiDeps): Route[] {
       response: z.object({ rolloutId: z.string(), workflowId: z.string(), hierarchyVersion: z.number().int(), units: z.number().int(), planId: z.string(), alreadyStarted: z.boolean() }),
       status: 201,
       handler: async ({ body, principal }) => startRollout(await ops(), { ...body, requestedBy: `user:${principal.label}` }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/wording',
+      tag: 'plans',
+      summary: 'The words for event types, step kinds and levels, Vietnamese and English (the table the CLI, emails and dashboard use)',
+      public: true,
+      response: z.object({ eventTypes: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })), stepKinds: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })), levels: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })) }),
+      handler: async () => wordingTable(),
     }),
     route({
       method: 'GET',
@@ -282,11 +172,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       action: 'rollout.overview',
       params: RolloutParams,
       response: Overview,
-      handler: async ({ params }) => {
-        const r = await requireRollout(db, params.rolloutId);
-        const now = new Date();
-        return { rollout: rolloutOf(r), counts: await unitCounts(db, params.rolloutId), progress: await rolloutProgress(db, params.rolloutId, now), asOf: now.toISOString() };
-      },
+      handler: async ({ params }) => rolloutOverview(db, params.rolloutId),
     }),
     route({
       method: 'GET',
@@ -302,65 +188,34 @@ export function createRoutes(deps: ApiDeps): Route[] {
         require('unit.read', { unit: (await rolloutUnit(db, params.rolloutId, anchor)).target });
         // The overdue filter and `within` look at the whole subtree; otherwise one level: the anchor's children.
         const wholeSubtree = query.overdue === 'true' || (query.within !== undefined && query.parent === undefined);
-        const { total, items } = await listRolloutUnits(db, params.rolloutId, {
-          ...(wholeSubtree ? { within: anchor } : { parent: anchor }),
-          overdueOnly: query.overdue === 'true',
-          now: new Date(),
-          offset: (query.page - 1) * query.pageSize,
-          limit: query.pageSize,
-        });
-        return {
-          items: items.map((u) => ({ unitCode: u.unit_code, name: u.name, level: u.level, parent: u.parent_code, depth: u.depth, children: u.children, members: u.members, status: u.status, steps: u.steps.map((s) => ({ ...s, dueAt: iso(s.dueAt) })) })),
-          page: query.page,
-          pageSize: query.pageSize,
-          total,
-        };
+        return unitsPage(db, params.rolloutId, { ...(wholeSubtree ? { within: anchor } : { parent: anchor }), overdueOnly: query.overdue === 'true' }, { page: query.page, pageSize: query.pageSize });
       },
     }),
     route({
       method: 'GET',
       path: '/api/v1/rollouts/{rolloutId}/units/{unitCode}',
       tag: 'rollouts',
-      summary: "A unit's page: the unit, its ancestors and every step",
+      summary: "A unit's page: the unit, its ancestors, every step and every escalation about it",
       params: UnitParams,
       response: UnitDetail,
       handler: async ({ params, require }) => {
         const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
         require('unit.read', { unit: u.target });
-        const now = Date.now();
-        const steps = await unitSteps(db, params.rolloutId, params.unitCode);
-        return {
-          rolloutId: params.rolloutId,
-          unit: { unitCode: u.row.unit_code, name: u.row.name, level: u.row.level, parent: u.row.parent_code, members: u.row.members, standingCommittee: u.row.standing_committee, children: u.row.children, status: u.row.status, ancestors: u.ancestors.map((a) => ({ code: a.code, name: a.name })) },
-          steps: steps.map((s) => ({
-            stepKey: s.step_key,
-            stepId: s.step_id,
-            kind: s.kind,
-            occurrence: s.occurrence,
-            status: s.status,
-            dueAt: iso(s.due_at),
-            originalDueAt: iso(s.original_due_at),
-            completedAt: iso(s.completed_at),
-            lateByMs: s.late_by_ms === null ? null : Number(s.late_by_ms),
-            overdue: isOverdue(s.status, s.due_at, now),
-            attended: s.attended,
-            remindersSent: s.reminders_sent,
-          })),
-        };
+        return unitDetail(db, params.rolloutId, params.unitCode);
       },
     }),
     route({
       method: 'GET',
       path: '/api/v1/rollouts/{rolloutId}/units/{unitCode}/timeline',
       tag: 'audit',
-      summary: "A unit's story from the audit record: reports, reminders, missed deadlines, escalations, extensions, completions",
+      summary: "A unit's story from the audit record: reports, reminders, missed deadlines, escalations, extensions, completions; paged",
       params: UnitParams,
-      query: z.strictObject({ lang: Lang }),
-      response: z.array(TimelineEntry),
+      query: z.strictObject({ lang: Lang, ...Paging }),
+      response: Page(TimelineEntry),
       handler: async ({ params, query, require }) => {
         const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
         require('unit.read', { unit: u.target });
-        return timeline(db, params.rolloutId, params.unitCode, query.lang);
+        return timelinePage(db, params.rolloutId, params.unitCode, query.lang, { page: query.page, pageSize: query.pageSize });
       },
     }),
     route({
@@ -400,9 +255,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
           ...(query.status !== 'all' ? { status: query.status } : {}),
           ...(scopeOf(principal) ? { within: scopeOf(principal)! } : {}),
         };
-        const now = new Date();
-        const rows = await listEscalations(db, { ...f, offset: (query.page - 1) * query.pageSize, limit: query.pageSize });
-        return { items: rows.map((e) => escalationOf(e, now)), page: query.page, pageSize: query.pageSize, total: await countEscalations(db, f) };
+        return escalationsPage(db, f, { page: query.page, pageSize: query.pageSize });
       },
     }),
     route({
@@ -434,6 +287,26 @@ export function createRoutes(deps: ApiDeps): Route[] {
           decidedBy: body.decidedBy ?? principal.label,
         } as never);
         return r as unknown as { stepKey: string; previousDueAt: string; newDueAt: string; resolvedEscalations: string[]; duplicate: boolean };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/units/{unitCode}/extend',
+      tag: 'committees',
+      summary: "A standing committee above the unit extends one of its deadlines (gia hạn), with a reason, whether or not an escalation has reached it yet; the step's open escalations are resolved and its timers reset. The same rule as `trienkhai extend`",
+      params: UnitParams,
+      body: ExtendBody,
+      response: ExtendResponse,
+      status: 201,
+      handler: async ({ params, body, principal, require }) => {
+        const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
+        require('deadline.extend', { extension: extensionTarget(u) });
+        return extendDeadline(await ops(), params.rolloutId, params.unitCode, {
+          ...body,
+          requestId: body.requestId ?? newRequestId('api-ext'),
+          committeeCode: principal.unitCode!,
+          decidedBy: body.decidedBy ?? principal.label,
+        });
       },
     }),
     route({
@@ -497,15 +370,12 @@ export function createRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/api/v1/rollouts/{rolloutId}/timeline',
       tag: 'audit',
-      summary: "The whole rollout's story from the audit record",
+      summary: "The whole rollout's story from the audit record; paged",
       action: 'rollout.overview',
       params: RolloutParams,
-      query: z.strictObject({ lang: Lang }),
-      response: z.array(TimelineEntry),
-      handler: async ({ params, query }) => {
-        await requireRollout(db, params.rolloutId);
-        return timeline(db, params.rolloutId, undefined, query.lang);
-      },
+      query: z.strictObject({ lang: Lang, ...Paging }),
+      response: Page(TimelineEntry),
+      handler: async ({ params, query }) => timelinePage(db, params.rolloutId, undefined, query.lang, { page: query.page, pageSize: query.pageSize }),
     }),
     route({
       method: 'GET',
@@ -517,18 +387,13 @@ export function createRoutes(deps: ApiDeps): Route[] {
       query: z.strictObject({ at: z.string().min(1).max(40) }),
       response: Overview,
       handler: async ({ params, query }) => {
-        await requireRollout(db, params.rolloutId);
         let at: Date;
         try {
           at = parseDeadlineText(query.at).at;
         } catch (e) {
           throw new HttpError(400, 'bad_request', `query.at: ${e instanceof Error ? e.message : String(e)}`, [{ path: 'query.at', message: e instanceof Error ? e.message : String(e) }]);
         }
-        return withRolloutAsOf(db, params.rolloutId, at, async (trx) => {
-          const r = await getRollout(trx, params.rolloutId);
-          if (!r) throw new HttpError(404, 'not_found', `rollout ${params.rolloutId} had not started by ${at.toISOString()}`);
-          return { rollout: rolloutOf(r), counts: await unitCounts(trx, params.rolloutId), progress: await rolloutProgress(trx, params.rolloutId, at), asOf: at.toISOString() };
-        });
+        return rolloutOverviewAsOf(db, params.rolloutId, at);
       },
     }),
     route({
@@ -544,20 +409,3 @@ export function createRoutes(deps: ApiDeps): Route[] {
     ...dashboardRoutes(deps),
   ] as Route[];
 }
-
-async function timeline(db: Kysely<Database>, rolloutId: string, unit: string | undefined, lang: 'vi' | 'en'): Promise<Array<z.infer<typeof TimelineEntry>>> {
-  let q = db.selectFrom('events').selectAll().where('rollout_id', '=', rolloutId).orderBy('chain_seq');
-  if (unit) q = q.where('unit_code', '=', unit);
-  return (await q.execute()).map((r) => ({
-    chainSeq: Number(r.chain_seq),
-    occurredAt: toLocalIso(new Date(r.occurred_at)),
-    recordedAt: toLocalIso(new Date(r.recorded_at)),
-    unit: r.unit_code,
-    actor: r.actor,
-    by: describeActor(r.actor, lang),
-    type: r.type,
-    text: describeEvent(eventOfRow(r), lang),
-    eventId: r.event_id,
-  }));
-}
-

@@ -3,6 +3,7 @@
  * checkable years later with no database and no Temporal server.
  *
  *   manifest.json      what the bundle is, and the sha256 of every other file
+ *   manifest.sig       the export's seal: an Ed25519 signature over manifest.json, by the checkpoint key
  *   events.jsonl       every event of the log up to the export, in chain order (one row per line, with
  *                      its content hash and chain link); the whole log, not just the rollout's events,
  *                      so the chain and the signed Merkle roots can be re-derived and nothing can be
@@ -13,10 +14,15 @@
  *                      `temporal workflow show -o json` writes them)
  *   README.txt         how to check it
  *
- * The manifest is not signed; it only points at what changed. The proof is the checkpoints: every
- * event's content re-hashes to its chain link, and the links' Merkle root is what the key signed.
+ * The proof is the checkpoints: every event's content re-hashes to its chain link, and the links'
+ * Merkle root is what the key signed. A checkpoint proves the events it covers, not that nothing came
+ * after them: a bundle cut back to an earlier checkpoint (later events and checkpoints removed) would
+ * still carry valid ones. So the export also signs its manifest (the seal), which states how many
+ * events the log had, its head, how many checkpoints, and the sha256 of events.jsonl and
+ * checkpoints.json: a cut bundle cannot produce it, and verification says up to which event and as of
+ * when the bundle proves that nothing was left out.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -134,11 +140,22 @@ export async function exportBundle(
     historiesGone: collected.gone,
     files,
   };
-  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  writeFileSync(join(dir, 'manifest.json'), manifestText);
+  if (checkpoint) {
+    // The seal: only over a log that verified (like a checkpoint, it never vouches for tampering).
+    const { privateKey, publicKeyPem } = loadSigningKey(opts.keyFile);
+    const seal: Seal = { publicKey: publicKeyPem, signature: sign(null, Buffer.from(manifestText), privateKey).toString('base64') };
+    writeFileSync(join(dir, SEAL_FILE), `${JSON.stringify(seal, null, 2)}\n`);
+  }
   return { dir, manifest, unverified: check.ok ? null : check };
 }
 
-/** Every file under `dir` but the manifest, as sorted relative paths with forward slashes. */
+const SEAL_FILE = 'manifest.sig';
+const Seal = z.strictObject({ publicKey: z.string(), signature: z.string() });
+type Seal = z.infer<typeof Seal>;
+
+/** Every file under `dir` but the manifest and its seal, as sorted relative paths with forward slashes. */
 function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
@@ -149,7 +166,7 @@ function listFiles(dir: string): string[] {
     }
   };
   walk(dir);
-  return out.filter((f) => f !== 'manifest.json');
+  return out.filter((f) => f !== 'manifest.json' && f !== SEAL_FILE);
 }
 
 function readme(rolloutId: string): string {
@@ -161,7 +178,8 @@ Check it (no database or server needed; a trienkhai checkout with \`npm install\
   npx trienkhai audit verify <this folder> --from-checkpoint <a checkpoint you saved earlier>
   npx trienkhai audit replay <this folder>
 
-Files: manifest.json lists every other file with its sha256. events.jsonl is the whole event log up to
+Files: manifest.json lists every other file with its sha256; manifest.sig is the export's Ed25519
+signature over manifest.json (so a bundle cut short, or with its manifest rewritten, no longer verifies). events.jsonl is the whole event log up to
 the export, one event per line in chain order; each row's content_hash is the sha256 of its canonical
 content and hash = sha256(prev_hash ":" chain_seq ":" content_hash). checkpoints.json holds the signed
 checkpoints (Ed25519 over an RFC 6962 Merkle root of the links). histories/ holds the Temporal workflow
@@ -188,6 +206,12 @@ export interface BundleVerifyResult {
   fromCheckpoint: string[] | null;
   /** The key the signatures were checked against. */
   key: 'trusted' | 'bundle';
+  /**
+   * The export's seal (its signature over the manifest): why it does not hold (empty: it holds), and
+   * how far it proves that nothing was left out — every event up to `seq`, the whole log as of
+   * `exportedAt` — or null when it proves nothing of the kind.
+   */
+  seal: { problems: string[]; completeUpTo: { seq: number; exportedAt: string } | null };
 }
 
 function readManifest(dir: string): Manifest {
@@ -256,8 +280,34 @@ export async function verifyBundle(dir: string, opts: { trustedPublicKey?: strin
   const signedUpTo = Math.max(0, ...checkpoints.filter((c) => c.problems.length === 0).map((c) => c.seq));
   const unsigned = Math.max(0, rows.length - signedUpTo);
   const fromCheckpoint = opts.fromCheckpoint !== undefined ? checks[checks.length - 1]! : null;
-  const ok = files.length === 0 && unreadable.length === 0 && chain.ok && checkpoints.length > 0 && checkpoints.every((c) => c.problems.length === 0) && unsigned === 0 && (fromCheckpoint?.length ?? 0) === 0;
-  return { ok, dir, rolloutId: manifest.rolloutId, exportedAt: manifest.exportedAt, files, unreadable, chain, checkpoints, unsigned, fromCheckpoint, key: opts.trustedPublicKey ? 'trusted' : 'bundle' };
+  const seal = checkSeal(dir, manifest, rows, checkpointInputs.length, trusted);
+  const ok = files.length === 0 && unreadable.length === 0 && chain.ok && checkpoints.length > 0 && checkpoints.every((c) => c.problems.length === 0) && unsigned === 0 && (fromCheckpoint?.length ?? 0) === 0 && seal.problems.length === 0;
+  return { ok, dir, rolloutId: manifest.rolloutId, exportedAt: manifest.exportedAt, files, unreadable, chain, checkpoints, unsigned, fromCheckpoint, key: opts.trustedPublicKey ? 'trusted' : 'bundle', seal };
+}
+
+/** Does the export's seal hold, and does the bundle hold what the sealed manifest says? */
+function checkSeal(dir: string, manifest: Manifest, rows: ReadonlyArray<ChainRow>, checkpoints: number, trusted: string | undefined): BundleVerifyResult['seal'] {
+  const problems: string[] = [];
+  const file = join(dir, SEAL_FILE);
+  if (!existsSync(file)) return { problems: [`${SEAL_FILE} is missing: nothing proves the bundle holds the whole log as exported (it may have been cut short)`], completeUpTo: null };
+  let seal: Seal;
+  try {
+    seal = Seal.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (e) {
+    return { problems: [`${SEAL_FILE} is not a seal: ${e instanceof Error ? e.message : String(e)}`], completeUpTo: null };
+  }
+  if (trusted && trusted.trim() !== seal.publicKey.trim()) problems.push(`${SEAL_FILE} was signed by a different key than the one you trust`);
+  let signed = false;
+  try {
+    signed = verify(null, readFileSync(join(dir, 'manifest.json')), createPublicKey(seal.publicKey), Buffer.from(seal.signature, 'base64'));
+  } catch {
+    signed = false;
+  }
+  if (!signed) problems.push(`${SEAL_FILE} does not match manifest.json: the manifest was rewritten after the export (or not signed by its key)`);
+  const last = rows.length ? Number(rows[rows.length - 1]!.chain_seq) : 0;
+  if (rows.length !== manifest.log.events || last !== manifest.log.head.seq) problems.push(`the export had ${manifest.log.events} events up to #${manifest.log.head.seq}; the bundle has ${rows.length}, up to #${last}`);
+  if (checkpoints !== manifest.checkpoints) problems.push(`the export had ${manifest.checkpoints} checkpoint(s); the bundle has ${checkpoints}`);
+  return { problems, completeUpTo: problems.length === 0 ? { seq: manifest.log.head.seq, exportedAt: manifest.exportedAt } : null };
 }
 
 /** The event rows of a bundle (unreadable lines left out; `verifyBundle` reports them). */

@@ -9,6 +9,7 @@
  * recorded after the histories were fetched. (Fetch the histories first, then the rows: an append
  * completes only after its rows are committed, so every completed append must then have its rows.)
  */
+import { parseStreamId } from '../domain/ids';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { eventOfRow, type ChainRow } from '../db/audit';
@@ -80,9 +81,9 @@ function appendsOf(run: RunHistory): Array<{ historyEventId: string; events: Any
 }
 
 function workflowIdOfStream(streamId: string): string | undefined {
-  const [kind, rolloutId, code] = streamId.split('/');
-  if (kind === 'unit' && rolloutId && code) return unitWorkflowId(rolloutId, code);
-  if (kind === 'rollout' && rolloutId) return rolloutWorkflowId(rolloutId);
+  const s = parseStreamId(streamId);
+  if (s?.kind === 'unit') return unitWorkflowId(s.rolloutId, s.unitCode);
+  if (s?.kind === 'rollout') return rolloutWorkflowId(s.rolloutId);
   return undefined;
 }
 

@@ -12,7 +12,7 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
-import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
+import { parseWorkflowId, rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
 import type { History } from '@temporalio/common/lib/proto-utils';
 
 export interface CollectedRun {
@@ -32,10 +32,10 @@ export interface CollectedHistories {
 
 /** `trienkhai/unit/R/P.A` → `P.A`; `trienkhai/fanout/R/P.A/0` → `P.A.b0`; the rollout → its ID. */
 export function shortName(workflowId: string): string {
-  const parts = workflowId.split('/');
-  if (parts[1] === 'unit' && parts[3]) return parts[3];
-  if (parts[1] === 'fanout' && parts[3]) return `${parts[3]}.b${parts[4]}`;
-  return (parts[2] ?? workflowId).replace(/[^A-Za-z0-9._-]/g, '_');
+  const w = parseWorkflowId(workflowId);
+  if (w?.kind === 'unit') return w.unitCode;
+  if (w?.kind === 'fanout') return `${w.ownerCode}.b${w.batch}`;
+  return (w?.rolloutId ?? workflowId).replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** A file name for one run: `<workflowType>-<short-name>-<run>.json`. */

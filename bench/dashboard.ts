@@ -18,12 +18,12 @@ import type { Client } from '@temporalio/client';
 import { chromium } from 'playwright-core';
 import { startApiServer } from '../api/server';
 import { issueToken } from '../api/tokens';
-import { importUnits } from '../client/operations';
+import { importUnits } from '../app/commands';
 import { connect } from '../db/connect';
 import { appendEvents } from '../db/event-store';
 import { migrateToLatest } from '../db/migrate';
 import { parseNewEvent, type AnyNewEvent } from '../domain/events';
-import { streams } from '../domain/streams';
+import { eventId, streams } from '../domain/ids';
 import { ensurePostgres } from '../stack/postgres';
 import { dashboardFiles } from '../web/serve';
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const pg = await ensurePostgres({ dataDir: join(dir, 'pg'), port: 0, log: () => undefined });
   const db = connect(pg.url, { max: 10 });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, { ownerUrl: pg.ownerUrl });
     const units = tree();
     const csv = ['code,name,level,parent,members,standing_committee', ...units.map((u) => `${u.code},${u.name},${u.level},${u.parent ?? ''},${u.members},${u.committee}`)].join('\n');
     const imported = await importUnits(db, 'bench.csv', csv, 'user:bench');
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const plan = { id: 'bench', title: 'bench', steps: [] };
     const events: AnyNewEvent[] = [];
     const ev = (streamId: string, seq: number, type: string, unitCode: string | null, occurredAt: string, payload: unknown, actor = 'system'): void => {
-      events.push(parseNewEvent({ eventId: `${streamId}#${seq}`, streamId, streamSeq: seq, type, rolloutId: R, unitCode, actor, occurredAt, payload }));
+      events.push(parseNewEvent({ eventId: eventId(streamId, seq), streamId, streamSeq: seq, type, rolloutId: R, unitCode, actor, occurredAt, payload }));
     };
     ev(streams.rollout(R), 1, 'RolloutStarted', null, at(0), { rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'Nghị quyết 21' }, plan, planId: 'bench', rootUnit: 'T', hierarchyVersion: imported.version, units: units.length, requestedBy: 'user:bench' });
     let escalations = 0;

@@ -23,7 +23,7 @@ import { replayHistories } from '../audit/replay';
 import { verifyChain } from '../db/audit';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
-import { importUnits, startRollout } from '../client/operations';
+import { importUnits, startRollout } from '../app/commands';
 import { ensurePostgres } from '../stack/postgres';
 import { startTemporalDevServer } from '../stack/temporal-server';
 import { createWorker } from '../worker/worker';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const pg = await ensurePostgres({ dataDir: join(dir, 'pg'), port: 0, log: () => undefined });
   const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: process.env.BENCH_PERSISTENT !== '0', ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined });
   const db = connect(pg.url, { max: 20 });
-  await migrateToLatest(db);
+  await migrateToLatest(db, { ownerUrl: pg.ownerUrl });
   const native = await NativeConnection.connect({ address: temporal.address });
   const worker = await createWorker({ connection: native, db });
   const running = worker.run();

@@ -16,23 +16,24 @@ import { collectRolloutHistories, type CollectedHistories } from '../audit/histo
 import { replayHistories, type ReplayInput } from '../audit/replay';
 import { ROLES } from '../api/access';
 import { issueToken, listTokens, revokeToken } from '../api/tokens';
-import { eventOfRow, verifyChain, type VerifyResult } from '../db/audit';
+import { verifyChain, type VerifyResult } from '../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../db/checkpoints';
 import { rebuildReadModel } from '../db/rebuild';
-import { withRolloutAsOf } from '../db/as-of';
 import { connect } from '../db/connect';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
-import { getRollout, getRolloutUnit, isOverdue, listEscalations, listRollouts, overdueUnits, rolloutProgress, unitCounts, unitSteps } from '../db/queries';
+import { getRolloutUnit, unitSteps } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseUnitsFile } from '../domain/hierarchy';
-import { STEP_KIND_LABELS, type DeadlineRule, type StepKind } from '../domain/plan';
+import type { DeadlineRule, StepKind } from '../domain/plan';
 import { formatDurationHuman, formatLocal, localDateOf, parseDeadlineText, toLocalIso, type Lang } from '../domain/time';
 import { auditKeyFile, endpoints } from './config';
 import { StackNotRunningError, UsageError } from './errors';
 import { label, percent, table } from './format';
-import { describeActor, describeEvent } from './timeline';
-import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from './operations';
+import { levelName, stepKindName } from '../domain/wording';
+import { asOf, escalationsPage, requireRollout, rolloutOverview, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
+import { MAX_PAGE_SIZE, PagingInput, type Escalation, type Overview, type PageOf, type Paging, type UnitDetail } from '../app/views';
+import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequestId, resolvePlan, startRollout, submitReport, type Deps } from '../app/commands';
 import { redactUrl } from '../stack/process';
 import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
 import { NOTIFICATION_STATUSES, listNotifications, retryFailed, retryNotification, type NotificationStatus } from '../notify/store';
@@ -298,47 +299,55 @@ async function rolloutStart(args: string[], io: Io): Promise<number> {
 }
 
 async function rolloutStatus(args: string[], io: Io, listOnly = false): Promise<number> {
-  const { values, positionals } = parse(args, { unit: { type: 'string' } }, USAGE.rolloutStatus);
+  const { values, positionals } = parse(args, { unit: { type: 'string' }, ...PAGING_OPTIONS }, USAGE.rolloutStatus);
   if (values.help) return help(io, USAGE.rolloutStatus);
   const lang = langOf(values);
   return withSession(async (s) => {
     const id = positionals[0];
     if (!id || listOnly) {
-      const rows = await listRollouts(s.db);
-      if (values.json) io.out(JSON.stringify(rows, null, 2));
-      else if (!rows.length) io.out('No rollouts yet. Start one with: npx trienkhai rollout start …');
-      else io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], rows.map((r) => [r.rollout_id, r.resolution_text, r.plan_id, r.status, formatLocal(new Date(r.started_at), lang)])));
+      const page = await rolloutsPage(s.db, {}, paging(values));
+      if (values.json) io.out(JSON.stringify(page, null, 2));
+      else if (!page.total) io.out('No rollouts yet. Start one with: npx trienkhai rollout start …');
+      else {
+        io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], page.items.map((r) => [r.rolloutId, r.resolution, r.planId, r.status, formatLocal(new Date(r.startedAt), lang)])));
+        const note = pageNote(page, lang);
+        if (note) io.out(note);
+      }
       return 0;
     }
-    await requireRollout(s.db, id);
     const unit = str(values, 'unit');
     const now = new Date();
-    if (unit) return unitStatus(s.db, id, unit, values, io, lang, now);
-    await renderRolloutStatus(s.db, id, now, values, io, lang);
+    if (unit) {
+      renderUnitDetail(await unitDetail(s.db, id, unit, now).catch(renameFields({ unitCode: '--unit', rolloutId: 'ROLLOUT_ID' })), values, io, lang);
+      return 0;
+    }
+    await renderOverview(s.db, await rolloutOverview(s.db, id, now).catch(renameFields({ rolloutId: 'ROLLOUT_ID' })), values, io, lang);
     return 0;
   });
 }
 
-/** The rollout, or a usage error naming the unknown ID (exit code 2). */
-async function requireRollout(db: Kysely<Database>, id: string): Promise<NonNullable<Awaited<ReturnType<typeof getRollout>>>> {
-  const rollout = await getRollout(db, id);
-  if (!rollout) throw DomainError.of('ROLLOUT_ID', `no rollout "${id}" (see: npx trienkhai rollout list)`);
-  return rollout;
+/** `--page N --page-size N`: the same paging as the API's `page` and `pageSize`. */
+const PAGING_OPTIONS: Options = { page: { type: 'string' }, 'page-size': { type: 'string' } };
+function paging(values: Values, pageSize?: number): Paging {
+  const r = PagingInput.safeParse({ page: int(values, 'page') ?? 1, pageSize: int(values, 'page-size') ?? pageSize ?? 50 });
+  if (!r.success) throw new DomainError(r.error.issues.map((i) => ({ path: i.path[0] === 'page' ? '--page' : '--page-size', message: i.message })));
+  return r.data;
+}
+function pageNote(p: PageOf<unknown>, lang: Lang): string {
+  const last = Math.max(1, Math.ceil(p.total / p.pageSize));
+  if (p.total <= p.items.length && p.page === 1) return '';
+  return lang === 'vi' ? `(trang ${p.page}/${last}, ${p.total} mục; xem trang khác: --page N)` : `(page ${p.page} of ${last}, ${p.total} items; others: --page N)`;
 }
 
-/** A rollout's progress, open escalations and overdue steps, from the read model (live, or folded as of a past instant). */
-async function renderRolloutStatus(db: Kysely<Database>, id: string, now: Date, values: Values, io: Io, lang: Lang): Promise<void> {
-  const rollout = await getRollout(db, id);
-  if (!rollout) throw DomainError.of('ROLLOUT_ID', `rollout "${id}" had not started by ${formatLocal(now, lang)}`);
-  const progress = await rolloutProgress(db, id, now);
-  const counts = await unitCounts(db, id);
-  const overdue = await overdueUnits(db, id, now, values.json ? 100_000 : 20);
+/** A rollout's progress, open escalations and overdue steps (live, or as folded at a past instant). */
+async function renderOverview(db: Kysely<Database>, o: Overview, values: Values, io: Io, lang: Lang): Promise<void> {
   if (values.json) {
-    io.out(JSON.stringify({ rollout: { ...rollout, plan: undefined }, counts, progress, overdue: overdue.map((o) => ({ ...o, due_at: o.due_at && toLocalIso(new Date(o.due_at)) })) }, null, 2));
+    io.out(JSON.stringify(o, null, 2));
     return;
   }
-  io.out(`${label('rollout', lang)} ${rollout.rollout_id} — ${rollout.resolution_text} (${rollout.resolution_date}): ${rollout.resolution_title}`);
-  io.out(`${label('plan', lang)} ${rollout.plan_id} · ${label('hierarchy', lang)} ${rollout.hierarchy_version} · ${label('started', lang)} ${formatLocal(new Date(rollout.started_at), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`);
+  const { rollout, counts, progress } = o;
+  io.out(`${label('rollout', lang)} ${rollout.rolloutId} — ${rollout.resolution} (${rollout.resolutionDate}): ${rollout.title}`);
+  io.out(`${label('plan', lang)} ${rollout.planId} · ${label('hierarchy', lang)} ${rollout.hierarchyVersion} · ${label('started', lang)} ${formatLocal(new Date(rollout.startedAt), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`);
   const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
   io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
   io.out('');
@@ -348,89 +357,91 @@ async function renderRolloutStatus(db: Kysely<Database>, id: string, now: Date, 
       progress.map((p) => [p.level, p.stepId, p.units, p.done, p.doneLate, p.open, p.waiting, p.overdue, p.kind === 'studyConference' ? percent(p.attended, p.members) : '—']),
     ),
   );
-  if (overdue.length) {
-    io.out('');
-    const totalOverdue = progress.reduce((n, p) => n + p.overdue, 0);
-    io.out(`${label('overdueUnits', lang)}${totalOverdue > overdue.length ? ` (${overdue.length} / ${totalOverdue}; ${lang === 'vi' ? 'xem tất cả' : 'see all'}: --json)` : ''}:`);
-    io.out(table([label('unit', lang), label('name', lang), label('step', lang), label('due', lang)], overdue.map((o) => [o.unit_code, o.name, o.step_key, o.due_at ? formatLocal(new Date(o.due_at), lang) : '—'])));
-  }
+  const totalOverdue = progress.reduce((n, p) => n + p.overdue, 0);
+  if (!totalOverdue) return;
+  // The overdue steps of the first units (the API's `units?overdue=true` gives them all, page by page).
+  const page = await unitsPage(db, rollout.rolloutId, { within: rollout.rootUnit, overdueOnly: true }, { page: 1, pageSize: 20 }, new Date(o.asOf));
+  const rows = page.items.flatMap((u) => u.steps.filter((st) => st.overdue).map((st) => [u.unitCode, u.name, st.stepKey, st.dueAt ? formatLocal(new Date(st.dueAt), lang) : '—']));
+  io.out('');
+  io.out(`${label('overdueUnits', lang)}${totalOverdue > rows.length ? ` (${rows.length} / ${totalOverdue})` : ''}:`);
+  io.out(table([label('unit', lang), label('name', lang), label('step', lang), label('due', lang)], rows));
 }
 
-async function unitStatus(db: Kysely<Database>, rolloutId: string, code: string, values: Values, io: Io, lang: Lang, now: Date): Promise<number> {
-  const unit = await getRolloutUnit(db, rolloutId, code);
-  if (!unit) throw DomainError.of('--unit', `unit "${code}" is not part of rollout ${rolloutId} (or has not been enrolled yet)`);
-  const steps = await unitSteps(db, rolloutId, code);
-  const escalations = await listEscalations(db, { rolloutId, unitCode: code });
+function renderUnitDetail(d: UnitDetail, values: Values, io: Io, lang: Lang): void {
   if (values.json) {
-    io.out(JSON.stringify({ unit, steps, escalations }, null, 2));
-    return 0;
+    io.out(JSON.stringify(d, null, 2));
+    return;
   }
-  io.out(`${unit.unit_code} — ${unit.name} (${unit.level}, ${unit.members} đảng viên${unit.standing_committee ? ', có Ban Thường vụ' : ''}) · ${unit.status}`);
+  const { unit } = d;
+  io.out(`${unit.unitCode} — ${unit.name} (${levelName(unit.level, lang)}, ${unit.members} ${lang === 'vi' ? 'đảng viên' : 'members'}${unit.standingCommittee ? (lang === 'vi' ? ', có Ban Thường vụ' : ', has a standing committee') : ''}) · ${unit.status}`);
   io.out('');
   io.out(
     table(
       [label('step', lang), label('status', lang), label('due', lang), label('completedAt', lang), label('lateBy', lang), label('detail', lang)],
-      steps.map((st) => {
-        const overdue = isOverdue(st.status, st.due_at, now);
-        const status = overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
-        const detail =
-          st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document_text ? `${st.document_text} ${st.document_date ?? ''}` : STEP_KIND_LABELS[st.kind as StepKind]?.[lang] ?? st.kind;
+      d.steps.map((st) => {
+        const status = st.overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
+        const detail = st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document ? `${st.document.text} ${st.document.date ?? ''}` : stepKindName(st.kind, lang);
         return [
-          st.step_key,
-          status + (st.extensions ? ` (+${st.extensions} gia hạn)` : ''),
-          st.due_at ? formatLocal(new Date(st.due_at), lang) : '—',
-          st.completed_at ? formatLocal(new Date(st.completed_at), lang) : '',
-          st.late_by_ms && Number(st.late_by_ms) > 0 ? formatDurationHuman(Number(st.late_by_ms), lang) : '',
+          st.stepKey,
+          status + (st.extensions ? ` (+${st.extensions} ${lang === 'vi' ? 'gia hạn' : 'extended'})` : ''),
+          st.dueAt ? formatLocal(new Date(st.dueAt), lang) : '—',
+          st.completedAt ? formatLocal(new Date(st.completedAt), lang) : '',
+          st.lateByMs && st.lateByMs > 0 ? formatDurationHuman(st.lateByMs, lang) : '',
           detail,
         ];
       }),
     ),
   );
-  if (escalations.length) {
+  if (d.escalations.length) {
     io.out('');
-    io.out(escalationTable(escalations, lang));
+    io.out(escalationTable(d.escalations, lang));
   }
-  return 0;
 }
 
-type EscalationRow = Awaited<ReturnType<typeof listEscalations>>[number];
-
-function escalationTable(rows: EscalationRow[], lang: Lang): string {
+function escalationTable(rows: Escalation[], lang: Lang): string {
   return table(
     [label('unit', lang), label('step', lang), label('tier', lang), label('recipient', lang), label('due', lang), label('opened', lang), label('status', lang), label('id', lang)],
     rows.map((e) => [
-      `${e.unit_code} ${e.unit_name}`,
-      e.step_key,
+      `${e.unitCode} ${e.unitName}`,
+      e.stepKey,
       e.tier,
-      `${e.recipient_code}${e.self ? ' (tự báo cáo)' : ''}`,
-      formatLocal(new Date(e.due_at), lang),
-      formatLocal(new Date(e.opened_at), lang),
+      `${e.recipient.code}${e.self ? (lang === 'vi' ? ' (tự báo cáo)' : ' (itself)') : ''}`,
+      formatLocal(new Date(e.dueAt), lang),
+      formatLocal(new Date(e.openedAt), lang),
       e.status === 'open'
-        ? [label('open', lang), e.acknowledged_at ? label('acknowledged', lang) : '', e.directives ? `${label('directed', lang)} ×${e.directives}` : ''].filter(Boolean).join(', ')
-        : label(e.resolution === 'extended' ? 'resolvedExtended' : e.resolution === 'cancelled' ? 'resolvedCancelled' : 'resolvedCompleted', lang) + (e.late_by_ms && Number(e.late_by_ms) > 0 ? ` ${formatDurationHuman(Number(e.late_by_ms), lang)}` : ''),
-      e.escalation_id,
+        ? [label('open', lang), e.acknowledgedAt ? label('acknowledged', lang) : '', e.directives ? `${label('directed', lang)} ×${e.directives}` : ''].filter(Boolean).join(', ')
+        : label(e.resolution === 'extended' ? 'resolvedExtended' : e.resolution === 'cancelled' ? 'resolvedCancelled' : 'resolvedCompleted', lang) + (e.resolution === 'completed' && e.overdueMs > 0 ? ` ${formatDurationHuman(e.overdueMs, lang)}` : ''),
+      e.escalationId,
     ]),
   );
 }
 
 async function cmdEscalations(args: string[], io: Io): Promise<number> {
   if (args[0] === 'acknowledge' || args[0] === 'direct') return escalationAction(args[0], args.slice(1), io);
-  const { values, positionals } = parse(args, { rollout: { type: 'string' }, recipient: { type: 'string' }, unit: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } }, USAGE.escalations);
+  const { values, positionals } = parse(args, { rollout: { type: 'string' }, recipient: { type: 'string' }, unit: { type: 'string' }, status: { type: 'string' }, ...PAGING_OPTIONS }, USAGE.escalations);
   if (values.help) return help(io, USAGE.escalations);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (use --rollout ID)\n\nusage: ${USAGE.escalations}`);
   const lang = langOf(values);
   const status = str(values, 'status') ?? 'open';
   if (!['open', 'resolved', 'all'].includes(status)) throw new UsageError(`--status must be open, resolved or all, got "${status}"`);
   return withSession(async (s) => {
-    const rows = await listEscalations(s.db, {
-      ...(str(values, 'rollout') ? { rolloutId: str(values, 'rollout') } : {}),
-      ...(str(values, 'recipient') ? { recipient: str(values, 'recipient') } : {}),
-      ...(str(values, 'unit') ? { unitCode: str(values, 'unit') } : {}),
-      ...(status !== 'all' ? { status: status as 'open' | 'resolved' } : {}),
-      limit: int(values, 'limit') ?? 1000,
-    });
-    if (values.json) io.out(JSON.stringify(rows.map((r) => ({ ...r, due_at: toLocalIso(new Date(r.due_at)), opened_at: toLocalIso(new Date(r.opened_at)), resolved_at: r.resolved_at && toLocalIso(new Date(r.resolved_at)) })), null, 2));
-    else io.out(rows.length ? escalationTable(rows, lang) : label('none', lang));
+    const page = await escalationsPage(
+      s.db,
+      {
+        ...(str(values, 'rollout') ? { rolloutId: str(values, 'rollout') } : {}),
+        ...(str(values, 'recipient') ? { recipient: str(values, 'recipient') } : {}),
+        ...(str(values, 'unit') ? { unitCode: str(values, 'unit') } : {}),
+        ...(status !== 'all' ? { status: status as 'open' | 'resolved' } : {}),
+      },
+      paging(values, 100),
+    );
+    if (values.json) io.out(JSON.stringify(page, null, 2));
+    else if (!page.total) io.out(label('none', lang));
+    else {
+      io.out(escalationTable(page.items, lang));
+      const note = pageNote(page, lang);
+      if (note) io.out(note);
+    }
     return 0;
   });
 }
@@ -491,7 +502,7 @@ function renameFields(extra: Record<string, string> = {}) {
   return (e: unknown): never => {
     if (e instanceof DomainError) {
       const names = { ...FIELD_OPTIONS, ...extra };
-      throw new DomainError(e.issues.map((i) => ({ path: names[i.path.replace(/^\.|\[.*$/g, '')] ?? i.path, message: i.message })));
+      throw new DomainError(e.issues.map((i) => ({ path: names[i.path.replace(/^\.|\[.*$/g, '')] ?? i.path, message: i.message })), e.kind);
     }
     throw e;
   };
@@ -539,12 +550,8 @@ async function cmdReport(args: string[], io: Io): Promise<number> {
       const unitCode = need(values, 'unit', USAGE.report);
       const stepId = need(values, 'step', USAGE.report);
       const steps = await unitSteps(s.db, rolloutId, unitCode);
-      await requireRollout(s.db, rolloutId);
+      await requireRollout(s.db, rolloutId).catch(renameFields({ rolloutId: 'ROLLOUT_ID' }));
       if (!steps.length) throw DomainError.of('--unit', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
-      const unitRow = await getRolloutUnit(s.db, rolloutId, unitCode);
-      if (unitRow?.status === 'completed' && unitRow.completed_at) {
-        throw DomainError.of('--unit', `unit ${unitCode} completed all of its steps (and its subtree) on ${formatLocal(new Date(unitRow.completed_at))}; there is nothing left to report`);
-      }
       const step = steps.find((x) => x.step_id === stepId);
       if (!step) throw DomainError.of('--step', `unit ${unitCode} has no step "${stepId}" (its steps: ${[...new Set(steps.map((x) => x.step_id))].join(', ')})`);
       const today = localDateOf(Date.now());
@@ -628,7 +635,7 @@ async function cmdExtend(args: string[], io: Io): Promise<number> {
 
 async function cmdAudit(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' }, unit: { type: 'string' } }, USAGE.audit);
+  const { values, positionals } = parse(rest, { 'from-checkpoint': { type: 'string' }, 'public-key': { type: 'string' }, out: { type: 'string' }, unit: { type: 'string' }, ...PAGING_OPTIONS }, USAGE.audit);
   if (values.help || !sub) return help(io, USAGE.audit);
   if (sub === 'timeline') {
     const [rolloutId] = positionals;
@@ -636,18 +643,20 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     const lang = langOf(values);
     const unit = str(values, 'unit');
     return withSession(async (s) => {
-      await requireRollout(s.db, rolloutId);
-      let q = s.db.selectFrom('events').selectAll().where('rollout_id', '=', rolloutId).orderBy('chain_seq');
-      if (unit) q = q.where('unit_code', '=', unit);
-      const rows = await q.execute();
-      if (unit && rows.length === 0) throw DomainError.of('--unit', `unit "${unit}" has no events in rollout ${rolloutId}`);
-      const lines = rows.map((r) => {
-        const e = eventOfRow(r);
-        return { chainSeq: Number(r.chain_seq), occurredAt: toLocalIso(new Date(r.occurred_at)), recordedAt: toLocalIso(new Date(r.recorded_at)), unit: r.unit_code, actor: r.actor, type: r.type, text: describeEvent(e, lang), by: describeActor(r.actor, lang), eventId: r.event_id };
-      });
-      if (values.json) io.out(JSON.stringify(lines, null, 2));
-      else for (const l of lines) io.out(`${formatLocal(new Date(l.occurredAt), lang)}  ${(l.unit ?? '').padEnd(unit ? 0 : 12)}  ${l.text}  — ${l.by}`);
-      return 0;
+      const read = (p: Paging) => timelinePage(s.db, rolloutId, unit, lang, p).catch(renameFields({ rolloutId: 'ROLLOUT_ID' }));
+      if (values.json) {
+        io.out(JSON.stringify(await read(paging(values, 500)), null, 2));
+        return 0;
+      }
+      // The whole story, page after page (the API's pages, of the largest size).
+      let p: Paging = { page: 1, pageSize: MAX_PAGE_SIZE };
+      for (;;) {
+        const page = await read(p);
+        if (unit && page.total === 0) throw DomainError.notFound('--unit', `unit "${unit}" has no events in rollout ${rolloutId}`);
+        for (const l of page.items) io.out(`${formatLocal(new Date(l.occurredAt), lang)}  ${(l.unit ?? '').padEnd(unit ? 0 : 12)}  ${l.text}  — ${l.by}`);
+        if (p.page * p.pageSize >= page.total) return 0;
+        p = { ...p, page: p.page + 1 };
+      }
     });
   }
   if (sub === 'as-of') {
@@ -660,11 +669,13 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
       throw DomainError.of('instant', e instanceof Error ? e.message : String(e));
     }
     const lang = langOf(values);
+    const unit = str(values, 'unit');
     return withSession(async (s) => {
-      await requireRollout(s.db, rolloutId);
-      if (!values.json) io.out(`${lang === 'vi' ? 'Trạng thái tại' : 'State as of'} ${formatLocal(at, lang)} (${toLocalIso(at)}), ${lang === 'vi' ? 'dựng lại từ sự kiện' : 'folded from the events'}:\n`);
-      const unit = str(values, 'unit');
-      await withRolloutAsOf(s.db, rolloutId, at, async (trx) => void (unit ? await unitStatus(trx, rolloutId, unit, values, io, lang, at) : await renderRolloutStatus(trx, rolloutId, at, values, io, lang)));
+      await asOf(s.db, rolloutId, at, async (trx) => {
+        if (!values.json) io.out(`${lang === 'vi' ? 'Trạng thái tại' : 'State as of'} ${formatLocal(at, lang)} (${toLocalIso(at)}), ${lang === 'vi' ? 'dựng lại từ sự kiện' : 'folded from the events'}:\n`);
+        if (unit) renderUnitDetail(await unitDetail(trx, rolloutId, unit, at).catch(renameFields({ unitCode: '--unit' })), values, io, lang);
+        else await renderOverview(trx, await rolloutOverview(trx, rolloutId, at), values, io, lang);
+      }).catch(renameFields({ rolloutId: 'ROLLOUT_ID', at: 'INSTANT' }));
       return 0;
     });
   }
@@ -692,7 +703,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
     const [rolloutId, dir] = positionals;
     if (!rolloutId || !dir || positionals.length > 2) throw new UsageError(`give the rollout ID and a new folder, e.g. audit export R ./audit-R\n\nusage: ${USAGE.audit}`);
     return withSession(async (s) => {
-      await requireRollout(s.db, rolloutId);
+      await requireRollout(s.db, rolloutId).catch(renameFields({ rolloutId: 'ROLLOUT_ID' }));
       const r = await exportBundle(await s.deps(), rolloutId, dir, { keyFile: auditKeyFile(), log: (l) => io.err(`[trienkhai] ${l}`) });
       const m = r.manifest;
       if (values.json) io.out(JSON.stringify({ dir, ...m, files: Object.keys(m.files).length }, null, 2));
@@ -801,18 +812,21 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
       io.out(`${good.length} of ${r.checkpoints.length} signed checkpoint(s) hold${r.key === 'trusted' ? ' under the key you gave' : ' under the bundle\'s own key (pass --public-key with your copy to pin the signer)'}${good.length ? `; the latest covers events #1–#${Math.max(...good.map((c) => c.seq))}` : ''}.`);
       for (const c of r.checkpoints) for (const p of c.problems) io.out(`  - checkpoint of #1–#${c.seq} (${c.createdAt}): ${p}`);
       if (r.unsigned) io.out(`  - ${r.unsigned} event(s) at the end are covered by no valid signed checkpoint`);
+      if (r.seal.completeUpTo) io.out(`Nothing was left out: the export's signature covers the whole log up to event #${r.seal.completeUpTo.seq}, as of ${formatLocal(new Date(r.seal.completeUpTo.exportedAt))}.`);
+      for (const p of r.seal.problems) io.out(`  - ${p}`);
       if (r.fromCheckpoint) printFromCheckpoint(r.fromCheckpoint);
       io.out(r.ok ? 'The bundle is intact.' : 'The bundle does NOT verify.');
     }
     return r.ok ? 0 : 3;
   }
   return withSession(async (s) => {
-    const r = await verifyChain(s.db);
+    const r = await verifyChain(s.db, trusted ? { trustedPublicKey: trusted } : {});
     const fromCheckpoint = checkpoint === undefined ? [] : await checkCheckpoint(s.db, checkpoint, trusted ? { trustedPublicKey: trusted } : {});
     const ok = r.ok && fromCheckpoint.length === 0;
     if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
     else {
       printChain(r, 'The audit record');
+      io.out(`${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? `: ${r.checkpoints.brokenByRows} no longer hold because they cover the rows named above` : ''}.`);
       if (checkpoint !== undefined) printFromCheckpoint(fromCheckpoint);
     }
     // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
@@ -822,7 +836,7 @@ async function cmdAudit(args: string[], io: Io): Promise<number> {
 
 /** Every run of a live rollout's workflows, fetched from Temporal (with progress on stderr). */
 async function rolloutHistories(s: Session, rolloutId: string, io: Io, progress: boolean): Promise<CollectedHistories> {
-  await requireRollout(s.db, rolloutId);
+  await requireRollout(s.db, rolloutId).catch(renameFields({ rolloutId: 'ROLLOUT_ID' }));
   if (progress) io.err(`[trienkhai] fetching the workflow histories of ${rolloutId}…`);
   return collectRolloutHistories(await s.deps(), rolloutId, (n) => {
     if (progress) io.err(`[trienkhai] ${n} histories fetched…`);

@@ -12,7 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { formatLocal, localDateOf } from '../domain/time';
 import { DomainError } from '../domain/errors';
-import { extendDeadline, importUnits, startRollout, submitReport, type Deps } from './operations';
+import { extendDeadline, importUnits, startRollout, submitReport, type Deps } from '../app/commands';
 
 interface Io {
   out: (s: string) => void;

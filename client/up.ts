@@ -55,7 +55,7 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   log('starting PostgreSQL…');
   const pg = await ensurePostgres({ dataDir: join(dir, 'postgres'), log });
   const db = connect(pg.url);
-  const applied = await migrateToLatest(db);
+  const applied = await migrateToLatest(db, { ownerUrl: pg.ownerUrl }); // as the owner role; the app role gets its grants
   log(applied.length ? `database schema migrated (${applied.join(', ')})` : 'database schema up to date');
 
   log('starting Temporal…');

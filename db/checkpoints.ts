@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Database, EventRow } from './database';
-import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from './event-store';
-import { eventOfRow, readLog, verifyRows, type ChainRow, type VerifyResult } from './audit';
+import type { Database } from './database';
+import { GENESIS_HASH, canonicalJson, contentHash } from './event-store';
+import { eventOfRow, readLog, rowLink, verifyRows, type ChainProblem, type ChainRow, type LogRow, type VerifyResult } from './chain';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -81,24 +81,19 @@ function signedPart(c: Omit<Checkpoint, 'signature'>): Buffer {
   return Buffer.from(canonicalJson(c));
 }
 
-/**
- * The chain links of the first `seq` events recomputed from their contents (not read from the hash
- * columns), so a checkpoint holds only if every covered event is exactly as it was.
- */
-async function recomputedLinks(db: Kysely<Database>, seq: number): Promise<Link[]> {
-  return recomputeLinks(await db.selectFrom('events').selectAll().where('chain_seq', '<=', String(seq)).orderBy('chain_seq').execute());
-}
-
 export interface Link {
   seq: number;
   hash: string;
 }
 
-/** Chain links derived from rows' contents alone, in chain order. */
+/**
+ * Chain links derived from rows' contents alone (not read from their hash columns), in chain order, so
+ * a checkpoint holds only if every covered event is exactly as it was.
+ */
 export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
   let prev = GENESIS_HASH;
   return rows.map((r) => {
-    prev = chainHash(prev, Number(r.chain_seq), contentHash(eventOfRow(r)));
+    prev = rowLink(r, Number(r.chain_seq), prev, contentHash(eventOfRow(r)));
     return { seq: Number(r.chain_seq), hash: prev };
   });
 }
@@ -107,7 +102,7 @@ export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
  * Read the log in one snapshot, verify it, and — only if it verifies — sign and record a checkpoint of
  * exactly those rows. Returns the rows too, so a caller (an export) can write precisely what was signed.
  */
-export async function signSnapshot(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<{ rows: EventRow[]; check: VerifyResult; checkpoint: Checkpoint | null }> {
+export async function signSnapshot(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<{ rows: LogRow[]; check: VerifyResult; checkpoint: Checkpoint | null }> {
   const { rows, head } = await readLog(db);
   // Never vouch for a log that does not verify: a signature would turn tampering into the record.
   const check = verifyRows(rows, head);
@@ -129,9 +124,8 @@ export async function cutCheckpoint(db: Kysely<Database>, keyFile: string, now =
 
 /** Why a checkpoint does not hold for the current log (empty: it holds). */
 export async function checkCheckpoint(db: Kysely<Database>, input: unknown, opts: { trustedPublicKey?: string } = {}): Promise<string[]> {
-  const parsed = Checkpoint.safeParse(input);
-  const links = parsed.success ? await recomputedLinks(db, parsed.data.seq) : [];
-  return checkCheckpoints([input], links, opts)[0]!;
+  const { rows, head } = await readLog(db);
+  return checkCheckpoints([input], recomputeLinks(rows), { ...opts, problems: verifyRows(rows, head).problems })[0]!;
 }
 
 /**
@@ -139,7 +133,7 @@ export async function checkCheckpoint(db: Kysely<Database>, input: unknown, opts
  * chain order): one list of problems per checkpoint, empty when it holds. Pure, and one pass over
  * the links however many checkpoints there are.
  */
-export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: ReadonlyArray<Link>, opts: { trustedPublicKey?: string } = {}): string[][] {
+export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: ReadonlyArray<Link>, opts: { trustedPublicKey?: string; problems?: ReadonlyArray<ChainProblem> } = {}): string[][] {
   const parsed = inputs.map((i) => Checkpoint.safeParse(i));
   const leaves = links.map((l) => l.hash);
   const roots = prefixRoots(leaves, parsed.flatMap((p) => (p.success ? [p.data.seq] : [])));
@@ -156,8 +150,16 @@ export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: Readonly
       signedOk = false;
     }
     if (!signedOk) problems.push('the signature does not match the checkpoint: it was altered or not signed by its key');
-    if (links.length < c.seq) {
-      problems.push(`the log has only ${links.length} of the ${c.seq} events the checkpoint covers`);
+    const covered = links.filter((l) => l.seq <= c.seq).length;
+    if (covered < c.seq || links.length < c.seq) {
+      // Name the positions: the chain's own findings (a renumbered log hides the gap's number), else the
+      // numbers missing from the covered range, else only the count.
+      const found = (opts.problems ?? []).filter((p) => p.kind === 'missing' && p.chainSeq <= c.seq).map((p) => p.message);
+      const have = new Set(links.map((l) => l.seq));
+      const gaps: number[] = [];
+      for (let s = 1; s <= c.seq && gaps.length < 20; s++) if (!have.has(s)) gaps.push(s);
+      const where = found.length ? found.join('; ') : gaps.length && gaps[0]! <= links.length ? `no event at ${gaps.map((g) => `#${g}`).join(', ')}` : `events #${links.length + 1}–#${c.seq} are gone from the end`;
+      problems.push(`the log has only ${Math.min(covered, links.length)} of the ${c.seq} events the checkpoint covers: ${where}`);
       return problems;
     }
     const last = links[c.seq - 1];

@@ -20,13 +20,16 @@ export interface EventsTable {
   unit_code: string | null;
   actor: string;
   occurred_at: Timestamp;
-  recorded_at: Generated<Date>;
+  /** Set by the append (the database clock) so that version-2 links can hash it as stored. */
+  recorded_at: ColumnType<Date, Date | string | undefined, Date | string>;
   payload: Json;
   content_hash: string;
   /** Gapless position in the hash chain over the whole log. */
   chain_seq: string;
   prev_hash: string;
   hash: string;
+  /** 1: the link covers chain_seq and content_hash; 2: also occurred_at and recorded_at (db/migrations/…0010). */
+  hash_version: number;
 }
 
 export interface ChainHeadTable {

@@ -5,15 +5,15 @@
  * - the same ID with different content is an EventConflictError, never an overwrite;
  * - a stream's events must arrive in sequence (1, 2, 3, …); the unique (stream_id, stream_seq)
  *   constraint backs this up under concurrency;
- * - each fresh event that notifies a unit writes its outbox rows (notify/outbox.ts) in the same
- *   transaction, so a notification exists exactly when its event does.
+ * - `afterAppend` hooks run in the same transaction for each fresh event (never for a duplicate):
+ *   the worker injects the notification outbox (notify/outbox.ts), so a notification exists exactly
+ *   when its event does, without the store knowing about notifications.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { AnyNewEvent } from '../domain/events';
 import type { Database, EventRow } from './database';
 import { project } from './projection';
-import { enqueueNotifications } from '../notify/outbox';
 
 export class EventConflictError extends Error {
   override readonly name = 'EventConflict';
@@ -41,10 +41,17 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** Work done in the append's transaction for each freshly recorded event (e.g. the notification outbox). */
+export type AfterAppend = (trx: Transaction<Database>, e: AnyNewEvent) => Promise<unknown>;
+
+export interface AppendOptions {
+  afterAppend?: AfterAppend;
+}
+
 /** Append events (already validated with `parseNewEvent`) and update the read model, in one transaction. */
-export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
   if (events.length === 0) return { appended: 0, duplicates: 0 };
-  return db.transaction().execute((trx) => appendInTransaction(trx, events));
+  return db.transaction().execute((trx) => appendInTransaction(trx, events, opts));
 }
 
 /**
@@ -55,7 +62,7 @@ export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[]):
 export const READ_MODEL_LOCK = 0x7472_6b68; // "trkh"
 
 /** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
-export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[]): Promise<AppendResult> {
+export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
   await sql`select pg_advisory_xact_lock_shared(${READ_MODEL_LOCK})`.execute(trx);
   let duplicates = 0;
   const heads = new Map<string, number>();
@@ -83,11 +90,18 @@ export async function appendInTransaction(trx: Transaction<Database>, events: An
   // The chain head is taken last, so appends of different streams wait for each other only for the
   // inserts themselves, not for their projections.
   const chain = await trx.selectFrom('chain_head').select(['seq', 'hash']).forUpdate().executeTakeFirstOrThrow();
+  // The recording time is chosen here (the database's clock, under the head's lock, so it never goes
+  // back along the chain unless the clock does) rather than by the column default, so that it can be
+  // hashed into the link exactly as it will be stored.
+  const { rows: clock } = await sql<{ now: string }>`select ${usText(sql`clock_timestamp()`)} as now`.execute(trx);
+  const recordedAt = clock[0]!.now;
   let seq = Number(chain.seq);
   let prev = chain.hash;
   const rows = fresh.map(({ e, hash }) => {
     seq += 1;
-    const link = chainHash(prev, seq, hash);
+    // Stored at the millisecond the workflow's clock has, so the text hashed is the value stored.
+    const occurredAt = usTextOfIso(e.occurredAt);
+    const link = recordHash(prev, seq, hash, occurredAt, recordedAt);
     const row = {
       event_id: e.eventId,
       stream_id: e.streamId,
@@ -96,30 +110,61 @@ export async function appendInTransaction(trx: Transaction<Database>, events: An
       rollout_id: e.rolloutId,
       unit_code: e.unitCode,
       actor: e.actor,
-      occurred_at: e.occurredAt,
+      occurred_at: occurredAt,
+      recorded_at: recordedAt,
       payload: JSON.stringify(e.payload),
       content_hash: hash,
       chain_seq: String(seq),
       prev_hash: prev,
       hash: link,
+      hash_version: 2,
     };
     prev = link;
     return row;
   });
   await trx.insertInto('events').values(rows).execute();
   await trx.updateTable('chain_head').set({ seq: String(seq), hash: prev }).execute();
-  // Notifications, in the same transaction as the events that cause them (only fresh ones: a
-  // duplicate was enqueued when it was first recorded; rebuilds and as-of folds only project).
-  for (const { e } of fresh) await enqueueNotifications(trx, e);
+  // E.g. notifications, in the same transaction as the events that cause them (only fresh ones: a
+  // duplicate's were written when it was first recorded; rebuilds and as-of folds only project).
+  if (opts.afterAppend) for (const { e } of fresh) await opts.afterAppend(trx, e);
   return { appended: fresh.length, duplicates };
 }
 
 /** The genesis value the first event's prev_hash holds. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** One link of the hash chain: sha256(prev ":" seq ":" contentHash), hex. The migration computes the same in SQL. */
+/**
+ * One link of the hash chain, version 1 (rows recorded before migration 0010): sha256(prev ":" seq ":"
+ * contentHash), hex. The migration that chained older rows computes the same in SQL.
+ */
 export function chainHash(prev: string, seq: number, content: string): string {
   return createHash('sha256').update(`${prev}:${seq}:${content}`).digest('hex');
+}
+
+/**
+ * One link of the hash chain, version 2 (every row recorded since migration 0010): also the two
+ * timestamps, as `usText` writes them — sha256(prev ":" seq ":" contentHash ":" occurredAt ":"
+ * recordedAt), hex. So every stored column an auditor or the timeline reads is covered: the content
+ * hash covers what the workflow decided, the link covers its position and both times, at the
+ * microseconds PostgreSQL stores. Computable in SQL the same way (see the test).
+ *
+ * Why a version per row rather than re-chaining older rows: re-chaining would rewrite the recorded
+ * hashes and so void every signed checkpoint already handed to auditors; version-1 rows keep verifying
+ * exactly as before (their recorded_at is not covered, as it never was), and a version can only go up
+ * along the chain (a version-1 row after a version-2 row is reported).
+ */
+export function recordHash(prev: string, seq: number, content: string, occurredAt: string, recordedAt: string): string {
+  return createHash('sha256').update(`${prev}:${seq}:${content}:${occurredAt}:${recordedAt}`).digest('hex');
+}
+
+/** A timestamptz as UTC text with six decimals (`2027-08-01T00:01:00.123456Z`): how version-2 links hash times. */
+export function usText(expr: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`to_char(${expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** The same text for an ISO instant (millisecond precision, as JavaScript has it). */
+export function usTextOfIso(iso: string | Date): string {
+  return new Date(iso).toISOString().replace(/Z$/, '000Z');
 }
 
 async function streamHead(trx: Transaction<Database>, streamId: string): Promise<number> {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Unit } from '../domain/hierarchy';
 import type { AncestorRef, UnitSnapshot } from '../domain/events';
-import { streams } from '../domain/streams';
+import { eventId, streams } from '../domain/ids';
 import type { Database } from './database';
 import { appendInTransaction } from './event-store';
 
@@ -54,7 +54,7 @@ export async function importHierarchy(db: Kysely<Database>, units: Unit[], meta:
     const seq = head.head + 1;
     await appendInTransaction(trx, [
       {
-        eventId: `${streams.hierarchy()}#${seq}`,
+        eventId: eventId(streams.hierarchy(), seq),
         streamId: streams.hierarchy(),
         streamSeq: seq,
         type: 'HierarchyImported',

@@ -2,7 +2,9 @@
  * Schema migrations (kysely), applied at start by every entry point. Migrations are listed here in
  * order rather than discovered on disk, so they work the same from src (jest) and from dist.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { connect } from './connect';
+import { grantAppPrivileges } from './privileges';
 import * as eventLog from './migrations/2026-11-21T0000-event-log';
 import * as hierarchy from './migrations/2026-11-21T0001-hierarchy';
 import * as readModel from './migrations/2026-11-21T0002-read-model';
@@ -13,6 +15,7 @@ import * as checkpoints from './migrations/2026-11-21T0006-checkpoints';
 import * as apiTokens from './migrations/2026-11-21T0007-api-tokens';
 import * as escalationActions from './migrations/2026-11-21T0008-escalation-actions';
 import * as notifications from './migrations/2026-11-21T0009-notifications';
+import * as recordHash from './migrations/2026-11-21T0010-record-hash';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -25,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0007-api-tokens': apiTokens,
   '2026-11-21T0008-escalation-actions': escalationActions,
   '2026-11-21T0009-notifications': notifications,
+  '2026-11-21T0010-record-hash': recordHash,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -33,11 +37,65 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-/** Bring the schema up to date; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * Bring the schema up to date; throws with the failing migration's name.
+ *
+ * Migrations run as the schema's owner. With `ownerUrl` (default: DATABASE_OWNER_URL) they run over a
+ * connection of their own with it, and the role of `db` (the application's) is then granted exactly
+ * what it needs on every table (db/privileges.ts). Without one they run over `db` itself — when
+ * anything is pending: an application role that is not the owner, on an up-to-date schema, only reads
+ * which migrations were applied.
+ */
+export async function migrateToLatest(db: Kysely<any>, opts: { ownerUrl?: string | undefined } = {}): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const ownerUrl = opts.ownerUrl ?? (process.env.DATABASE_OWNER_URL || undefined);
+  if (ownerUrl) {
+    const owner = connect(ownerUrl, { max: 1 });
+    try {
+      const [app, own] = await Promise.all([currentUser(db), currentUser(owner)]);
+      if (app === own) return await migrate(db);
+      const applied = await migrate(owner);
+      await grantAppPrivileges(owner, app);
+      return applied;
+    } finally {
+      await owner.destroy();
+    }
+  }
+  if ((await pending(db)).length === 0) return [];
+  return migrate(db);
+}
+
+/** The migrations not yet applied (all of them on an empty database). */
+export async function pending(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  let done: Set<string>;
+  try {
+    done = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name));
+  } catch {
+    done = new Set();
+  }
+  return Object.keys(MIGRATIONS).filter((m) => !done.has(m));
+}
+
+async function currentUser(db: Kysely<any>): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return (await sql<{ u: string }>`select current_user as u`.execute(db)).rows[0]!.u;
+}
+
+async function migrate(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const migrator = new Migrator({ db, provider: new StaticProvider() });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
-  if (error) throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = /permission denied|must be owner/.test(message)
+      ? ' (migrations run as the role that owns the schema: set DATABASE_OWNER_URL to its URL, or start `trienkhai up` once, which migrates the embedded database as its owner)'
+      : '';
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${message}${hint}`);
+  }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Apply the migrations up to and including `name`, and no further (for tests of an upgrade). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!(name in MIGRATIONS)) throw new Error(`no migration ${name}`);
+  const { error } = await new Migrator({ db, provider: new StaticProvider() }).migrateTo(name);
+  if (error) throw new Error(`database migration to ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -19,22 +19,40 @@ function formatIssue(issue: DomainIssue): string {
   return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
 }
 
+/**
+ * What kind of refusal: bad input (HTTP 400), something named that does not exist (404), or a request
+ * that contradicts what is recorded (409). Every kind means nothing was recorded (CLI exit code 2).
+ */
+export type RefusalKind = 'invalid' | 'not_found' | 'conflict';
+
 /** Bad input, with every problem found (not just the first), each naming where it is and what is expected. */
 export class DomainError extends Error {
   /** Every problem found, in input order. Never empty. */
   readonly issues: ReadonlyArray<DomainIssue>;
+  readonly kind: RefusalKind;
 
-  constructor(issues: DomainIssue | ReadonlyArray<DomainIssue>) {
+  constructor(issues: DomainIssue | ReadonlyArray<DomainIssue>, kind: RefusalKind = 'invalid') {
     const list: ReadonlyArray<DomainIssue> = Array.isArray(issues) ? [...(issues as ReadonlyArray<DomainIssue>)] : [issues as DomainIssue];
     const all = list.length > 0 ? list : [{ path: '', message: 'invalid input' }];
     super(DomainError.describe(all));
     this.name = 'DomainError';
     this.issues = all;
+    this.kind = kind;
   }
 
   /** A single issue. */
   static of(path: string, message: string): DomainError {
     return new DomainError({ path, message });
+  }
+
+  /** `path` names something that does not exist (a rollout, a unit of it, an escalation). */
+  static notFound(path: string, message: string): DomainError {
+    return new DomainError({ path, message }, 'not_found');
+  }
+
+  /** The request contradicts what is already recorded (e.g. the same rollout ID with another body). */
+  static conflict(path: string, message: string): DomainError {
+    return new DomainError({ path, message }, 'conflict');
   }
 
   /**

@@ -52,10 +52,20 @@ export function ancestorsInRollout<T extends { code: string }>(unitCode: string,
   return i < 0 ? [...ancestors] : ancestors.slice(0, i + 1);
 }
 
-/** The committees allowed to extend a unit's deadline: any ancestor with a standing committee (or the root itself). */
+/**
+ * Who may extend a unit's deadline (gia hạn), the one rule: the standing committee of any ancestor in
+ * the rollout's world — whether or not an escalation has reached it yet — or, for the root, its own.
+ * The unit workflow decides with it, the HTTP API's access check (api/access.ts) and the dashboard
+ * (the unit view's `extendableBy`) ask the same function; a test holds them together.
+ */
 export function committeesAbove(unit: UnitRef, ancestors: ReadonlyArray<UnitRef>): UnitRef[] {
   const committees = ancestors.filter((a) => a.standingCommittee);
   return committees.length ? committees.map(pick) : [pick(unit)];
+}
+
+/** May the standing committee of `committeeCode` extend this unit's deadlines? (See committeesAbove.) */
+export function mayExtend(committeeCode: string, unit: UnitRef, ancestors: ReadonlyArray<UnitRef>): boolean {
+  return committeesAbove(unit, ancestors).some((c) => c.code === committeeCode);
 }
 
 function pick(u: UnitRef): UnitRef {

@@ -144,4 +144,4 @@ export function parseNewEvent(input: unknown): AnyNewEvent {
   return { ...env, payload } as AnyNewEvent;
 }
 
-export { streams } from './streams';
+export { streams } from './ids';

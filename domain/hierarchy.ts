@@ -11,30 +11,29 @@
 import { z } from 'zod';
 import { DomainError, type DomainIssue } from './errors';
 import { LocalDate } from './time';
+import { Text, unstorableText } from './text';
+import { UNIT_CODE_EXPECTED as CODE_EXPECTED, UNIT_CODE_MAX as CODE_MAX, UnitCode, isUnitCode } from './codes';
 
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const CODE_MAX = 64;
 const LEVEL_RE = /^[a-z0-9_-]+$/;
 
-const CODE_EXPECTED = `expected ASCII letters, digits, '.', '_' or '-', starting with a letter or digit, at most ${CODE_MAX} characters, e.g. BG or BG.HU-01; codes go into workflow IDs`;
 const LEVEL_EXPECTED = "expected a lowercase slug of a–z, 0–9, '_' or '-', e.g. tinh, xa, co-so";
 
-/** A unit code: ASCII, used in workflow IDs, so stable and URL-safe. */
-export const UnitCode = z.string().max(CODE_MAX, `a unit code is at most ${CODE_MAX} characters`).regex(CODE_RE, `not a unit code (${CODE_EXPECTED})`);
-export type UnitCode = z.infer<typeof UnitCode>;
+export { UnitCode };
 
 /** A level code (cấp): a lowercase slug. Which levels exist is data, not code. */
 export const LevelCode = z.string().regex(LEVEL_RE, `not a level code (${LEVEL_EXPECTED})`);
 export type LevelCode = z.infer<typeof LevelCode>;
 
+const NAME_MAX_FOR_SCHEMA = 300;
+
 /** One unit of the hierarchy (a party committee, organisation or cell). */
 export const Unit = z.strictObject({
   code: UnitCode,
   /** Vietnamese name, NFC-normalised and trimmed (so "Bắc Giang" typed on any keyboard compares equal). */
-  name: z.string().normalize('NFC').trim().min(1, "the unit's name is empty"),
+  name: Text({ max: NAME_MAX_FOR_SCHEMA, multiline: true }),
   level: LevelCode,
   /** Parent unit's code; null for a root. */
   parent: UnitCode.nullable(),
@@ -88,13 +87,19 @@ function checkCode(text: string, what = 'code'): Checked<string> {
   const t = text.trim();
   if (t === '') return bad(`missing ${what} (${CODE_EXPECTED})`);
   if (t.length > CODE_MAX) return bad(`${what} "${t}" is ${t.length} characters long (at most ${CODE_MAX})`);
-  if (!CODE_RE.test(t)) return bad(`"${t}" is not a valid ${what} (${CODE_EXPECTED})`);
+  if (!isUnitCode(t)) return bad(`"${t}" is not a valid ${what} (${CODE_EXPECTED})`);
   return ok(t);
 }
 
+const NAME_MAX = 300;
+
 function checkName(text: string): Checked<string> {
+  // Line breaks are accepted (a spreadsheet cell may hold one); what PostgreSQL cannot store is not.
+  const why = unstorableText(text, { multiline: true });
+  if (why) return bad(`the name ${why}`);
   const t = text.normalize('NFC').trim();
-  return t === '' ? bad("missing name (expected the unit's Vietnamese name, e.g. Tỉnh ủy Bắc Giang)") : ok(t);
+  if (t === '') return bad("missing name (expected the unit's Vietnamese name, e.g. Tỉnh ủy Bắc Giang)");
+  return t.length > NAME_MAX ? bad(`the name is ${t.length} characters long (at most ${NAME_MAX})`) : ok(t);
 }
 
 function checkLevel(text: string): Checked<string> {

@@ -5,6 +5,8 @@
  *
  * Deadline arithmetic itself lives in `deadlines.ts` (rules → instants) and `time.ts` (the calendar).
  */
+import { UnitCode } from './codes';
+import { Text } from './text';
 import { z } from 'zod';
 import { DomainError } from './errors';
 import { LocalDate, parseDeadlineText, parseDuration, type Duration } from './time';
@@ -13,16 +15,6 @@ import { DOCUMENT_TYPES } from './documents';
 /** The kinds of step the brief names (bước triển khai). */
 export const StepKind = z.enum(['studyConference', 'draftPlan', 'issuePlan', 'supervise', 'periodicReport', 'review']);
 export type StepKind = z.infer<typeof StepKind>;
-
-/** Vietnamese first, English second: shown by the CLI and the audit timeline. */
-export const STEP_KIND_LABELS: Record<StepKind, { vi: string; en: string }> = {
-  studyConference: { vi: 'Hội nghị nghiên cứu, học tập, quán triệt', en: 'Study conference' },
-  draftPlan: { vi: 'Dự thảo kế hoạch, chương trình hành động', en: 'Draft action plan' },
-  issuePlan: { vi: 'Thông qua, ban hành kế hoạch', en: 'Approve and issue plan' },
-  supervise: { vi: 'Kiểm tra, giám sát', en: 'Supervision / inspection' },
-  periodicReport: { vi: 'Báo cáo định kỳ', en: 'Periodic report' },
-  review: { vi: 'Sơ kết, tổng kết', en: 'Mid-term / final review' },
-};
 
 const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"').max(40);
 const LevelCode = z.string().regex(/^[a-z0-9_-]+$/, 'a level code is a lowercase slug, e.g. "tinh"');
@@ -85,7 +77,7 @@ export type Schedule = z.infer<typeof Schedule>;
 export const PlanStep = z.strictObject({
   id: StepId,
   kind: StepKind,
-  title: z.string().trim().min(1).transform((s) => s.normalize('NFC')),
+  title: Text({ max: 500 }),
   /** Levels this step applies to; omitted means every level. */
   levels: z.array(LevelCode).min(1).optional(),
   /** Steps of the same unit that must be done before this one can be reported (steps that do not apply to the unit's level are ignored). */
@@ -110,8 +102,8 @@ export type PlanStep = z.infer<typeof PlanStep>;
 
 export const Plan = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).max(64),
-    title: z.string().trim().min(1).transform((s) => s.normalize('NFC')),
+    id: UnitCode.describe('the plan id: the same grammar as a unit code'),
+    title: Text({ max: 500 }),
     /** Extra non-working days on top of Vietnam's public holidays (for working-day deadlines). */
     holidays: z.array(LocalDate).default([]),
     steps: z.array(PlanStep).min(1),

@@ -8,19 +8,26 @@
  * kilobytes of heap per workflow.
  */
 import { z } from 'zod';
+import { RequestId, UnitCode } from './codes';
 import { DocumentNumberText } from './documents';
+import { Text as TextOf } from './text';
 import { LocalDate } from './time';
 
 function build() {
-  const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a unit code is letters, digits, ".", "_" or "-"').max(64);
-  const Text = (max: number) => z.string().trim().min(1).max(max).transform((s) => s.normalize('NFC'));
+  const Code = UnitCode;
+  /** One line of text (a name, a title, a period). */
+  const Text = (max: number) => TextOf({ max });
+  /** Free text that may run over lines (findings, reasons, directives). */
+  const Prose = (max: number) => TextOf({ max, multiline: true });
+  const StepIdText = z.string().min(1).max(40).regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"');
+  const EscalationIdText = TextOf({ max: 300 });
 
   const Common = {
     /** Idempotency key chosen by the reporter: the same ID sent twice counts once, even across continue-as-new. */
-    reportId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a report id is letters, digits, ".", "_", ":" or "-"').max(100),
+    reportId: RequestId,
     /** The unit making the report: a unit may report only for its own steps. */
     unitCode: Code,
-    stepId: z.string().min(1).max(40),
+    stepId: StepIdText,
     /** Occurrence of a recurring step (0-based); defaults to the oldest open one. */
     occurrence: z.number().int().min(0).optional(),
     /** The person who filed it, for the audit record. */
@@ -57,7 +64,7 @@ function build() {
     ...Common,
     kind: z.literal('periodicReport'),
     period: Text(40),
-    indicators: z.record(z.string().min(1).max(60), z.number().finite()).default({}),
+    indicators: z.record(Text(60), z.number().finite()).default({}),
     submittedOn: LocalDate,
     documentNumber: DocumentNumberText.optional(),
     documentDate: LocalDate.optional(),
@@ -68,7 +75,7 @@ function build() {
     kind: z.literal('supervise'),
     inspectedOn: LocalDate,
     inspector: Text(200),
-    findings: Text(4000),
+    findings: Prose(4000),
   });
 
   const ReviewReport = z.strictObject({
@@ -77,7 +84,7 @@ function build() {
     review: z.enum(['midterm', 'final']),
     documentNumber: DocumentNumberText,
     issuedOn: LocalDate,
-    summary: Text(4000),
+    summary: Prose(4000),
   });
 
   /** A unit's report for one of its steps. */
@@ -86,32 +93,32 @@ function build() {
   /** A standing committee's decision to extend a deadline (gia hạn). */
   const ExtendDeadline = z.strictObject({
     requestId: Common.reportId,
-    stepId: z.string().min(1).max(40),
+    stepId: StepIdText,
     occurrence: z.number().int().min(0).optional(),
     /** The committee deciding: must be a standing committee above the unit. */
     committeeCode: Code,
     /** New deadline text: '2022-12-15', '2022-12', an ISO instant… (see time.parseDeadlineText). */
-    until: z.string().min(4).max(40),
-    reason: Text(2000),
-    decision: Text(2000).optional(),
+    until: Text(40),
+    reason: Prose(2000),
+    decision: Prose(2000).optional(),
     decidedBy: Text(200).optional(),
   });
 
   /** The committee an escalation is addressed to acts on it: acknowledges it (đã tiếp nhận)… */
   const AcknowledgeEscalation = z.strictObject({
     requestId: Common.reportId,
-    escalationId: z.string().min(1).max(300),
+    escalationId: EscalationIdText,
     committeeCode: Code,
-    note: Text(2000).optional(),
+    note: Prose(2000).optional(),
     decidedBy: Text(200).optional(),
   });
 
   /** …or directs the unit (chỉ đạo): an instruction, optionally with a date to answer by. */
   const DirectEscalation = z.strictObject({
     requestId: Common.reportId,
-    escalationId: z.string().min(1).max(300),
+    escalationId: EscalationIdText,
     committeeCode: Code,
-    directive: Text(2000),
+    directive: Prose(2000),
     respondBy: LocalDate.optional(),
     decidedBy: Text(200).optional(),
   });
@@ -119,8 +126,8 @@ function build() {
   /** Ops stops a rollout: every unit still running records why and stops; nothing more is due. */
   const CancelRollout = z.strictObject({
     requestId: Common.reportId,
-    reason: Text(2000),
-    requestedBy: z.string().min(1).max(200),
+    reason: Prose(2000),
+    requestedBy: Text(200),
   });
 
   return { StudySessionReport, DraftReport, IssueReport, PeriodicReport, InspectionReport, ReviewReport, StepReport, ExtendDeadline, AcknowledgeEscalation, DirectEscalation, CancelRollout };

@@ -14,23 +14,34 @@ import { UnitCode, parseCsv } from '../domain/hierarchy';
 import type { Database } from '../db/database';
 import { latestHierarchyVersion } from '../db/hierarchy';
 import { CHANNELS, type Channel } from './outbox';
+import { forbiddenWebhookUrl, webhookAllowPrivateFromEnv, type WebhookAllowPrivate } from './webhook-address';
 
 export const CONTACT_COLUMNS = ['unit', 'channel', 'address', 'name'] as const;
 
-const HttpUrl = z.url({ protocol: /^https?$/, error: 'not an http(s) URL (expected e.g. https://eoffice.example.vn/hooks/trienkhai)' });
-const Email = z.email({ error: 'not an email address (expected e.g. vanphong@bacgiang.dcs.vn)' });
+/** RFC 5321: an address is at most 254 characters (a 64-character local part). */
+export const MAX_EMAIL_CHARS = 254;
+export const MAX_URL_CHARS = 2048;
+export const MAX_NAME_CHARS = 200;
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'not an http(s) URL (expected e.g. https://eoffice.example.vn/hooks/trienkhai)' }).max(MAX_URL_CHARS, `too long: a webhook URL is at most ${MAX_URL_CHARS} characters`);
+const Email = z
+  .email({ error: 'not an email address (expected e.g. vanphong@bacgiang.dcs.vn)' })
+  .max(MAX_EMAIL_CHARS, `too long: an email address is at most ${MAX_EMAIL_CHARS} characters (RFC 5321)`)
+  .refine((a) => a.split('@')[0]!.length <= 64, 'too long: the part before @ is at most 64 characters (RFC 5321)');
 
 /** One contact, as validated (name NFC-normalised). */
 export const Contact = z
   .strictObject({
     unit: UnitCode,
     channel: z.enum(CHANNELS as [Channel, ...Channel[]], { error: `unknown channel (expected ${CHANNELS.join(' or ')})` }),
+    // Its length is checked per channel below (254 for an email address, 2048 for a URL).
     address: z.string().trim().min(1, 'missing address'),
-    name: z.string().normalize('NFC').trim().max(200).default(''),
+    name: z.string().normalize('NFC').trim().max(MAX_NAME_CHARS, `too long: a name is at most ${MAX_NAME_CHARS} characters`).default(''),
   })
   .superRefine((c, ctx) => {
     const r = (c.channel === 'email' ? Email : HttpUrl).safeParse(c.address);
-    if (!r.success) ctx.addIssue({ code: 'custom', path: ['address'], message: `"${c.address}" is ${r.error.issues[0]?.message ?? 'invalid'}` });
+    const shown = c.address.length > 80 ? `${c.address.slice(0, 77)}…` : c.address;
+    if (!r.success) ctx.addIssue({ code: 'custom', path: ['address'], message: `"${shown}" is ${r.error.issues[0]?.message ?? 'invalid'}` });
   });
 export type Contact = z.infer<typeof Contact>;
 
@@ -39,9 +50,15 @@ export interface LocatedContact extends Contact {
   at: string;
 }
 
-function check(raw: Record<string, unknown>, at: string, field: (c: string) => string, issues: DomainIssue[]): LocatedContact | undefined {
+function check(raw: Record<string, unknown>, at: string, field: (c: string) => string, issues: DomainIssue[], allowPrivate: WebhookAllowPrivate): LocatedContact | undefined {
   const r = Contact.safeParse(raw);
-  if (r.success) return { ...r.data, at };
+  if (r.success) {
+    // Server-side request forgery: no webhook to this machine or a private network unless configured.
+    const refused = r.data.channel === 'webhook' ? forbiddenWebhookUrl(r.data.address, allowPrivate) : undefined;
+    if (!refused) return { ...r.data, at };
+    issues.push({ path: field('address'), message: refused });
+    return undefined;
+  }
   for (const i of r.error.issues) {
     const col = String(i.path[0] ?? '');
     issues.push({ path: col ? field(col) : at, message: i.message });
@@ -49,8 +66,12 @@ function check(raw: Record<string, unknown>, at: string, field: (c: string) => s
   return undefined;
 }
 
-/** Parse a contacts file by extension (.csv or .json). @throws DomainError naming each line/row and field */
-export function parseContactsFile(fileName: string, text: string): LocatedContact[] {
+/**
+ * Parse a contacts file by extension (.csv or .json). Webhooks to private addresses are refused
+ * unless `allowPrivate` (default: TRIENKHAI_WEBHOOK_ALLOW_PRIVATE) allows them.
+ * @throws DomainError naming each line/row and field
+ */
+export function parseContactsFile(fileName: string, text: string, allowPrivate: WebhookAllowPrivate = webhookAllowPrivateFromEnv()): LocatedContact[] {
   const ext = /\.([^./\\]+)$/.exec(fileName)?.[1]?.toLowerCase();
   const clean = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).normalize('NFC');
   const issues: DomainIssue[] = [];
@@ -78,7 +99,7 @@ export function parseContactsFile(fileName: string, text: string): LocatedContac
       }
       const raw: Record<string, unknown> = {};
       columns.forEach((c, k) => (raw[c] = (rec.fields[k] ?? '').trim()));
-      const c = check(raw, at, (col) => `${at}, column ${col}`, issues);
+      const c = check(raw, at, (col) => `${at}, column ${col}`, issues, allowPrivate);
       if (c) out.push(c);
     }
   } else if (ext === 'json') {
@@ -96,7 +117,7 @@ export function parseContactsFile(fileName: string, text: string): LocatedContac
         issues.push({ path: at, message: `expected an object with fields ${CONTACT_COLUMNS.join(', ')}` });
         return;
       }
-      const c = check(el as Record<string, unknown>, at, (col) => `${at}, field ${col}`, issues);
+      const c = check(el as Record<string, unknown>, at, (col) => `${at}, field ${col}`, issues, allowPrivate);
       if (c) out.push(c);
     });
   } else {

@@ -19,6 +19,7 @@ import { createEmailSender, type EmailConfig, type EmailSender } from './email';
 import type { NotificationMessage } from './message';
 import type { Channel } from './outbox';
 import { postWebhook, type DeliveryOutcome } from './webhook';
+import { webhookAllowPrivateFromEnv, type WebhookAllowPrivate } from './webhook-address';
 
 export interface DispatcherConfig {
   /** HMAC secret for webhooks; without it webhook rows are not attempted. */
@@ -35,6 +36,8 @@ export interface DispatcherConfig {
   webhookTimeoutMs: number;
   /** How long a claimed row is kept from other dispatchers (longer than any attempt takes). */
   leaseMs: number;
+  /** Private addresses webhooks may go to (webhook-address.ts); default: TRIENKHAI_WEBHOOK_ALLOW_PRIVATE, else none. */
+  webhookAllowPrivate: WebhookAllowPrivate;
 }
 
 export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
@@ -48,6 +51,7 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   batchSize: 20,
   webhookTimeoutMs: 10_000,
   leaseMs: 120_000,
+  webhookAllowPrivate: [],
 };
 
 export const NO_SMTP = 'no SMTP server configured (TRIENKHAI_SMTP_URL); not attempted';
@@ -82,7 +86,7 @@ export class Dispatcher {
     config: Partial<DispatcherConfig> = {},
     private readonly log: (line: string) => void = () => undefined,
   ) {
-    this.config = { ...DEFAULT_DISPATCHER_CONFIG, ...config };
+    this.config = { ...DEFAULT_DISPATCHER_CONFIG, webhookAllowPrivate: webhookAllowPrivateFromEnv(), ...config };
     this.email = this.config.email ? createEmailSender({ timeoutMs: this.config.webhookTimeoutMs, ...this.config.email }) : null;
   }
 
@@ -133,7 +137,7 @@ export class Dispatcher {
     const message = row.payload as NotificationMessage;
     if (row.channel === 'webhook') {
       if (!this.config.webhookSecret) return { ok: false, error: NO_WEBHOOK_SECRET };
-      return postWebhook({ url: row.address, body: JSON.stringify(message.body), idempotencyKey: row.idempotency_key, eventType: row.event_type }, this.config.webhookSecret, this.config.webhookTimeoutMs);
+      return postWebhook({ url: row.address, body: JSON.stringify(message.body), idempotencyKey: row.idempotency_key, eventType: row.event_type }, this.config.webhookSecret, this.config.webhookTimeoutMs, { allowPrivate: this.config.webhookAllowPrivate });
     }
     if (!this.email) return { ok: false, error: NO_SMTP };
     return this.email.send({ to: row.address, subject: message.subject, text: message.text, idempotencyKey: row.idempotency_key, eventType: row.event_type });

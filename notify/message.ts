@@ -5,7 +5,7 @@
  */
 import type { AnyNewEvent } from '../domain/events';
 import { formatLocal, toLocalIso } from '../domain/time';
-import { describeEvent } from '../client/timeline';
+import { EVENT_TITLES, sentence } from '../domain/wording';
 
 export interface UnitRef {
   code: string;
@@ -38,12 +38,6 @@ export interface NotificationMessage {
   body: WebhookBody;
 }
 
-const SUBJECT: Record<string, { vi: string; en: string }> = {
-  ReminderSent: { vi: 'Nhắc hạn', en: 'Reminder' },
-  Escalated: { vi: 'Báo cáo quá hạn', en: 'Escalation' },
-  DeadlineExtended: { vi: 'Gia hạn', en: 'Deadline extended' },
-};
-
 const named = (u: UnitRef): string => (u.name ? `${u.name} (${u.code})` : u.code);
 
 export function renderMessage(e: AnyNewEvent, ctx: { idempotencyKey: string; recipient: UnitRef; unit: UnitRef | null; rolloutTitle: string | null }): NotificationMessage {
@@ -53,8 +47,8 @@ export function renderMessage(e: AnyNewEvent, ctx: { idempotencyKey: string; rec
   const previous = e.type === 'DeadlineExtended' ? str('previousDueAt') : null;
   const escalation = e.type === 'Escalated' ? { escalationId: e.payload.escalationId, tier: e.payload.tier } : null;
   const step = str('key');
-  const text = { vi: describeEvent(e, 'vi'), en: describeEvent(e, 'en') };
-  const title = SUBJECT[e.type] ?? { vi: e.type, en: e.type };
+  const text = sentence(e);
+  const title = EVENT_TITLES[e.type];
   const about = ctx.unit ? ctx.unit.code : ctx.recipient.code;
   const subject = `[trienkhai] ${title.vi} / ${title.en}: ${about}${step ? ` — ${step}` : ''}${due ? ` (${formatLocal(new Date(due), 'vi')})` : ''}`;
   const lines = (lang: 'vi' | 'en'): string[] => {

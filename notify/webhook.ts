@@ -5,11 +5,15 @@
  * `X-Trienkhai-Event` (the event type), `X-Trienkhai-Timestamp` (Unix seconds when this attempt was
  * signed) and `X-Trienkhai-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
  * Success is any 2xx answer; anything else (another status, a refused connection, no answer within
- * the timeout) is a failed attempt and is retried.
+ * the timeout, a host on a private address: webhook-address.ts) is a failed attempt and is retried.
+ * Redirects are not followed.
  *
  * A receiver verifies with `verifyWebhookSignature(secret, timestamp, rawBody, signatureHeader)`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { forbiddenWebhookUrl, guardedLookup, type Resolver, type WebhookAllowPrivate } from './webhook-address';
 
 /** The signature header value for a body signed at `timestamp`. */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
@@ -39,35 +43,66 @@ export interface WebhookRequest {
   eventType: string;
 }
 
-/** One attempt. Never throws: a failure is an outcome. */
-export async function postWebhook(req: WebhookRequest, secret: string, timeoutMs: number): Promise<DeliveryOutcome> {
+/**
+ * One attempt. Never throws: a failure is an outcome. The host must be a public address unless
+ * `opts.allowPrivate` allows it (webhook-address.ts; `opts.resolve` replaces DNS in tests): an IP host is checked here, a name where it is
+ * resolved for the connection, so the connection goes only to an address that was checked.
+ */
+export async function postWebhook(req: WebhookRequest, secret: string, timeoutMs: number, opts: { allowPrivate?: WebhookAllowPrivate; resolve?: Resolver } = {}): Promise<DeliveryOutcome> {
+  const allowPrivate = opts.allowPrivate ?? [];
   const timestamp = String(Math.floor(Date.now() / 1000));
+  let url: URL;
   try {
-    const res = await fetch(req.url, {
+    url = new URL(req.url);
+  } catch {
+    return { ok: false, error: `not a URL: ${req.url.slice(0, 200)}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, error: `not an http(s) URL: ${req.url.slice(0, 200)}` };
+  const refused = forbiddenWebhookUrl(req.url, allowPrivate);
+  if (refused) return { ok: false, error: `refused: ${refused}` };
+  const body = Buffer.from(req.body, 'utf8');
+  return new Promise<DeliveryOutcome>((resolve) => {
+    let settled = false;
+    const done = (o: DeliveryOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(o);
+    };
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const r = send(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json; charset=utf-8',
+        'content-length': body.length,
         'user-agent': 'trienkhai-notify/1',
         'idempotency-key': req.idempotencyKey,
         'x-trienkhai-event': req.eventType,
         'x-trienkhai-timestamp': timestamp,
         'x-trienkhai-signature': signWebhook(secret, timestamp, req.body),
       },
-      body: req.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      lookup: guardedLookup(allowPrivate, opts.resolve) as never,
+      agent: false,
     });
-    const text = await res.text().catch(() => '');
-    if (res.status >= 200 && res.status < 300) return { ok: true };
-    return { ok: false, error: `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
-  } catch (e) {
-    return { ok: false, error: describeFetchError(e, timeoutMs) };
-  }
-}
-
-function describeFetchError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
-  return e instanceof Error ? e.message : String(e);
+    const timer = setTimeout(() => {
+      r.destroy();
+      done({ ok: false, error: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    r.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < 4096) chunks.push(c);
+        size += c.length;
+      });
+      res.on('error', () => undefined);
+      res.on('close', () => {
+        const status = res.statusCode ?? 0;
+        const text = Buffer.concat(chunks).toString('utf8');
+        done(status >= 200 && status < 300 ? { ok: true } : { ok: false, error: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` });
+      });
+    });
+    r.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ? `${e.code}: ${e.message}` : e.message }));
+    r.end(body);
+  });
 }

@@ -27,8 +27,21 @@ export interface EnsurePostgresOptions {
 }
 
 export interface PostgresHandle {
-  /** postgres:// URL of the database. */
+  /**
+   * postgres:// URL of the database as the application's role: what the product connects with. On the
+   * embedded server that is `trienkhai_app`, which may read and append events but never alter, disable
+   * or bypass the append-only rule (see `db/privileges.ts`); with DATABASE_URL it is DATABASE_URL.
+   */
   url: string;
+  /**
+   * The URL migrations run with: the role that owns the schema (`trienkhai_owner` on the embedded
+   * server; DATABASE_OWNER_URL, else DATABASE_URL itself).
+   */
+  ownerUrl: string;
+  /** True when `url` and `ownerUrl` are different roles (the append-only rule binds the application). */
+  separated: boolean;
+  /** The embedded server's bootstrap superuser (DATABASE_URL for an external server). Never used by the product. */
+  adminUrl: string;
   /** True for the embedded server (false when DATABASE_URL was used). */
   embedded: boolean;
   /** Stops the embedded server if this process started it (no-op otherwise). */
@@ -46,6 +59,26 @@ export const DEFAULT_PG_PORT = 54329;
 const PG_USER = 'postgres';
 const PG_PASSWORD = 'password';
 const HOST = '127.0.0.1';
+
+/**
+ * The embedded server's roles besides the bootstrap superuser: the owner of the database and its
+ * tables (migrations run as it) and the application's login role (granted only what it needs, after
+ * each migration, by `db/privileges.ts`). Neither is a superuser or may create roles or databases.
+ * Their passwords are fixed, like the superuser's: the embedded server listens on 127.0.0.1 only and
+ * is a one-machine stack; the separation is what keeps the application's own credentials (and any bug
+ * or injection in the code using them) from lifting the append-only rule.
+ */
+export const OWNER_ROLE = 'trienkhai_owner';
+export const APP_ROLE = 'trienkhai_app';
+const ROLE_PASSWORDS: Record<string, string> = { [OWNER_ROLE]: 'trienkhai-owner', [APP_ROLE]: 'trienkhai-app' };
+
+/** The same URL, logged in as one of the roles above. */
+export function roleUrl(url: string, role: typeof OWNER_ROLE | typeof APP_ROLE): string {
+  const u = new URL(url);
+  u.username = role;
+  u.password = ROLE_PASSWORDS[role]!;
+  return u.toString();
+}
 
 const defaultLog = (line: string) => void process.stderr.write(`[trienkhai] ${line}\n`);
 
@@ -88,8 +121,16 @@ export async function ensurePostgres(opts: EnsurePostgresOptions): Promise<Postg
   const external = process.env.DATABASE_URL;
   if (external) {
     await checkConnects(external, 'DATABASE_URL');
-    log(`using PostgreSQL at ${redactUrl(external)} (DATABASE_URL)`);
-    return { url: external, embedded: false, stop: async () => undefined };
+    const owner = process.env.DATABASE_OWNER_URL || undefined;
+    if (owner) await checkConnects(owner, 'DATABASE_OWNER_URL');
+    const separated = owner !== undefined && (await userOf(owner)) !== (await userOf(external));
+    log(
+      `using PostgreSQL at ${redactUrl(external)} (DATABASE_URL)` +
+        (separated
+          ? `; migrations as ${redactUrl(owner!)} (DATABASE_OWNER_URL)`
+          : '; migrations run as the same role: the append-only rule holds only as long as that role does not switch its trigger off (set DATABASE_OWNER_URL to separate them, see README "The audit record")'),
+    );
+    return { url: external, ownerUrl: owner ?? external, separated, adminUrl: external, embedded: false, stop: async () => undefined };
   }
   return startEmbedded({ ...opts, database, log });
 }
@@ -115,7 +156,8 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
   if (adopted) {
     const url = makeUrl(adopted.port, database);
     await createDatabaseIfMissing(makeUrl(adopted.port, 'postgres'), database);
-    return { url, embedded: true, stop: async () => undefined };
+    await ensureRoles(url);
+    return { url: roleUrl(url, APP_ROLE), ownerUrl: roleUrl(url, OWNER_ROLE), separated: true, adminUrl: url, embedded: true, stop: async () => undefined };
   }
 
   let port = opts.port ?? DEFAULT_PG_PORT;
@@ -193,19 +235,63 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
   };
   try {
     await createDatabaseIfMissing(makeUrl(port, 'postgres'), database);
+    await ensureRoles(makeUrl(port, database));
   } catch (err) {
     await stop();
     throw err;
   }
   log(`PostgreSQL on ${HOST}:${port} (data in ${dataDir}) ready in ${Date.now() - started} ms`);
-  return { url: makeUrl(port, database), embedded: true, stop };
+  const url = makeUrl(port, database);
+  return { url: roleUrl(url, APP_ROLE), ownerUrl: roleUrl(url, OWNER_ROLE), separated: true, adminUrl: url, embedded: true, stop };
+}
+
+/**
+ * As a superuser on the database of `superuserUrl`: create the owner and application roles if missing
+ * (cluster-wide, so concurrent callers are tolerated), make the owner role own the database, and hand
+ * it every object in schema `public` still owned by someone else (a data directory from before the
+ * roles existed, where the superuser owned everything) — unless `adopt: false` (only the roles). The
+ * application role's grants are given after
+ * migrations, by the owner (`db/privileges.ts`).
+ */
+export async function ensureRoles(superuserUrl: string, opts: { adopt?: boolean } = {}): Promise<void> {
+  await withClient(superuserUrl, async (c) => {
+    for (const role of [OWNER_ROLE, APP_ROLE]) {
+      const { rowCount } = await c.query('select 1 from pg_roles where rolname = $1', [role]);
+      if (rowCount) continue;
+      try {
+        await c.query(`create role ${c.escapeIdentifier(role)} login nosuperuser nocreatedb nocreaterole noinherit noreplication nobypassrls password ${c.escapeLiteral(ROLE_PASSWORDS[role]!)}`);
+      } catch (err) {
+        // Created meanwhile by another process on the same server (duplicate_object, or the catalog's unique index).
+        const code = (err as { code?: string }).code;
+        if (code !== '42710' && code !== '23505') throw err;
+      }
+    }
+    if (opts.adopt === false) return;
+    const db = (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+    await c.query(`alter database ${c.escapeIdentifier(db)} owner to ${OWNER_ROLE}`);
+    await c.query(`alter schema public owner to ${OWNER_ROLE}`);
+    // PostgreSQL < 15 lets every role create objects in `public`; only the owner may here.
+    await c.query('revoke create on schema public from public');
+    // Objects of an older data directory (owned by the superuser) move to the owner role.
+    const objects = await c.query<{ kind: string; name: string }>(
+      `select case when c.relkind = 'S' then 'sequence' when c.relkind = 'v' then 'view' when c.relkind = 'm' then 'materialized view' else 'table' end as kind, c.oid::regclass::text as name
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S') and pg_get_userbyid(c.relowner) <> $1
+          and not (c.relkind = 'S' and exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')))
+       union all
+       select 'function', p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'public' and pg_get_userbyid(p.proowner) <> $1`,
+      [OWNER_ROLE],
+    );
+    for (const o of objects.rows) await c.query(`alter ${o.kind} ${o.name} owner to ${OWNER_ROLE}`);
+  });
 }
 
 /** Creates a fresh, uniquely named database on the server of `baseUrl`; `drop()` removes it again. */
-export async function createTestDatabase(baseUrl: string, name?: string): Promise<TestDatabase> {
+export async function createTestDatabase(baseUrl: string, name?: string, opts: { owner?: string } = {}): Promise<TestDatabase> {
   const dbName = name ?? `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) throw new Error(`invalid database name ${JSON.stringify(dbName)}`);
-  await withClient(baseUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(dbName)}`));
+  await withClient(baseUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(dbName)}${opts.owner ? ` OWNER ${c.escapeIdentifier(opts.owner)}` : ''}`));
   const u = new URL(baseUrl);
   u.pathname = `/${dbName}`;
   return {
@@ -233,6 +319,10 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+async function userOf(url: string): Promise<string> {
+  return withClient(url, async (c) => (await c.query<{ u: string }>('select current_user as u')).rows[0]!.u);
 }
 
 async function checkConnects(url: string, what: string): Promise<void> {

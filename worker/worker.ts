@@ -5,6 +5,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Kysely } from 'kysely';
 import { createActivities } from '../activities';
 import type { Database } from '../db/database';
+import { enqueueNotifications } from '../notify/outbox';
 import { TASK_QUEUE } from '../workflows/definitions';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -28,13 +29,18 @@ export interface CreateWorkerOptions {
   extra?: Partial<WorkerOptions>;
 }
 
+/** The activities as every worker runs them: the notification outbox rides on each append. */
+export function workerActivities({ db }: { db: Kysely<Database> }): ReturnType<typeof createActivities> {
+  return createActivities({ db, afterAppend: enqueueNotifications });
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOAD_MODULES } }),
-    activities: createActivities({ db: opts.db }),
+    activities: workerActivities({ db: opts.db }),
     // Many units share one deadline instant (e.g. end of November): keep the database pool busy but bounded.
     maxConcurrentActivityTaskExecutions: 20,
     ...opts.extra,

@@ -11,7 +11,7 @@
  * Both are idempotent: events carry IDs derived from the workflow.
  */
 import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { ActivityContract } from './activity-contract';
 
 /**
  * Failure types that retrying cannot fix (activities/index.ts classifies errors into them): the event
@@ -22,7 +22,7 @@ import type { Activities } from '../activities';
 const NON_RETRYABLE = ['EventConflict', 'NotFound', 'InvalidEvent', 'InvalidData'];
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE };
 
-export const reads = proxyLocalActivities<Pick<Activities, 'loadUnitContext' | 'listChildren'>>({
+export const reads = proxyLocalActivities<Pick<ActivityContract, 'loadUnitContext' | 'listChildren'>>({
   startToCloseTimeout: '30 seconds',
   // Past this, retries wait on durable timers instead of holding the workflow task.
   localRetryThreshold: '10 seconds',
@@ -39,14 +39,14 @@ export const reads = proxyLocalActivities<Pick<Activities, 'loadUnitContext' | '
  * After 20 attempts (about 8 minutes of backoff) the flusher waits a minute on a durable timer and
  * schedules the append again; permanent failures are not retried and are rolled back (workflows/unit.ts).
  */
-export const store = proxyActivities<Pick<Activities, 'appendEvents'>>({
+export const store = proxyActivities<Pick<ActivityContract, 'appendEvents'>>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 20 },
 });
 
 /** The same append without an attempt limit, for the rollout workflow, which has no flusher to wait in. */
-export const storeUnbounded = proxyActivities<Pick<Activities, 'appendEvents'>>({
+export const storeUnbounded = proxyActivities<Pick<ActivityContract, 'appendEvents'>>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '10 seconds',
   retry,

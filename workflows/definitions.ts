@@ -18,6 +18,18 @@ export const rolloutWorkflowId = (rolloutId: string): string => `trienkhai/rollo
 export const unitWorkflowId = (rolloutId: string, unitCode: string): string => `trienkhai/unit/${rolloutId}/${unitCode}`;
 export const fanoutWorkflowId = (rolloutId: string, ownerCode: string, batch: number): string => `trienkhai/fanout/${rolloutId}/${ownerCode}/${batch}`;
 
+export type WorkflowRef = { kind: 'rollout'; rolloutId: string } | { kind: 'unit'; rolloutId: string; unitCode: string } | { kind: 'fanout'; rolloutId: string; ownerCode: string; batch: number };
+
+/** One of the IDs above read back (the only place that takes one apart); undefined if it is not ours. */
+export function parseWorkflowId(id: string): WorkflowRef | undefined {
+  const [app, kind, rolloutId, code, batch, ...rest] = id.split('/');
+  if (app !== 'trienkhai' || !rolloutId || rest.length) return undefined;
+  if (kind === 'rollout' && code === undefined) return { kind, rolloutId };
+  if (kind === 'unit' && code && batch === undefined) return { kind, rolloutId, unitCode: code };
+  if (kind === 'fanout' && code && batch !== undefined && /^\d+$/.test(batch)) return { kind, rolloutId, ownerCode: code, batch: Number(batch) };
+  return undefined;
+}
+
 /** Search attributes registered on the dev server (`--search-attribute`), for finding workflows in the Web UI. */
 export const SEARCH_ATTRIBUTES = { TrienkhaiRollout: 'Keyword' } as const;
 

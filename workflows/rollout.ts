@@ -15,7 +15,7 @@ import { storeUnbounded as store } from './activities';
 import { unstorableIssues } from '../domain/storable';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
-import { streams } from '../domain/streams';
+import { eventId, streams } from '../domain/ids';
 import { DomainError } from '../domain/errors';
 import { reportSchemas, type CancelResult } from '../domain/reports';
 import { toLocalIso } from '../domain/time';
@@ -49,7 +49,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
     events: [
       {
         ...base,
-        eventId: `${streamId}#1`,
+        eventId: eventId(streamId, 1),
         streamSeq: 1,
         type: 'RolloutStarted',
         actor: input.requestedBy,
@@ -68,7 +68,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
       if (cancelled) return { ...cancelled, duplicate: true };
       cancelled = { requestId: req.requestId, duplicate: false, rolloutId: input.rolloutId, cancelledAt: toLocalIso(new Date()) };
       await store.appendEvents({
-        events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy } }],
+        events: [{ ...base, eventId: eventId(streamId, 2), streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy } }],
       });
       await signalIfRunning(rootId, () => getExternalWorkflowHandle(rootId).signal(cancelUnitSignal, { reason: req.reason }));
       return cancelled;
@@ -99,7 +99,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
   if (!cancelled) {
     finishing = true;
     await store.appendEvents({
-      events: [{ ...base, eventId: `${streamId}#2`, streamSeq: 2, type: 'RolloutCompleted', actor: 'system', occurredAt: new Date().toISOString(), payload: {} }],
+      events: [{ ...base, eventId: eventId(streamId, 2), streamSeq: 2, type: 'RolloutCompleted', actor: 'system', occurredAt: new Date().toISOString(), payload: {} }],
     });
   }
   await condition(allHandlersFinished);

@@ -5,9 +5,10 @@
  *
  * Everything here is deterministic: `now` is always passed in (workflow time).
  */
+import { escalationId as buildEscalationId, parseEscalationId, stepKey } from '../domain/ids';
 import { DomainError } from '../domain/errors';
 import { occurrenceDeadline, resolveDeadline, stepTimeline, type TimelineEntry } from '../domain/deadlines';
-import { committeesAbove, escalationRecipients } from '../domain/escalation';
+import { committeesAbove, escalationRecipients, mayExtend } from '../domain/escalation';
 import { parseDocumentNumber } from '../domain/documents';
 import type { AncestorRef, DocumentFacts, UnitSnapshot } from '../domain/events';
 import type { Plan, PlanStep, StepKind } from '../domain/plan';
@@ -50,9 +51,7 @@ export interface StepInstance {
   documentDate: string | null;
 }
 
-export function stepKey(stepId: string, occurrence: number, recurring: boolean): string {
-  return recurring ? `${stepId}#${occurrence + 1}` : stepId;
-}
+export { stepKey };
 
 /** The step instances of a unit at enrolment. */
 export function instancesFor(plan: Plan, level: string): StepInstance[] {
@@ -180,7 +179,7 @@ export function nextTimerAt(ctx: UnitContext, steps: StepInstance[], now: number
 }
 
 export function escalationId(ctx: UnitContext, inst: StepInstance, tier: number): string {
-  return `${ctx.rolloutId}/${ctx.unit.code}/${inst.key}/${new Date(inst.dueAt ?? 0).toISOString()}/t${tier}`;
+  return buildEscalationId({ rolloutId: ctx.rolloutId, unitCode: ctx.unit.code, stepKey: inst.key, dueAt: inst.dueAt ?? 0, tier });
 }
 
 export { escalationRecipients };
@@ -307,9 +306,8 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
 /** Check an extension request and compute the new deadline; throws DomainError when it must be refused. */
 export function evaluateExtension(ctx: UnitContext, steps: StepInstance[], req: ExtendDeadline, now: number): { inst: StepInstance; newDueAt: number } {
   const inst = selectInstance(ctx, steps, req.stepId, req.occurrence);
-  const allowed = committeesAbove(ctx.unit, ctx.ancestors);
-  if (!allowed.some((c) => c.code === req.committeeCode)) {
-    throw new DomainError([{ path: 'committeeCode', message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${allowed.map((c) => c.code).join(', ')}` }]);
+  if (!mayExtend(req.committeeCode, ctx.unit, ctx.ancestors)) {
+    throw new DomainError([{ path: 'committeeCode', message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${committeesAbove(ctx.unit, ctx.ancestors).map((c) => c.code).join(', ')}` }]);
   }
   if (inst.status === 'done') throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" is already completed; there is no deadline to extend` }]);
   if (inst.dueAt === null) throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" has no deadline yet (it waits for the parent unit)` }]);
@@ -340,7 +338,7 @@ export function evaluateEscalationAction(
 ): { inst: StepInstance } {
   const inst = steps.find((s) => s.openEscalations.includes(req.escalationId));
   if (!inst) throw new DomainError([{ path: 'escalationId', message: `escalation "${req.escalationId}" is not open on ${ctx.unit.code} (resolved already, or unknown)` }]);
-  const tier = Number(/\/t(\d+)$/.exec(req.escalationId)?.[1] ?? NaN);
+  const tier = parseEscalationId(req.escalationId)?.tier ?? NaN;
   const recipient = escalationRecipients(ctx.unit, ctx.ancestors, planStep(ctx.plan, inst.stepId).escalation.tiers)[tier - 1];
   if (!recipient || recipient.code !== req.committeeCode) {
     throw new DomainError([{ path: 'committeeCode', message: `escalation "${req.escalationId}" is addressed to ${recipient?.code ?? 'nobody'}, not ${req.committeeCode}` }]);

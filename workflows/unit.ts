@@ -45,7 +45,7 @@ import { reads, store } from './activities';
 import { DomainError } from '../domain/errors';
 import { checkNewEvent, unstorableIssues } from '../domain/storable';
 import type { EventPayload, EventType, NewEvent } from '../domain/events';
-import { streams } from '../domain/streams';
+import { eventId, streams } from '../domain/ids';
 import { reportSchemas, type EscalationActionResult, type ExtendResult, type ReportResult } from '../domain/reports';
 import type { StepKind } from '../domain/plan';
 import { cascadeKindOf } from '../domain/plan-rules';
@@ -182,7 +182,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const emit = <T extends EventType>(type: T, payload: EventPayload<T>, actor = 'system'): number => {
     state.seq += 1;
     outbox.push({
-      eventId: `${streamId}#${state.seq}`,
+      eventId: eventId(streamId, state.seq),
       streamId,
       streamSeq: state.seq,
       type,

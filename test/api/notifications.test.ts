@@ -15,6 +15,9 @@ import type { TestDb } from '../helpers/db';
 import { WebhookReceiver } from '../helpers/receivers';
 import { until } from '../helpers/wait';
 
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
+
 let s: ApiStack;
 let t: TestDb;
 let tokens: Record<string, string>;
@@ -28,7 +31,9 @@ const UNITS = ['P', 'P.A', 'P.A.1', 'P.A.1.C', 'P.B', 'P.B.1'];
 const PLAN = {
   id: 'notify',
   title: 'Kiểm thử thông báo',
-  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT8S' }, reminders: ['PT4S'], escalation: { tiers: 1, interval: 'PT1H' } }],
+  // A reminder handled after its deadline is not sent, so each unit must enrol before the deadline: 30 s
+  // leaves a loaded machine room for that (the reminder itself may be handled late, as long as it is before).
+  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT30S' }, reminders: ['PT20S'], escalation: { tiers: 1, interval: 'PT1H' } }],
 };
 
 
@@ -63,13 +68,13 @@ test('a rollout reminds and escalates; every notification reaches the webhook of
 
   const started = await call('POST', '/api/v1/rollouts', 'ops', { resolution: 'Số: 21-NQ/TƯ', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R });
   expect(started.status).toBe(201);
-  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 60_000);
+  await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 120_000);
   const reminders = Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', R).where('type', '=', 'ReminderSent').executeTakeFirstOrThrow()).n);
   expect(reminders).toBe(6);
   const all = await until('every notification delivered', async () => {
     const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, 'ops');
     return r.body.total === 12 && r.body.items.every((n: { status: string }) => n.status === 'delivered') ? r.body.items : undefined;
-  }, 60_000);
+  }, 120_000);
 
   const routes = (all as Array<{ eventType: string; unitCode: string; recipientUnit: string; address: string }>).map((n) => `${n.eventType} ${n.unitCode} → ${n.recipientUnit} ${n.address === hookOf(n.recipientUnit) ? 'ok' : n.address}`).sort();
   expect(routes).toEqual(

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { checkCheckpoint, cutCheckpoint } from '../../db/checkpoints';
-import type { Database, EventRow } from '../../db/database';
-import { appendEvents, chainHash, contentHash } from '../../db/event-store';
-import { eventOfRow, verifyChain, type ChainProblem } from '../../db/audit';
+import type { Database } from '../../db/database';
+import { appendEvents, chainHash, contentHash, recordHash, usTextOfIso } from '../../db/event-store';
+import { eventOfRow, selectLogRows, verifyChain, type ChainProblem, type LogRow } from '../../db/audit';
 import type { AnyNewEvent } from '../../domain/events';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 
@@ -53,7 +53,9 @@ async function trial(tamper: (db: Kysely<Database>) => Promise<unknown>, undo: (
   }
 }
 
-const row = (seq: number): Promise<EventRow> => t.db.selectFrom('events').selectAll().where('chain_seq', '=', String(seq)).executeTakeFirstOrThrow();
+/** A row as stored (timestamps as text with their microseconds, so putting it back restores it exactly). */
+const row = async (seq: number): Promise<LogRow> => (await selectLogRows(t.db).where('chain_seq', '=', String(seq)).executeTakeFirstOrThrow()) as LogRow;
+const putBack = (db: Kysely<Database>, r: LogRow) => db.insertInto('events').values({ ...r, payload: JSON.stringify(r.payload) } as never).execute();
 const summary = (ps: ChainProblem[]): string[] => ps.map((p) => `${p.kind}@${p.chainSeq}`);
 const positions = [1, 2, 17, 30, 44, 59];
 
@@ -85,7 +87,7 @@ test.each(positions)('a deleted row is found as a gap at its position (#%i)', as
   const before = await row(k);
   const problems = await trial(
     (db) => sql`delete from events where chain_seq = ${k}`.execute(db),
-    (db) => db.insertInto('events').values({ ...before, payload: JSON.stringify(before.payload) } as never).execute(),
+    (db) => putBack(db, before),
   );
   expect(summary(problems)).toEqual([`missing@${k}`]);
 });
@@ -102,7 +104,7 @@ test.each(positions.filter((k) => k < N))('a deletion hidden by renumbering the 
     async (db) => {
       await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq >= ${k}`.execute(db);
       await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
-      await db.insertInto('events').values({ ...before, payload: JSON.stringify(before.payload) } as never).execute();
+      await putBack(db, before);
       await sql`update chain_head set seq = seq + 1`.execute(db);
     },
   );
@@ -124,6 +126,8 @@ test.each(positions.filter((k) => k < N))('a forged row inserted after #%i, with
   const prev = await row(k);
   const forged: AnyNewEvent = { ...reminder(9, 1), eventId: 'forged#1', streamId: 'forged' };
   const ch = contentHash(forged);
+  const occurred = usTextOfIso(forged.occurredAt);
+  const recorded = prev.recorded_at;
   const problems = await trial(async (db) => {
     await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq > ${k}`.execute(db);
     await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
@@ -137,12 +141,14 @@ test.each(positions.filter((k) => k < N))('a forged row inserted after #%i, with
         rollout_id: forged.rolloutId,
         unit_code: forged.unitCode,
         actor: forged.actor,
-        occurred_at: forged.occurredAt,
+        occurred_at: occurred,
+        recorded_at: recorded,
         payload: JSON.stringify(forged.payload),
         content_hash: ch,
         chain_seq: String(k + 1),
         prev_hash: prev.hash,
-        hash: chainHash(prev.hash, k + 1, ch),
+        hash: recordHash(prev.hash, k + 1, ch, occurred, recorded),
+        hash_version: 2,
       })
       .execute();
     await sql`update chain_head set seq = seq + 1`.execute(db);
@@ -160,9 +166,124 @@ test('the last rows deleted are found against the chain head', async () => {
   const last = await row(N);
   const problems = await trial(
     (db) => sql`delete from events where chain_seq = ${N}`.execute(db),
-    (db) => db.insertInto('events').values({ ...last, payload: JSON.stringify(last.payload) } as never).execute(),
+    (db) => putBack(db, last),
   );
   expect(summary(problems)).toEqual([`missing@${N}`]);
+});
+
+/** A forged row with made-up hashes (what a forger without the chain's rules writes). */
+const madeUp = (k: number, n: number) => ({
+  event_id: `forged#${n}`,
+  stream_id: 'forged',
+  stream_seq: n,
+  type: 'ReminderSent',
+  rollout_id: 'R',
+  unit_code: 'U9',
+  actor: 'system',
+  occurred_at: '2027-08-01T00:00:00Z',
+  recorded_at: '2027-08-01T00:00:00Z',
+  payload: JSON.stringify({ key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P1D', recipient: 'U9' }),
+  content_hash: 'f'.repeat(64),
+  chain_seq: String(k + n),
+  prev_hash: 'e'.repeat(64),
+  hash: `${n}`.padStart(64, 'd'),
+  hash_version: 2,
+});
+
+test.each([
+  [1, 1, true],
+  [17, 1, false],
+  [30, 3, true],
+  [59, 2, false],
+])('rows inserted after #%i with made-up hashes (%i of them, head moved: %s) are named, and nothing else', async (k, count, moveHead) => {
+  const problems = await trial(
+    async (db) => {
+      await sql`update events set chain_seq = -(chain_seq + ${count}) where chain_seq > ${k}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      for (let n = 1; n <= count; n++) await db.insertInto('events').values(madeUp(k, n) as never).execute();
+      if (moveHead) await sql`update chain_head set seq = seq + ${count}`.execute(db);
+    },
+    async (db) => {
+      await sql`delete from events where stream_id = 'forged'`.execute(db);
+      await sql`update events set chain_seq = -(chain_seq - ${count}) where chain_seq > ${k + count}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      if (moveHead) await sql`update chain_head set seq = seq - ${count}`.execute(db);
+    },
+  );
+  expect(summary(problems)).toEqual(Array.from({ length: count }, (_, i) => `inserted@${k + 1 + i}`));
+});
+
+test('a row with made-up hashes added after the last event (head untouched) is one insertion', async () => {
+  const problems = await trial(
+    (db) => db.insertInto('events').values(madeUp(N, 1) as never).execute(),
+    (db) => sql`delete from events where stream_id = 'forged'`.execute(db),
+  );
+  expect(summary(problems)).toEqual([`inserted@${N + 1}`]);
+});
+
+test.each([2, 30])('a row moved to the end (#%i) is one move, and the rows around the place it left are not blamed', async (k) => {
+  const problems = await trial(
+    (db) => sql`update events set chain_seq = ${N + 1} where chain_seq = ${k}`.execute(db),
+    (db) => sql`update events set chain_seq = ${k} where chain_seq = ${N + 1}`.execute(db),
+  );
+  expect(summary(problems)).toEqual([`moved@${N + 1}`]);
+});
+
+test('an edit and a deletion far apart are each named once, with the intact rows between them clean', async () => {
+  const before = await row(10);
+  const gone = await row(40);
+  const problems = await trial(
+    async (db) => {
+      await sql`update events set actor = 'user:mallory' where chain_seq = 10`.execute(db);
+      await sql`delete from events where chain_seq = 40`.execute(db);
+    },
+    async (db) => {
+      await sql`update events set actor = ${before.actor} where chain_seq = 10`.execute(db);
+      await putBack(db, gone);
+    },
+  );
+  expect(summary(problems)).toEqual(['edited@10', 'missing@40']);
+});
+
+test.each([
+  ['recorded_at', 3],
+  ['occurred_at', 3],
+  ['recorded_at', 45],
+  ['occurred_at', 45],
+] as const)('%s moved by one microsecond (#%i) is an edit: both times are in the link, at the precision stored', async (column, k) => {
+  const problems = await trial(
+    (db) => sql`update events set ${sql.ref(column)} = ${sql.ref(column)} + interval '1 microsecond' where chain_seq = ${k}`.execute(db),
+    (db) => sql`update events set ${sql.ref(column)} = ${sql.ref(column)} - interval '1 microsecond' where chain_seq = ${k}`.execute(db),
+  );
+  expect(summary(problems)).toEqual([`edited@${k}`]);
+});
+
+test('the recording time is stored as hashed, with its microseconds', async () => {
+  const r = await row(5);
+  expect(r.hash_version).toBe(2);
+  expect(r.recorded_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  expect(r.hash).toBe(recordHash(r.prev_hash, 5, r.content_hash, r.occurred_at, r.recorded_at));
+});
+
+test('a row downgraded to hash version 1 (its link recomputed the old way) is an edit', async () => {
+  const k = 20;
+  const before = await row(k);
+  const problems = await trial(
+    (db) => sql`update events set hash_version = 1, hash = ${chainHash(before.prev_hash, k, before.content_hash)} where chain_seq = ${k}`.execute(db),
+    (db) => sql`update events set hash_version = 2, hash = ${before.hash} where chain_seq = ${k}`.execute(db),
+  );
+  // The row after it still names the old link: the downgraded row is the one reported.
+  expect(summary(problems)).toEqual([`edited@${k}`]);
+});
+
+test('version-2 links are computable in SQL exactly as appends compute them', async () => {
+  const r = await row(7);
+  const q = await sql<{ h: string }>`
+    select encode(sha256(convert_to(prev_hash || ':' || chain_seq || ':' || content_hash || ':' ||
+      to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ':' ||
+      to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8')), 'hex') as h
+    from events where chain_seq = 7`.execute(t.db);
+  expect(q.rows[0]!.h).toBe(r.hash);
 });
 
 test('appends after verification continue the chain', async () => {

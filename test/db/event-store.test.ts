@@ -64,13 +64,16 @@ test('a stream accepts only its next sequence number; a failed batch records not
   const count = await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', 'r2').executeTakeFirstOrThrow();
   expect(Number(count.n)).toBe(1);
   // Two different events claiming the same stream position: the unique constraint refuses the second.
-  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h', 999, 'p', 'h')`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
+  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash, hash_version) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h', 999, 'p', 'h', 2)`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
 });
 
-test('events are append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
-  await expect(sql`update events set actor = 'x' where event_id = 'rollout/r1#1'`.execute(t.db)).rejects.toThrow(/append-only/);
-  await expect(sql`delete from events where event_id = 'rollout/r1#1'`.execute(t.db)).rejects.toThrow(/append-only/);
-  await expect(sql`truncate events`.execute(t.db)).rejects.toThrow(/append-only/);
+test('events are append-only: UPDATE, DELETE and TRUNCATE are refused (the application role has no such right; the trigger refuses even a superuser)', async () => {
+  for (const db of [t.db, t.admin]) {
+    const refused = db === t.db ? /permission denied for table events/ : /append-only/;
+    await expect(sql`update events set actor = 'x' where event_id = 'rollout/r1#1'`.execute(db)).rejects.toThrow(refused);
+    await expect(sql`delete from events where event_id = 'rollout/r1#1'`.execute(db)).rejects.toThrow(refused);
+    await expect(sql`truncate events`.execute(db)).rejects.toThrow(refused);
+  }
   const row = await t.db.selectFrom('events').select('actor').where('event_id', '=', 'rollout/r1#1').executeTakeFirstOrThrow();
   expect(row.actor).toBe('user:ops');
 });
@@ -100,9 +103,16 @@ test('looking back (as-of) neither changes nor locks the live read model', async
   const before = await readModelDigest(t.db);
   // As of a moment after the start and before the unit enrolled: the rollout, and no unit yet.
   const past = await withRolloutAsOf(t.db, 'r8', new Date('2027-07-22T02:00:00.500Z'), async (trx) => {
-    // Meanwhile a worker appends to the same rollout: it must not wait for the auditor's fold.
-    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error('the append waited for the as-of fold')), 5000));
-    await Promise.race([appendEvents(t.db, [reminder]), stalled]);
+    // Meanwhile a worker appends to the same rollout: it must not wait for the auditor's fold. An append
+    // that waited would never finish (the fold holds its transaction until the append returns), so the
+    // limit only turns a hang into a clear failure and can be generous for a loaded machine.
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the append waited for the as-of fold')), 60_000)));
+    try {
+      await Promise.race([appendEvents(t.db, [reminder]), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
     return {
       rollouts: (await trx.selectFrom('rollouts').select('rollout_id').execute()).map((r) => r.rollout_id),
       units: await trx.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', 'r8').execute(),

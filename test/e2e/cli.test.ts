@@ -1,6 +1,12 @@
 /**
  * End to end through the CLI, as a user runs it: a real Temporal dev server, real PostgreSQL, a real
- * worker, and `node bin/trienkhai.js` in a child process. Deadlines are real and a few seconds out.
+ * worker, and `node bin/trienkhai.js` in a child process. Deadlines are real (wall clock), so every
+ * wait polls for its condition with a generous deadline, and the plans leave wide margins: what must
+ * happen before a timer has tens of seconds, and no timer the test does not wait for (a later
+ * escalation tier, an extended deadline) falls within the test's run.
+ *
+ * Each test has its own stack — database, dev server, worker, data folder — so none depends on
+ * another's rollout, bundle or files, and each can run alone (`-t`).
  */
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
@@ -10,7 +16,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { exportBundle, verifyBundle } from '../../audit/bundle';
-import { importUnits } from '../../client/operations';
+import { importUnits } from '../../app/commands';
 import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
@@ -26,6 +32,7 @@ import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from '../../db/ev
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const BIN = join(__dirname, '..', '..', 'bin', 'trienkhai.js');
+// The current test's stack (see beforeEach).
 let t: TestDb;
 let server: DevServerHandle;
 let connection: NativeConnection;
@@ -56,22 +63,25 @@ async function json<T>(...args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-beforeAll(async () => {
+// A stack per test: a rollout's timers keep running after its test, and a worker serves one
+// database, so a test sharing the server would have the previous test's workflows write into its record.
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trienkhai-e2e-'));
   t = await freshDatabase();
   server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
   connection = await NativeConnection.connect({ address: server.address });
   worker = await createWorker({ connection, db: t.db, workflowBundle: await workflowBundle() });
   running = worker.run();
-});
+}, 180_000);
 
-afterAll(async () => {
+afterEach(async () => {
   worker?.shutdown();
   await running;
   await connection?.close();
   await server?.stop();
   await t?.close();
-});
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
 
 const HIERARCHY = `code,name,level,parent,members,standing_committee
 P,Đảng bộ tỉnh Thử Nghiệm,tinh,,30,true
@@ -80,6 +90,12 @@ P.H1.X1,Đảng bộ xã Hòa Bình,coso,P.H1,5,true
 P.H1.X1.C1,Chi bộ thôn Đông,chibo,P.H1.X1,3,false
 P.H2,Đảng bộ huyện Hai,huyen,P,8,có
 `;
+
+// The study deadline of the CLI story: P and P.H1 report on time, the others do not. Its reminder
+// goes out REMIND_S before it, so the on-time reports have DUE_S − REMIND_S seconds (enrolment
+// and three CLI calls); tier 2 comes an hour after the deadline, long after the test is over.
+const DUE_S = 60;
+const REMIND_S = 20;
 
 test('import, start, report, escalate, extend and complete late — through the CLI', async () => {
   // A bad file is refused with its line numbers, and nothing is recorded.
@@ -102,7 +118,7 @@ test('import, start, report, escalate, extend and complete late — through the 
     JSON.stringify({
       id: 'e2e',
       title: 'Kiểm thử đầu cuối',
-      steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT20S' }, reminders: ['PT10S'], escalation: { tiers: 2, interval: 'PT6S' } }],
+      steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: `PT${DUE_S}S` }, reminders: [`PT${REMIND_S}S`], escalation: { tiers: 2, interval: 'PT1H' } }],
     }),
   );
   // A bad resolution number is refused before anything starts.
@@ -118,8 +134,17 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await cli('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'))).stdout).toMatch(/already started/);
 
   await until('all units enrolled', async () => ((await json<{ counts: { units: number } }>('rollout', 'status', R)).counts.units === 5 ? true : undefined));
-  expect((await cli('report', R, '--unit', 'P', '--step', 'study', '--attended', '30')).stdout).toMatch(/step study: done/);
+  const onTimeP = await cli('report', R, '--unit', 'P', '--step', 'study', '--attended', '30');
+  expect(onTimeP.stdout).toMatch(/step study: done/);
+  expect(onTimeP.stdout).not.toMatch(/late by/);
   expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).code).toBe(0);
+  // What follows assumes both reports came before the reminder; say so plainly if this machine was slower than that margin.
+  const dueAt = new Date((await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H1').executeTakeFirstOrThrow()).original_due_at!).getTime();
+  const onTime = await t.db.selectFrom('events').select(['unit_code', 'occurred_at']).where('rollout_id', '=', R).where('type', '=', 'StepCompleted').execute();
+  expect(onTime.map((e) => e.unit_code).sort()).toEqual(['P', 'P.H1']);
+  for (const e of onTime) {
+    if (new Date(e.occurred_at).getTime() >= dueAt - REMIND_S * 1000) throw new Error(`${e.unit_code} reported at ${new Date(e.occurred_at).toISOString()}, after the reminder (${new Date(dueAt - REMIND_S * 1000).toISOString()}): the ${DUE_S - REMIND_S} s margin was not enough on this machine`);
+  }
   // The same report ID again counts once.
   expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).stdout).toMatch(/Already recorded/);
 
@@ -139,35 +164,42 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await recorded()).length).toBe(before.length);
 
   // The deadline passes: the timers escalate each overdue unit to the nearest standing committee above it.
-  type Esc = { escalation_id: string; unit_code: string; recipient_code: string; tier: number; status: string; resolution: string | null; late_by_ms: string | null; acknowledged_by: string | null; directives: number };
-  const open = await until('tier-1 escalations', async () => {
-    const rows = await json<Esc[]>('escalations', '--rollout', R);
-    return rows.filter((r) => r.tier === 1).length === 3 ? rows : undefined;
-  });
-  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unit_code}→${r.recipient_code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
+  // The CLI's --json is the API's view: camelCase, one instant format, a page.
+  type Esc = { escalationId: string; unitCode: string; recipient: { code: string }; tier: number; status: string; resolution: string | null; overdueMs: number; acknowledgedBy: string | null; directives: number };
+  const escalations = async (...args: string[]): Promise<Esc[]> => (await json<{ items: Esc[]; page: number; total: number }>('escalations', ...args)).items;
+  const open = await until(
+    'tier-1 escalations',
+    async () => {
+      const rows = await escalations('--rollout', R);
+      return rows.filter((r) => r.tier === 1).length === 3 ? rows : undefined;
+    },
+    DUE_S * 1000 + 120_000,
+  );
+  expect(open.every((r) => r.tier === 1)).toBe(true); // tier 2 is an hour away
+  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unitCode}→${r.recipient.code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
   const reminded = await t.db.selectFrom('events').select('unit_code').where('type', '=', 'ReminderSent').execute();
   expect(reminded.map((r) => r.unit_code).sort()).toEqual(['P.H1.X1', 'P.H1.X1.C1', 'P.H2']);
   // The committee's inbox.
-  expect((await json<Esc[]>('escalations', '--recipient', 'P')).map((r) => r.unit_code)).toEqual(['P.H2']);
-  // Only a committee above the unit may extend; P.H1 extends its commune by a minute.
-  const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão');
+  expect((await escalations('--recipient', 'P')).map((r) => r.unitCode)).toEqual(['P.H2']);
+  // Only a committee above the unit may extend; P.H1 extends its commune by an hour (so the new deadline does not pass during the test).
+  const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 3600_000).toISOString(), '--reason', 'Mưa bão');
   expect(wrong.code).toBe(2);
   expect(wrong.stderr).toMatch(/--committee: P.H2 is not a standing committee above P.H1.X1/);
-  const ext = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H1', '--until', new Date(Date.now() + 60_000).toISOString(), '--reason', 'Mưa bão', '--decision', 'Gia hạn 1 phút');
+  const ext = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H1', '--until', new Date(Date.now() + 3600_000).toISOString(), '--reason', 'Mưa bão', '--decision', 'Gia hạn 1 giờ');
   expect(ext.code).toBe(0);
   expect(ext.stdout).toMatch(/1 open escalation\(s\) resolved/);
 
   // A late report completes the step, resolves the escalation and records how late it was.
   const late = await cli('report', R, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
   expect(late.stdout).toMatch(/late by/);
-  const all = await json<Esc[]>('escalations', '--rollout', R, '--status', 'all');
-  const h2 = all.filter((r) => r.unit_code === 'P.H2');
-  expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && Number(r.late_by_ms) > 0)).toBe(true);
-  expect(all.find((r) => r.unit_code === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
+  const all = await escalations('--rollout', R, '--status', 'all');
+  const h2 = all.filter((r) => r.unitCode === 'P.H2');
+  expect(h2.every((r) => r.status === 'resolved' && r.resolution === 'completed' && r.overdueMs > 0)).toBe(true);
+  expect(all.find((r) => r.unitCode === 'P.H1.X1' && r.tier === 1)).toMatchObject({ status: 'resolved', resolution: 'extended' });
 
   // The commune P.H1.X1 acknowledges its cell's escalation and directs it; only the committee it is
   // addressed to may, and the acknowledgement only once. It stays open (the cell has not studied).
-  const cellEsc = open.find((r) => r.unit_code === 'P.H1.X1.C1' && r.tier === 1)!.escalation_id;
+  const cellEsc = open.find((r) => r.unitCode === 'P.H1.X1.C1' && r.tier === 1)!.escalationId;
   const notTheirs = await cli('escalations', 'acknowledge', cellEsc, '--committee', 'P.H1');
   expect(notTheirs.code).toBe(2);
   expect(notTheirs.stderr).toMatch(/--committee: escalation .* is addressed to P\.H1\.X1, not P\.H1/);
@@ -179,12 +211,14 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(badRespond.code).toBe(2);
   expect(badRespond.stderr).toMatch(/--respond-by/);
   expect((await cli('escalations', 'direct', cellEsc, '--committee', 'P.H1.X1', '--directive', 'Tổ chức học bù ngay', '--respond-by', '2099-01-15')).code).toBe(0);
-  expect((await json<Esc[]>('escalations', '--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalation_id: cellEsc, status: 'open', acknowledged_by: 'committee:P.H1.X1', directives: 1 });
+  expect((await escalations('--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalationId: cellEsc, status: 'open', acknowledgedBy: 'committee:P.H1.X1', directives: 1 });
 
 
-  const unit = await json<{ steps: Array<{ step_key: string; status: string; attended: number; late_by_ms: string }> }>('rollout', 'status', R, '--unit', 'P.H2');
-  expect(unit.steps[0]).toMatchObject({ step_key: 'study', status: 'done', attended: 8 });
-  expect(Number(unit.steps[0]!.late_by_ms)).toBeGreaterThan(0);
+  const unit = await json<{ steps: Array<{ stepKey: string; status: string; attended: number; lateByMs: number; completedAt: string }>; escalations: Esc[] }>('rollout', 'status', R, '--unit', 'P.H2');
+  expect(unit.steps[0]).toMatchObject({ stepKey: 'study', status: 'done', attended: 8 });
+  expect(unit.steps[0]!.lateByMs).toBeGreaterThan(0);
+  expect(unit.steps[0]!.completedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00$/);
+  expect(unit.escalations.map((e) => e.unitCode)).toEqual(h2.map(() => 'P.H2'));
 
   // The progress counters the projection keeps agree with a recount of the read model's step rows.
   const counters = (await rolloutProgress(t.db, R, new Date())).map(({ overdue: _o, ...c }) => c);
@@ -227,7 +261,7 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(story.stdout).toMatch(/Escalated to the standing committee of Đảng bộ tỉnh Thử Nghiệm \(P\), tier 1, for study/);
   expect(story.stdout).toMatch(/Completed study, \d+ seconds? late; 1 escalation\(s\) resolved\s+— unit P\.H2/);
   const storyVi = await cli('audit', 'timeline', R, '--unit', 'P.H1.X1', '--lang', 'vi');
-  expect(storyVi.stdout).toMatch(/P\.H1 gia hạn bước study .* Lý do: Mưa bão\. Quyết định: Gia hạn 1 phút\s+— Ban Thường vụ P\.H1/);
+  expect(storyVi.stdout).toMatch(/P\.H1 gia hạn bước study .* Lý do: Mưa bão\. Quyết định: Gia hạn 1 giờ\s+— Ban Thường vụ P\.H1/);
 
   // The read model is a function of the events: rebuilt from them, it is identical.
   const rebuilt = await cli('audit', 'rebuild');
@@ -248,11 +282,11 @@ test('import, start, report, escalate, extend and complete late — through the 
   const agree = await cli('audit', 'crosscheck', R);
   expect(agree.stdout).toMatch(/Every event in the histories has its row, and every row its history event/);
   expect(agree.code).toBe(0);
-  const exported = await cli('audit', 'export', R, bundleDir());
+  const exported = await cli('audit', 'export', R, join(dir, 'bundle'));
   expect(exported.stderr).toMatch(/fetching the workflow histories of 5 unit\(s\)/);
   expect(exported.stdout).toMatch(new RegExp(`Exported rollout ${R} to .*: \\d+ events \\(\\d+ of this rollout\\), \\d+ checkpoint\\(s\\), \\d+ workflow run\\(s\\)`));
   expect(exported.code).toBe(0);
-  expect((await cli('audit', 'export', R, bundleDir())).code).toBe(2); // never into a non-empty folder
+  expect((await cli('audit', 'export', R, join(dir, 'bundle'))).code).toBe(2); // never into a non-empty folder
 
   // The audit record verifies; a row edited behind the application's back is named, with exit code 3.
   const intact = await cli('audit', 'verify');
@@ -274,7 +308,7 @@ test('import, start, report, escalate, extend and complete late — through the 
   const disagree = await cli('audit', 'crosscheck', R);
   expect(disagree.code).toBe(3);
   expect(disagree.stdout).toContain(`[content-differs] StudySessionReported ${victim.event_id}`);
-  // Undone, the record verifies again (and the tests after this one start from an intact log).
+  // Undone, the record verifies again.
   await asSuperuserWithoutTriggers(t.db, (conn) => sql`update events set payload = ${JSON.stringify(victim.payload)}::jsonb where chain_seq = ${victim.chain_seq}`.execute(conn));
   expect((await cli('audit', 'verify')).code).toBe(0);
 
@@ -282,15 +316,42 @@ test('import, start, report, escalate, extend and complete late — through the 
   const status = await cli('rollout', 'status', R, '--lang', 'en');
   expect(status.stdout).toMatch(/Units: 5/);
   expect(status.stdout).toMatch(/tinh\s+study\s+1\s+1\s+0/);
-});
+}, 600_000); // a ceiling, not a race: on a loaded 2-core machine this story has taken 163 s (60 s of it the deadline)
 
 // ---- the exported bundle, checked offline ---------------------------------------------------------
 
-const bundleDir = (): string => join(dir, 'bundle');
+/**
+ * A rollout of HIERARCHY on this test's stack whose study deadline passes three seconds after the
+ * start: every unit is escalated (the root to itself), then P.H2 reports, late. Every wait polls for
+ * what it needs; nothing has to happen before a timer, and tier 2 is an hour away, so the record is
+ * quiet when this returns.
+ */
+async function lateRollout(): Promise<string> {
+  writeFileSync(join(dir, 'units.csv'), HIERARCHY);
+  expect((await cli('units', 'import', join(dir, 'units.csv'))).code).toBe(0);
+  const plan = { id: 'e2e-late', title: 'Kiểm thử: quá hạn', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT3S' }, reminders: [], escalation: { tiers: 2, interval: 'PT1H' } }] };
+  writeFileSync(join(dir, 'plan-late.json'), JSON.stringify(plan));
+  const { rolloutId } = await json<{ rolloutId: string }>('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan-late.json'));
+  await until('every unit escalated', async () => (await json<Array<{ tier: number }>>('escalations', '--rollout', rolloutId)).filter((r) => r.tier === 1).length === 5, 120_000);
+  const late = await cli('report', rolloutId, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
+  expect(late.stdout).toMatch(/late by/);
+  return rolloutId;
+}
+
+/** A rollout with a late completion, a checkpoint the auditor saved before the export, and the exported bundle. */
+async function exportedBundle(): Promise<{ bundle: string; checkpoint: string }> {
+  const R = await lateRollout();
+  const checkpoint = join(dir, 'checkpoint.json');
+  expect((await cli('audit', 'checkpoint', '--out', checkpoint)).code).toBe(0);
+  const bundle = join(dir, 'bundle');
+  const exported = await cli('audit', 'export', R, bundle);
+  expect(exported.code).toBe(0);
+  return { bundle, checkpoint };
+}
 
 /** The CLI in a fresh process that has no database and no Temporal server to reach. */
 function offline(...args: string[]): Promise<Run> {
-  const nowhere = mkdtempSync(join(tmpdir(), 'trienkhai-offline-'));
+  const nowhere = mkdtempSync(join(dir, 'offline-'));
   const env: NodeJS.ProcessEnv = { ...process.env, TRIENKHAI_DATA_DIR: nowhere, TRIENKHAI_LANG: 'en' };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
@@ -300,9 +361,9 @@ function offline(...args: string[]): Promise<Run> {
 }
 
 /** A copy of the bundle to tamper with; `fixManifest` re-hashes its files, as a careful forger would. */
-function copyBundle(name: string): string {
+function copyBundle(bundle: string, name: string): string {
   const to = join(dir, name);
-  cpSync(bundleDir(), to, { recursive: true });
+  cpSync(bundle, to, { recursive: true });
   return to;
 }
 function fixManifest(b: string): void {
@@ -317,7 +378,7 @@ const readRows = (b: string): ChainRow[] => readFileSync(join(b, 'events.jsonl')
 const writeRows = (b: string, rows: ChainRow[]): void => writeFileSync(join(b, 'events.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
 test('an exported bundle is verified, replayed and cross-checked in a fresh process with no database or server', async () => {
-  const b = bundleDir();
+  const { bundle: b, checkpoint: saved } = await exportedBundle();
   expect(readdirSync(join(b, 'histories')).length).toBeGreaterThanOrEqual(6); // the rollout and its 5 units, at least
   const intact = await offline('audit', 'verify', b, '--public-key', join(b, 'public-key.pem'));
   expect(intact.stderr).toBe('');
@@ -325,7 +386,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   expect(intact.stdout).toMatch(/The event log in it is intact: \d+ events/);
   expect(intact.stdout).toMatch(/The bundle is intact/);
   expect(intact.code).toBe(0);
-  const saved = join(dir, 'checkpoint.json'); // the auditor's own copy, saved before the export
+  // `saved` is the auditor's own checkpoint, taken before the export.
   expect((await offline('audit', 'verify', b, '--from-checkpoint', saved)).stdout).toMatch(/It extends the checkpoint/);
   const replayed = await offline('audit', 'replay', b, '--json');
   expect(replayed.code).toBe(0);
@@ -338,7 +399,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
 
   // An event edited in the bundle (a late completion made to look on time): the file no longer
   // matches the manifest, and the row is named.
-  const edited = copyBundle('edited');
+  const edited = copyBundle(b, 'edited');
   const rows = readRows(edited);
   const victim = rows.find((r) => r.type === 'StepCompleted' && (r.payload as { lateByMs: number }).lateByMs > 0)!;
   expect(victim).toBeDefined();
@@ -352,7 +413,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
 
   // A careful forger re-hashes the edited event, re-links every later one and rewrites the manifest:
   // only the signed checkpoint, under the key the auditor holds, still tells.
-  const forged = copyBundle('forged');
+  const forged = copyBundle(b, 'forged');
   const frows = readRows(forged);
   const at = frows.findIndex((r) => r.event_id === victim.event_id);
   (frows[at]!.payload as { lateByMs: number }).lateByMs = 0;
@@ -373,7 +434,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   expect(f1.stdout).toMatch(/The event log in it is intact/);
   expect(f1.stdout).toMatch(/differs from the checkpoint's: events it covers were changed, removed or reordered/);
   // … and even re-signing with a key of the forger's own does not pass against the auditor's key.
-  const resigned = copyBundle('resigned');
+  const resigned = copyBundle(b, 'resigned');
   cpSync(join(forged, 'events.jsonl'), join(resigned, 'events.jsonl'));
   cpSync(join(forged, 'manifest.json'), join(resigned, 'manifest.json'));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -389,7 +450,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   expect(r1.stdout).toMatch(/signed by a different key than the one you trust/);
 
   // A workflow history the current code could not have produced fails replay, named by workflow.
-  const broken = copyBundle('broken');
+  const broken = copyBundle(b, 'broken');
   const rootFile = readdirSync(join(broken, 'histories')).find((f) => /^unitWorkflow-P-1\.json$/.test(f))!;
   const history = JSON.parse(readFileSync(join(broken, 'histories', rootFile), 'utf8')) as { events: Array<Record<string, { workflowType?: { name: string } }>> };
   const start = history.events.find((ev) => ev.startChildWorkflowExecutionInitiatedEventAttributes)!.startChildWorkflowExecutionInitiatedEventAttributes!;
@@ -402,7 +463,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   expect(rb.stdout).toMatch(/1 of \d+ workflow run\(s\) of .* do not replay/);
 
   // A unit's history left out of the bundle: its rows have no history event.
-  const partial = copyBundle('partial');
+  const partial = copyBundle(b, 'partial');
   const unitFiles = readdirSync(join(partial, 'histories')).filter((f) => f.startsWith('unitWorkflow-P.H2-'));
   expect(unitFiles.length).toBeGreaterThan(0);
   for (const f of unitFiles) rmSync(join(partial, 'histories', f));
@@ -420,10 +481,10 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   const none = await offline('audit', 'verify', dir);
   expect(none.code).toBe(2);
   expect(none.stderr).toMatch(/is not an audit bundle \(no manifest.json\)/);
-});
+}, 300_000);
 
 test('an export while events are being recorded signs exactly the events it writes', async () => {
-  const R = (await t.db.selectFrom('rollouts').select('rollout_id').executeTakeFirstOrThrow()).rollout_id;
+  const R = await lateRollout();
   const connection = await Connection.connect({ address: server.address });
   try {
     const out = join(dir, 'busy-bundle');
@@ -449,4 +510,4 @@ test('an export while events are being recorded signs exactly the events it writ
   } finally {
     await connection.close();
   }
-});
+}, 300_000);

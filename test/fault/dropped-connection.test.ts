@@ -14,7 +14,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createActivities } from '../../activities';
 import { errorResponse, send } from '../../api/http';
-import { executeUpdateWithRetry } from '../../client/update-retry';
+import { executeUpdateWithRetry } from '../../app/update-retry';
 import { connect } from '../../db/connect';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../db/errors';
 import { importHierarchy } from '../../db/hierarchy';

@@ -14,16 +14,21 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { issueToken } from '../../api/tokens';
 import { main } from '../../client/cli';
 import { notifyConfig, webhookSecret } from '../../client/config';
-import { importUnits } from '../../client/operations';
+import { importUnits } from '../../app/commands';
 import { withRolloutAsOf } from '../../db/as-of';
 import { appendEvents } from '../../db/event-store';
 import { rebuildReadModel } from '../../db/rebuild';
 import type { AnyNewEvent } from '../../domain/events';
 import { Dispatcher, NO_SMTP, backoffMs, type DispatcherConfig } from '../../notify/dispatcher';
-import { idempotencyKey } from '../../notify/outbox';
+import { enqueueNotifications, idempotencyKey } from '../../notify/outbox';
 import { verifyWebhookSignature } from '../../notify/webhook';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { SmtpSink, WebhookReceiver, mailHeader, mailText } from '../helpers/receivers';
+
+/** What the worker wires in: the outbox rides on each append's transaction. */
+const withOutbox = { afterAppend: enqueueNotifications };
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
 
 let t: TestDb;
 const SECRET = 'test-secret-0123456789';
@@ -127,10 +132,10 @@ test('outbox rows are written in the same transaction as the event: none for a r
   // A batch whose second event is out of sequence fails as a whole: no event, no outbox row.
   const broken = { ...escalated(2), streamSeq: 99 } as AnyNewEvent;
   seq -= 1;
-  await expect(appendEvents(t.db, [e1, broken])).rejects.toThrow(/sequence/);
+  await expect(appendEvents(t.db, [e1, broken], withOutbox)).rejects.toThrow(/sequence/);
   expect(await count('notification_outbox')).toBe(0);
 
-  expect(await appendEvents(t.db, [e1])).toEqual({ appended: 1, duplicates: 0 });
+  expect(await appendEvents(t.db, [e1], withOutbox)).toEqual({ appended: 1, duplicates: 0 });
   const rows = await t.db.selectFrom('notification_outbox').selectAll().orderBy('channel').execute();
   expect(rows.map((r) => `${r.event_type} ${r.unit_code} → ${r.recipient_unit} ${r.channel} ${r.address} ${r.status}`)).toEqual([
     `Escalated P.A.1 → P.A email vanphong@huyen-a.example.vn pending`,
@@ -142,10 +147,10 @@ test('outbox rows are written in the same transaction as the event: none for a r
   expect(payload.text.indexOf('Báo cáo Ban Thường vụ')).toBeGreaterThanOrEqual(0);
   expect(payload.text.indexOf('Báo cáo Ban Thường vụ')).toBeLessThan(payload.text.indexOf('Escalated to the standing committee'));
 
-  expect(await appendEvents(t.db, [e1])).toEqual({ appended: 0, duplicates: 1 });
+  expect(await appendEvents(t.db, [e1], withOutbox)).toEqual({ appended: 0, duplicates: 1 });
   expect(await count('notification_outbox')).toBe(2);
   // Events that notify nobody add nothing.
-  await appendEvents(t.db, [unitEvent('P.A.1', 'DeadlineMissed', { key: 'study', dueAt: '2026-11-21T02:59:59.999Z', waitingForParent: false })]);
+  await appendEvents(t.db, [unitEvent('P.A.1', 'DeadlineMissed', { key: 'study', dueAt: '2026-11-21T02:59:59.999Z', waitingForParent: false })], withOutbox);
   expect(await count('notification_outbox')).toBe(2);
   const rebuilt = await rebuildReadModel(t.db);
   expect(rebuilt.equal).toBe(true);
@@ -162,7 +167,7 @@ test('the receiver down (refused, then 500), then back: everything is delivered,
   expect(mail).toMatchObject({ status: 'pending', attempts: 0, last_error: NO_SMTP });
 
   // More notifications while it is down.
-  await appendEvents(t.db, [escalated(2), escalated(3)]);
+  await appendEvents(t.db, [escalated(2), escalated(3)], withOutbox);
   await hook.start();
   hook.answer = () => 500;
   await noMail.runOnce();
@@ -228,7 +233,7 @@ test('a receiver that records the message but answers 500 or drops the connectio
     }
     return 'ok';
   };
-  await appendEvents(t.db, [escalated(4), escalated(5)]);
+  await appendEvents(t.db, [escalated(4), escalated(5)], withOutbox);
   const d = new Dispatcher(t.db, fast({ email: null }));
   await drain(d);
   const fresh = await t.db.selectFrom('notification_outbox').selectAll().where('channel', '=', 'webhook').where('event_id', 'in', [`unit/${R}/P.A.1#${seq - 1}`, `unit/${R}/P.A.1#${seq}`]).execute();
@@ -249,7 +254,7 @@ test('two dispatchers at once never send the same notification twice (FOR UPDATE
   hook.answer = () => 'ok';
   const events: AnyNewEvent[] = [];
   for (let n = 6; n < 36; n++) events.push(escalated(n));
-  await appendEvents(t.db, events);
+  await appendEvents(t.db, events, withOutbox);
   const a = new Dispatcher(t.db, fast({ email: null, batchSize: 5 }));
   const b = new Dispatcher(t.db, fast({ email: null, batchSize: 5 }));
   await Promise.all([drain(a), drain(b)]);
@@ -270,7 +275,7 @@ test('after the maximum attempts a notification is failed, visible over the API 
       return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
     };
     hook.answer = () => 503;
-    await appendEvents(t.db, [escalated(36)]);
+    await appendEvents(t.db, [escalated(36)], withOutbox);
     const d = new Dispatcher(t.db, fast({ email: null, maxAttempts: 3 }));
     await drain(d);
     const failed = await call('GET', `/api/v1/notifications?status=failed&rolloutId=${R}`, auditor);
@@ -294,7 +299,7 @@ test('after the maximum attempts a notification is failed, visible over the API 
 
     // `notifications retry --failed` from the CLI.
     hook.answer = () => 500;
-    await appendEvents(t.db, [escalated(37)]);
+    await appendEvents(t.db, [escalated(37)], withOutbox);
     await drain(d);
     expect((await cli('notifications', 'retry', '--failed')).out).toBe('Requeued 1 failed notification(s).');
     hook.answer = () => 'ok';

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePostgres, type PostgresHandle } from '../../stack/postgres';
+import { ensurePostgres, ensureRoles, type PostgresHandle } from '../../stack/postgres';
 import { resolveTemporalCli, resolveTestServer } from '../../stack/temporal-binaries';
 
 declare global {
@@ -20,13 +20,16 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_CLI_PATH = cli.path;
   process.env.TEMPORAL_TEST_SERVER_PATH = testServer.path;
   if (process.env.DATABASE_URL) {
-    // Tests take fresh databases from this server (CREATE DATABASE needs the right to create them).
+    // Tests take fresh databases from this server (CREATE DATABASE and the roles need a superuser).
     process.env.TRIENKHAI_TEST_PG_URL = process.env.DATABASE_URL;
+    await ensureRoles(process.env.DATABASE_URL, { adopt: false });
     return;
   }
   const dataDir = join(mkdtempSync(join(tmpdir(), 'trienkhai-test-pg-')), 'pgdata');
   process.env.TRIENKHAI_TEST_PG_DIR = dataDir;
   const pg = await ensurePostgres({ dataDir, port: 0, log });
   globalThis.__trienkhaiPg = pg;
-  process.env.TRIENKHAI_TEST_PG_URL = pg.url;
+  // The superuser's URL: test databases are created with it, then used as the product uses them
+  // (test/helpers/db.ts: the application role, migrated by the owner role).
+  process.env.TRIENKHAI_TEST_PG_URL = pg.adminUrl;
 }

@@ -46,13 +46,21 @@ test('embedded: first start initialises, data survives a restart, a stale postma
   process.stderr.write(`embedded PostgreSQL first start (initdb + start + create db): ${Date.now() - t0} ms\n`);
   handles.push(pg);
   expect(pg.embedded).toBe(true);
-  expect(pg.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/trienkhai$/);
+  // The product connects as the application role; migrations run as the owner; the superuser is only for setup.
+  expect(pg.url).toMatch(/^postgres:\/\/trienkhai_app:[^@]+@127\.0\.0\.1:\d+\/trienkhai$/);
+  expect(pg.ownerUrl).toMatch(/^postgres:\/\/trienkhai_owner:[^@]+@127\.0\.0\.1:\d+\/trienkhai$/);
+  expect(pg.adminUrl).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/trienkhai$/);
+  expect(pg.separated).toBe(true);
   expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
   expect(lines.join('\n')).toMatch(/initialising a PostgreSQL cluster/);
   if (process.getuid?.() === 0) expect(fs.statSync(dataDir).uid).not.toBe(0);
 
-  expect(await query(pg.url, 'select 1 as one')).toEqual([{ one: 1 }]);
-  await query(pg.url, "create table survivor (v text); insert into survivor values ('still here')");
+  expect(await query(pg.url, 'select current_user as u')).toEqual([{ u: 'trienkhai_app' }]);
+  expect(await query(pg.adminUrl, 'select datdba::regrole::text as o from pg_database where datname = current_database()')).toEqual([{ o: 'trienkhai_owner' }]);
+  await expect(query(pg.url, 'create table nope (v text)')).rejects.toThrow(/permission denied for schema public/);
+  await query(pg.ownerUrl, "create table survivor (v text); insert into survivor values ('still here')");
+  // As a data directory from before the roles existed has it: a table (and its sequence) owned by the superuser.
+  await query(pg.adminUrl, 'create table legacy (id bigserial primary key)');
   await pg.stop();
   await expect(query(pg.url, 'select 1')).rejects.toThrow();
   expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
@@ -66,7 +74,12 @@ test('embedded: first start initialises, data survives a restart, a stale postma
   handles.push(pg);
   expect(lines.join('\n')).toMatch(/removing a stale .*postmaster\.pid/);
   expect(lines.join('\n')).not.toMatch(/initialising/);
-  expect(await query(pg.url, 'select v from survivor')).toEqual([{ v: 'still here' }]);
+  expect(await query(pg.ownerUrl, 'select v from survivor')).toEqual([{ v: 'still here' }]);
+  // On start, everything in the schema is handed to the owner role.
+  expect(await query(pg.adminUrl, "select relname, relowner::regrole::text as owner from pg_class where relname in ('legacy', 'legacy_id_seq') order by relname")).toEqual([
+    { relname: 'legacy', owner: 'trienkhai_owner' },
+    { relname: 'legacy_id_seq', owner: 'trienkhai_owner' },
+  ]);
   shared = pg;
 });
 
@@ -74,7 +87,7 @@ test('a second ensurePostgres on a running data dir reuses that server', async (
   const url = new URL(shared.url);
   const { log, lines } = collectLog();
   // Find the data dir from the server itself.
-  const [row] = await query<{ data_directory: string }>(shared.url, 'show data_directory');
+  const [row] = await query<{ data_directory: string }>(shared.adminUrl, 'show data_directory');
   const again = await ensurePostgres({ dataDir: row?.data_directory as string, port: 0, database: 'other_db', log });
   expect(lines.join('\n')).toMatch(/reusing the PostgreSQL already running/);
   expect(new URL(again.url).port).toBe(url.port);
@@ -84,8 +97,8 @@ test('a second ensurePostgres on a running data dir reuses that server', async (
 });
 
 test('createTestDatabase gives isolated databases and drops them', async () => {
-  const a = await createTestDatabase(shared.url);
-  const b = await createTestDatabase(shared.url);
+  const a = await createTestDatabase(shared.adminUrl);
+  const b = await createTestDatabase(shared.adminUrl);
   expect(a.name).not.toBe(b.name);
   await query(a.url, 'create table only_in_a (x int)');
   expect(await query(a.url, "select count(*)::int as n from information_schema.tables where table_name = 'only_in_a'")).toEqual([{ n: 1 }]);
@@ -97,21 +110,31 @@ test('createTestDatabase gives isolated databases and drops them', async () => {
   await a.drop();
   await b.drop();
   await open.end().catch(() => undefined);
-  const names = (await query<{ datname: string }>(shared.url, 'select datname from pg_database')).map((r) => r.datname);
+  const names = (await query<{ datname: string }>(shared.adminUrl, 'select datname from pg_database')).map((r) => r.datname);
   expect(names).not.toContain(a.name);
   expect(names).not.toContain(b.name);
-  await expect(createTestDatabase(shared.url, 'Robert"); drop table x; --')).rejects.toThrow(/invalid database name/);
+  await expect(createTestDatabase(shared.adminUrl, 'Robert"); drop table x; --')).rejects.toThrow(/invalid database name/);
 });
 
 test('DATABASE_URL is used when set, and a bad one is a clear error', async () => {
   try {
-    process.env.DATABASE_URL = shared.url;
-    const ext = await ensurePostgres({ dataDir: dir('unused'), log: () => undefined });
-    expect(ext).toMatchObject({ url: shared.url, embedded: false });
+    // One URL for everything: migrations and the application share a role (and the log says what that costs).
+    process.env.DATABASE_URL = shared.adminUrl;
+    const { log, lines } = collectLog();
+    const ext = await ensurePostgres({ dataDir: dir('unused'), log });
+    expect(ext).toMatchObject({ url: shared.adminUrl, ownerUrl: shared.adminUrl, separated: false, embedded: false });
+    expect(lines.join('\n')).toMatch(/migrations run as the same role: the append-only rule holds only as long as that role does not switch its trigger off/);
     await ext.stop();
-    expect(await query(shared.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+    expect(await query(shared.adminUrl, 'select 1 as one')).toEqual([{ one: 1 }]);
 
-    const bad = new URL(shared.url);
+    // The application's role in DATABASE_URL, the owner's in DATABASE_OWNER_URL.
+    process.env.DATABASE_URL = shared.url;
+    process.env.DATABASE_OWNER_URL = shared.ownerUrl;
+    const separated = await ensurePostgres({ dataDir: dir('unused'), log: () => undefined });
+    expect(separated).toMatchObject({ url: shared.url, ownerUrl: shared.ownerUrl, separated: true, embedded: false });
+    delete process.env.DATABASE_OWNER_URL;
+
+    const bad = new URL(shared.adminUrl);
     bad.password = 'wrong';
     process.env.DATABASE_URL = bad.toString();
     await expect(ensurePostgres({ dataDir: dir('unused'), log: () => undefined })).rejects.toThrow(
@@ -119,6 +142,7 @@ test('DATABASE_URL is used when set, and a bad one is a clear error', async () =
     );
   } finally {
     delete process.env.DATABASE_URL;
+    delete process.env.DATABASE_OWNER_URL;
   }
 });
 

@@ -10,7 +10,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  const apt = (args: string[]) => spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 900_000 });
+  // Two suites at once on a fresh machine both install: the second waits for dpkg's lock instead of failing on it.
+  const apt = (args: string[]) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 900_000 });
   let r = apt(['install', '-y', '--no-install-recommends', 'chromium']);
   if (r.status !== 0) {
     // The package lists may be missing or stale on a fresh machine.

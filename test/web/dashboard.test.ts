@@ -26,6 +26,9 @@ import type { TestDb } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { launchChromium } from './chromium';
 
+// The receivers listen on 127.0.0.1: allow it (webhooks to private addresses are refused otherwise).
+process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '127.0.0.1';
+
 const SHOTS = join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const R = 'web-test';
 const esc = { tiers: 1, interval: 'PT1H' };
@@ -128,7 +131,7 @@ test('ops opens the dashboard with #token=, which is taken and removed from the 
   await page.locator('#flash').waitFor();
   expect(await page.locator('#flash').textContent()).toBe(`Đã bắt đầu đợt ${R}: 6 đơn vị.`);
   // Enrolment is asynchronous: the overview refreshes itself until every unit is in.
-  await until('6 units on the overview', async () => (await page.locator('[data-count="units"] .count-n').textContent()) === '6', 30_000);
+  await until('6 units on the overview', async () => (await page.locator('[data-count="units"] .count-n').textContent()) === '6', 120_000);
   const rollout = await t.db.selectFrom('rollouts').selectAll().where('rollout_id', '=', R).executeTakeFirst();
   expect(rollout).toMatchObject({ root_unit: 'P', plan_id: 'web', requested_by: 'user:Văn phòng Tỉnh ủy' });
   await shot(page, '02-overview-started');
@@ -188,7 +191,7 @@ test("the escalation appears in the standing committee's inbox; it extends the d
     await page.locator('#refresh').click();
     await page.waitForTimeout(300);
     return false;
-  }, 60_000);
+  }, 120_000);
   expect(await row.locator('td').nth(1).textContent()).toBe('study');
   expect(await row.locator('.overdue-by').textContent()).toMatch(/giây|phút/);
   const apiRow = (await call('GET', `/api/v1/escalations?recipient=P&unit=P.A`, 'committee')).body.items[0];

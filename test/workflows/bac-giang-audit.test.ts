@@ -28,7 +28,7 @@
 import type { Duration } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { sql, type Kysely } from 'kysely';
-import { createActivities } from '../../activities';
+import { workerActivities } from '../../worker/worker';
 import { withRolloutAsOf } from '../../db/as-of';
 import { verifyChain } from '../../db/audit';
 import type { Database } from '../../db/database';
@@ -167,7 +167,7 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   const Y = await nextJuly22Year();
   const tl = rolloutDriver(R1, Y);
   const version = await importUnits(t1.db);
-  const worker = await Worker.create({ connection: useEnv().nativeConnection, taskQueue: 'bg-asof', workflowBundle: await workflowBundle(), activities: createActivities({ db: t1.db }) });
+  const worker = await Worker.create({ connection: useEnv().nativeConnection, taskQueue: 'bg-asof', workflowBundle: await workflowBundle(), activities: workerActivities({ db: t1.db }) });
   try {
     await worker.runUntil(async () => {
       await tl.at('07-22');
@@ -432,7 +432,7 @@ test('rebuild: after a rollout whose worker was shut down part-way (timers came 
   const firstReminder = local(Y, '08-31', '23:59') + 59_999 - 14 * 86_400_000;
   let shutDownAt = new Date();
   const newWorker = (options: { maxCachedWorkflows?: number } = {}) =>
-    workflowBundle().then((workflowBundle) => Worker.create({ connection: env.nativeConnection, taskQueue: 'bg-restart', workflowBundle, activities: createActivities({ db }), ...options }));
+    workflowBundle().then((workflowBundle) => Worker.create({ connection: env.nativeConnection, taskQueue: 'bg-restart', workflowBundle, activities: workerActivities({ db }), ...options }));
 
   try {
     // The first worker keeps no workflow cache, hence no sticky task queue. The time-skipping test server

@@ -5,7 +5,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
-import { createActivities } from '../../activities';
+import { workerActivities } from '../../worker/worker';
 import { verifyChain } from '../../db/audit';
 import type { Database } from '../../db/database';
 import { importHierarchy } from '../../db/hierarchy';
@@ -57,7 +57,7 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
   const R = 'actions';
   // The commune P.A.1 has an email contact: directives and the cancellation are queued for it.
   await db.insertInto('unit_contacts').values({ unit_code: 'P.A.1', channel: 'email', address: 'vanphong@pa1.example.vn', name: 'Văn phòng' }).execute();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'actions', workflowBundle: await workflowBundle(), activities: createActivities({ db }) });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'actions', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
     const rollout = await env.client.workflow.start(rolloutWorkflow, {
       taskQueue: 'actions',

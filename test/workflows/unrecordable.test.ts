@@ -107,7 +107,7 @@ test('a report with a NUL character is refused by the workflow itself; the next 
 test('an append PostgreSQL refuses for good fails its Update, rolls the workflow back to what is recorded, and the unit carries on', async () => {
   const R = 'refused-append';
   // A real, permanent refusal from PostgreSQL that none of the workflow's checks can foresee.
-  await sql`alter table events add constraint test_refuse_actor check (actor <> 'unit:P.A/refuse me')`.execute(t.db);
+  await sql`alter table events add constraint test_refuse_actor check (actor <> 'unit:P.A/refuse me')`.execute(t.admin);
   let appendCalls = 0;
   const real = createActivities({ db: t.db });
   const activities = { ...real, appendEvents: (a: Parameters<typeof real.appendEvents>[0]) => (appendCalls++, real.appendEvents(a)) };
@@ -147,7 +147,7 @@ test('an append PostgreSQL refuses for good fails its Update, rolls the workflow
     expect(chain.problems).toEqual([]);
     expect(chain.ok).toBe(true);
   } finally {
-    await sql`alter table events drop constraint test_refuse_actor`.execute(t.db);
+    await sql`alter table events drop constraint test_refuse_actor`.execute(t.admin);
     await terminateAll(R);
   }
 });

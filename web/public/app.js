@@ -7,7 +7,7 @@
 import { ApiError, clearToken, enc, get, getToken, post, qs, setToken, takeTokenFromHash } from './api.js';
 import { barChart, lineChart, stackedBars } from './charts.js';
 import { DIRECT_FIELDS, EXTEND_FIELDS, REPORT_FIELDS, buildForm, issuesByField, readForm, showErrors } from './forms.js';
-import { fmtDate, fmtDateTime, fmtDuration, fmtLocalDate, fmtPercent, getLang, kindLabel, setLang, t } from './i18n.js';
+import { fmtDate, fmtDateTime, fmtDuration, fmtLocalDate, fmtPercent, CODES, getLang, kindLabel, levelLabel, setLang, t } from './i18n.js';
 
 const PAGE_SIZE = 100;
 const REFRESH_MS = 5000;
@@ -248,7 +248,7 @@ function startRolloutForm(plans) {
         return showErrors(form, { plan: t('planJsonInvalid', { message: e.message }) }, t('fixErrors'));
       }
     }
-    if (rest.rolloutId && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(rest.rolloutId)) return showErrors(form, { rolloutId: t('v_code') }, t('fixErrors'));
+    if (rest.rolloutId && (rest.rolloutId.length > CODES.rolloutIdMax || !new RegExp(CODES.rolloutId).test(rest.rolloutId))) return showErrors(form, { rolloutId: t('v_code') }, t('fixErrors'));
     await submit(form, () => post('/api/v1/rollouts', { ...rest, plan }), (res) => {
       flash = res.alreadyStarted ? t('alreadyStarted', { id: res.rolloutId }) : t('started', { id: res.rolloutId, units: res.units });
       location.hash = `#/r/${enc(res.rolloutId)}`;
@@ -341,19 +341,19 @@ function renderCharts(c) {
   const fig = (key, title, svg, note) => h('figure', { class: 'card chart-card', 'data-chart': key }, h('figcaption', {}, title, note ? h('span', { class: 'muted' }, ` (${note})`) : null), svg ? h('div', { html: svg }) : h('p', { class: 'empty' }, t('noData')));
   const study = c.studyCoverage.length
     ? barChart(
-        c.studyCoverage.map((s) => ({ key: s.level, label: s.level, value: s.attended, max: s.members, text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}` })),
+        c.studyCoverage.map((s) => ({ key: s.level, label: levelLabel(s.level), value: s.attended, max: s.members, text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}` })),
         { title: t('chartStudy'), cls: 'bar-study' },
       )
     : null;
   const seg = (key, value, cls) => ({ key, value, cls, label: t(`state_${key}`) });
   const plans = c.plansIssued.length
     ? stackedBars(
-        c.plansIssued.map((p) => ({ key: p.level, label: p.level, segments: [seg('onTime', p.onTime, 'state-onTime'), seg('late', p.late, 'state-late'), seg('overdue', p.overdue, 'state-overdue'), seg('open', p.open, 'state-open'), seg('waiting', p.waiting, 'state-waiting')] })),
+        c.plansIssued.map((p) => ({ key: p.level, label: levelLabel(p.level), segments: [seg('onTime', p.onTime, 'state-onTime'), seg('late', p.late, 'state-late'), seg('overdue', p.overdue, 'state-overdue'), seg('open', p.open, 'state-open'), seg('waiting', p.waiting, 'state-waiting')] })),
         { title: t('chartPlans') },
       )
     : null;
   const maxDocs = Math.max(1, ...c.documentsIssued.map((d) => d.documents));
-  const docs = c.documentsIssued.length ? barChart(c.documentsIssued.map((d) => ({ key: d.level, label: d.level, value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })), { title: t('chartDocs'), cls: 'bar-docs' }) : null;
+  const docs = c.documentsIssued.length ? barChart(c.documentsIssued.map((d) => ({ key: d.level, label: levelLabel(d.level), value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })), { title: t('chartDocs'), cls: 'bar-docs' }) : null;
   const pts = c.openEscalations.points;
   const escChart = pts.length ? lineChart(pts, { title: t('chartEsc'), fmt: c.openEscalations.bucket === 'day' ? fmtDate : fmtDateTime }) : null;
   return [
@@ -486,7 +486,7 @@ function unitRow(rolloutId, u, { flat }) {
       toggle,
       link(`#/r/${enc(rolloutId)}/u/${enc(u.unitCode)}`, u.unitCode, { class: 'code' }),
       h('span', { class: 'name' }, u.name),
-      h('span', { class: 'level muted' }, u.level),
+      h('span', { class: 'level muted' }, levelLabel(u.level)),
       !flat && u.children > 0 ? h('span', { class: 'muted kids' }, `(${u.children})`) : null,
       h('span', { class: 'chips' }, u.steps.map(chip)),
     ),
@@ -545,7 +545,7 @@ async function inboxPage(stale, query) {
         'form',
         { class: 'inline', id: 'recipient-picker', onsubmit: (ev) => (ev.preventDefault(), (location.hash = hashFor({ recipient: ev.target.elements.recipient.value.trim() }))) },
         h('label', { for: 'recipient' }, t('recipientPicker')),
-        h('input', { id: 'recipient', name: 'recipient', value: recipient, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]*', maxlength: 64 }),
+        h('input', { id: 'recipient', name: 'recipient', value: recipient, pattern: CODES.unitCode.replace(/^\^|\$$/g, '').replace('._-', '._\\-'), maxlength: CODES.unitCodeMax }),
         h('button', { type: 'submit' }, t('show')),
       );
   const tabs = h('div', { class: 'tabs', role: 'tablist' }, ['open', 'resolved', 'all'].map((s) => link(hashFor({ status: s }), t(`esc_${s}`), { role: 'tab', 'data-status': s, 'aria-selected': String(s === status), class: s === status ? 'active' : '' })));
@@ -665,7 +665,8 @@ function mayReport(unit, step) {
 }
 
 async function unitPage(stale, id, code) {
-  const [d, timeline] = await Promise.all([get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}`), get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}/timeline${qs({ lang: getLang() })}`)]);
+  const [d, story] = await Promise.all([get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}`), get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}/timeline${qs({ lang: getLang(), pageSize: 500 })}`)]);
+  const timeline = story.items;
   if (stale()) return;
   const u = d.unit;
   const crumbs = h('nav', { class: 'crumbs' }, [...[...u.ancestors].reverse().map((a) => [link(`#/r/${enc(id)}/u/${enc(a.code)}`, a.code, { title: a.name }), ' › ']), h('strong', {}, u.unitCode)]);
@@ -673,7 +674,7 @@ async function unitPage(stale, id, code) {
     'dl',
     { class: 'facts' },
     [
-      [t('level'), u.level],
+      [t('level'), levelLabel(u.level)],
       [t('members'), String(u.members)],
       [t('standingCommittee'), u.standingCommittee ? t('yes') : t('no')],
       [t('children'), String(u.children)],
@@ -722,17 +723,11 @@ async function unitPage(stale, id, code) {
       ? h(
           'ol',
           { class: 'timeline', id: 'timeline' },
-          timeline.map((e) => h('li', { 'data-type': e.type }, h('time', {}, fmtLocalDateTime(e.occurredAt)), h('span', { class: 'text' }, e.text), h('span', { class: 'muted by' }, ` — ${e.by}`))),
+          timeline.map((e) => h('li', { 'data-type': e.type, title: e.title }, h('time', {}, fmtDateTime(e.occurredAt)), h('span', { class: 'text' }, e.text), h('span', { class: 'muted by' }, ` — ${e.by}`))),
         )
       : h('p', { class: 'empty' }, t('noTimeline')),
   );
 }
-
-/** The timeline's local ISO text (2026-11-22T04:17:05+07:00) as dd/mm/yyyy HH:mm. */
-const fmtLocalDateTime = (s) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(s);
-  return m ? `${m[3]}/${m[2]}/${m[1]} ${m[4]}:${m[5]}` : s;
-};
 
 function reportForm(rolloutId, unit, step) {
   const fields = REPORT_FIELDS[step.kind]();

@@ -1,4 +1,9 @@
 // Every string of the dashboard, Vietnamese first; dates and times in Asia/Ho_Chi_Minh, dd/mm/yyyy.
+// The words for the product's own facts (event types, step kinds, levels) come from the server.
+import WORDING from './wording.js';
+
+/** The grammar of unit codes and rollout IDs, as the server checks them (domain/codes.ts). */
+export const CODES = WORDING.codes;
 
 const STRINGS = {
   vi: {
@@ -261,16 +266,6 @@ const STRINGS = {
   },
 };
 
-/** Step kinds, as domain/plan.ts labels them. */
-export const STEP_KINDS = {
-  studyConference: { vi: 'Học tập, quán triệt', en: 'Study conference' },
-  draftPlan: { vi: 'Dự thảo kế hoạch', en: 'Draft action plan' },
-  issuePlan: { vi: 'Ban hành kế hoạch', en: 'Issue plan' },
-  supervise: { vi: 'Kiểm tra, giám sát', en: 'Supervision' },
-  periodicReport: { vi: 'Báo cáo định kỳ', en: 'Periodic report' },
-  review: { vi: 'Sơ kết, tổng kết', en: 'Review' },
-};
-
 const KEY = 'trienkhai.lang';
 export const LANGS = ['vi', 'en'];
 
@@ -290,8 +285,19 @@ export function t(key, params = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (params[k] === undefined ? `{${k}}` : String(params[k])));
 }
 
+/** A step kind in the product's words (the server's wording table, domain/wording.ts). */
 export function kindLabel(kind) {
-  return STEP_KINDS[kind]?.[getLang()] ?? kind;
+  return WORDING.stepKinds[kind]?.[getLang()] ?? kind;
+}
+
+/** A level code (tinh, huyen, …) in words; a level the table does not know is shown by its code. */
+export function levelLabel(level) {
+  return WORDING.levels[level]?.[getLang()] ?? level;
+}
+
+/** What an event type is called. */
+export function eventTypeLabel(type) {
+  return WORDING.eventTypes[type]?.[getLang()] ?? type;
 }
 
 const TZ = 'Asia/Ho_Chi_Minh';

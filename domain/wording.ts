@@ -1,22 +1,88 @@
 /**
- * The audit timeline: each event of a rollout told as a sentence, Vietnamese first, English with
- * --lang en. Reads the event log only (not the read model), in the order events were recorded.
+ * Every word the product shows about its own facts, Vietnamese first, in one table: the title and the
+ * sentence of each event type (typed exhaustively over EVENT_TYPES: a new event type does not compile
+ * until it has its wording), the step kinds, the levels and the actors. The timeline, the CLI, email
+ * subjects, webhooks and the dashboard (served as GET /api/v1/wording) all read it from here; a test
+ * fails if a second copy of any of these strings appears in the tree.
  */
-import type { AnyNewEvent } from '../domain/events';
-import { formatDurationHuman, formatLocal, formatLocalDate, type Lang } from '../domain/time';
+import type { AnyNewEvent, EventType } from './events';
+import type { StepKind } from './plan';
+import { formatDurationHuman, formatLocal, formatLocalDate, type Lang } from './time';
 
-type Sentence = { vi: string; en: string };
+/** One text in both languages. */
+export interface Sentence {
+  vi: string;
+  en: string;
+}
+
+/** What each event type is called (an email's subject, a webhook's title, a timeline filter). */
+export const EVENT_TITLES: { readonly [T in EventType]: Sentence } = {
+  HierarchyImported: { vi: 'Nhập hệ thống tổ chức', en: 'Hierarchy imported' },
+  RolloutStarted: { vi: 'Đợt triển khai bắt đầu', en: 'Rollout started' },
+  UnitEnrolled: { vi: 'Đơn vị tham gia đợt triển khai', en: 'Unit enrolled' },
+  DeadlineScheduled: { vi: 'Xác định hạn', en: 'Deadline scheduled' },
+  StepOpened: { vi: 'Mở bước', en: 'Step opened' },
+  ReminderSent: { vi: 'Nhắc hạn', en: 'Reminder' },
+  DeadlineMissed: { vi: 'Quá hạn', en: 'Deadline missed' },
+  Escalated: { vi: 'Báo cáo quá hạn', en: 'Escalation' },
+  DeadlineExtended: { vi: 'Gia hạn', en: 'Deadline extended' },
+  EscalationAcknowledged: { vi: 'Tiếp nhận báo cáo quá hạn', en: 'Escalation acknowledged' },
+  EscalationDirected: { vi: 'Chỉ đạo', en: 'Directive' },
+  StudySessionReported: { vi: 'Báo cáo học tập, quán triệt', en: 'Study session reported' },
+  PlanDrafted: { vi: 'Trình dự thảo kế hoạch', en: 'Plan drafted' },
+  PlanIssued: { vi: 'Ban hành kế hoạch', en: 'Plan issued' },
+  PeriodicReportSubmitted: { vi: 'Báo cáo định kỳ', en: 'Periodic report' },
+  InspectionRecorded: { vi: 'Kiểm tra, giám sát', en: 'Inspection recorded' },
+  ReviewSubmitted: { vi: 'Sơ kết, tổng kết', en: 'Review submitted' },
+  StepCompleted: { vi: 'Hoàn thành bước', en: 'Step completed' },
+  UnitCompleted: { vi: 'Đơn vị đã hoàn thành mọi bước', en: 'Unit completed' },
+  RolloutCompleted: { vi: 'Đợt triển khai hoàn thành', en: 'Rollout completed' },
+  UnitCancelled: { vi: 'Dừng theo dõi đơn vị', en: 'Unit stopped' },
+  RolloutCancelled: { vi: 'Đợt triển khai bị hủy', en: 'Rollout cancelled' },
+};
+
+/** The step kinds of a plan. */
+export const STEP_KIND_WORDING: { readonly [K in StepKind]: Sentence } = {
+  studyConference: { vi: 'Hội nghị nghiên cứu, học tập, quán triệt', en: 'Study conference' },
+  draftPlan: { vi: 'Dự thảo kế hoạch, chương trình hành động', en: 'Draft action plan' },
+  issuePlan: { vi: 'Thông qua, ban hành kế hoạch', en: 'Approve and issue plan' },
+  supervise: { vi: 'Kiểm tra, giám sát', en: 'Supervision / inspection' },
+  periodicReport: { vi: 'Báo cáo định kỳ', en: 'Periodic report' },
+  review: { vi: 'Sơ kết, tổng kết', en: 'Mid-term / final review' },
+};
+
+/**
+ * Levels are data (a hierarchy file names its own), so this names the usual ones; any other level is
+ * shown by its code.
+ */
+export const LEVEL_WORDING: Readonly<Record<string, Sentence>> = {
+  tw: { vi: 'Trung ương', en: 'Central' },
+  tinh: { vi: 'Cấp tỉnh', en: 'Province' },
+  huyen: { vi: 'Cấp huyện', en: 'District' },
+  xa: { vi: 'Cấp xã', en: 'Commune' },
+  coso: { vi: 'Cấp cơ sở', en: 'Grassroots' },
+  chibo: { vi: 'Chi bộ', en: 'Party cell' },
+};
+
+export const stepKindName = (kind: string, lang: Lang): string => (STEP_KIND_WORDING as Record<string, Sentence>)[kind]?.[lang] ?? kind;
+export const levelName = (level: string, lang: Lang): string => LEVEL_WORDING[level]?.[lang] ?? level;
+export const eventTitle = (type: EventType, lang: Lang): string => EVENT_TITLES[type][lang];
+
+/** The whole table, as served to the browser. */
+export function wordingTable() {
+  return { eventTypes: EVENT_TITLES, stepKinds: STEP_KIND_WORDING, levels: LEVEL_WORDING };
+}
 
 const when = (iso: string, lang: Lang): string => formatLocal(new Date(iso), lang);
 const day = (d: string, lang: Lang): string => formatLocalDate(d, lang);
 
 /** One event as a sentence. */
 export function describeEvent(e: AnyNewEvent, lang: Lang): string {
-  const s = sentence(e);
-  return lang === 'vi' ? s.vi : s.en;
+  return sentence(e)[lang];
 }
 
-function sentence(e: AnyNewEvent): Sentence {
+/** Both languages of one event's sentence. */
+export function sentence(e: AnyNewEvent): Sentence {
   switch (e.type) {
     case 'HierarchyImported':
       return { vi: `Nhập hệ thống tổ chức phiên bản ${e.payload.version}: ${e.payload.units} đơn vị`, en: `Hierarchy version ${e.payload.version} imported: ${e.payload.units} units` };
@@ -87,11 +153,11 @@ function sentence(e: AnyNewEvent): Sentence {
       return { vi: 'Đợt triển khai hoàn thành', en: 'The rollout completed' };
     case 'UnitCancelled':
       return {
-        vi: `Dừng theo dõi do đợt triển khai bị huỷ${e.payload.openSteps.length ? `; ${e.payload.openSteps.length} bước chưa hoàn thành được khép lại (${e.payload.openSteps.join(', ')})` : ''}`,
+        vi: `Dừng theo dõi do đợt triển khai bị hủy${e.payload.openSteps.length ? `; ${e.payload.openSteps.length} bước chưa hoàn thành được khép lại (${e.payload.openSteps.join(', ')})` : ''}`,
         en: `Stopped because the rollout was cancelled${e.payload.openSteps.length ? `; ${e.payload.openSteps.length} unfinished step(s) closed (${e.payload.openSteps.join(', ')})` : ''}`,
       };
     case 'RolloutCancelled':
-      return { vi: `Huỷ đợt triển khai. Lý do: ${e.payload.reason}`, en: `The rollout was cancelled. Reason: ${e.payload.reason}` };
+      return { vi: `Hủy đợt triển khai. Lý do: ${e.payload.reason}`, en: `The rollout was cancelled. Reason: ${e.payload.reason}` };
   }
 }
 

@@ -1,15 +1,16 @@
 /**
- * What a user can do, as functions: the CLI (and later the HTTP API) are thin layers over these.
+ * Commands: what a user can do (import, start, report, extend, acknowledge, direct, cancel), as one
+ * function each. The CLI, the HTTP API and the dashboard (through the API) are thin layers over these.
  * Every input is validated completely before anything is recorded or started.
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { importHierarchy, latestHierarchyVersion, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
-import { getRollout } from '../db/queries';
+import { getRollout, getRolloutUnit } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseDocumentNumber } from '../domain/documents';
 import { levelsOf, parentLevelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
@@ -41,6 +42,8 @@ import {
 import { rolloutWorkflow } from '../workflows/rollout';
 import { executeUpdateWithRetry } from './update-retry';
 import { z } from 'zod';
+import { RolloutId, UnitCode } from '../domain/codes';
+import { Text } from '../domain/text';
 
 export interface Deps {
   db: Kysely<Database>;
@@ -69,14 +72,14 @@ export function resolvePlan(plan: string | unknown): Plan {
 }
 
 export const StartRolloutRequest = z.strictObject({
-  resolution: z.string().min(1),
+  resolution: Text({ max: 60 }),
   resolutionDate: LocalDate,
-  title: z.string().trim().min(1).max(500).transform((s) => s.normalize('NFC')),
-  rootUnit: z.string().min(1),
+  title: Text({ max: 500 }),
+  rootUnit: UnitCode,
   plan: z.unknown(),
-  rolloutId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a rollout id is letters, digits, ".", "_" or "-"').max(100).optional(),
+  rolloutId: RolloutId.optional(),
   hierarchyVersion: z.number().int().min(1).optional(),
-  requestedBy: z.string().min(1).default('user:ops'),
+  requestedBy: Text({ max: 200 }).default('user:ops'),
 });
 export type StartRolloutRequest = z.input<typeof StartRolloutRequest>;
 
@@ -171,14 +174,64 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
   const parsed = reportSchemas().StepReport.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const report = parsed.data;
+  // A report ID the audit record holds was recorded: answer as the first time did, also after the unit,
+  // its subtree or the rollout has finished (and its workflow is gone), and years later.
+  const first = await recordedReport(deps.db, rolloutId, report.unitCode, report.reportId);
+  if (first) return first;
+  const unit = await getRolloutUnit(deps.db, rolloutId, report.unitCode);
+  if (!unit) {
+    if (!(await getRollout(deps.db, rolloutId))) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
+    throw DomainError.notFound('unitCode', `unit "${report.unitCode}" is not part of rollout ${rolloutId} (or has not been enrolled yet)`);
+  }
+  if (unit.status === 'completed') throw DomainError.of('unitCode', `unit ${report.unitCode} completed all of its steps (and its subtree) on ${toLocalIso(new Date(unit.completed_at ?? 0))}; there is nothing left to report (nothing was recorded)`);
+  if (unit.status === 'cancelled') throw DomainError.of('unitCode', `the rollout was cancelled: unit ${report.unitCode} no longer takes reports (nothing was recorded)`);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, report.unitCode));
   try {
     // No Temporal update ID: the workflow's own deduplication (which survives continue-as-new) answers a
     // repeated report ID with `duplicate: true`, so the user is told it counted once.
     return await executeUpdateWithRetry(handle, reportStepUpdate, [input], { db: deps.db });
   } catch (e) {
+    // The workflow may have recorded it and finished in between.
+    const recorded = await recordedReport(deps.db, rolloutId, report.unitCode, report.reportId);
+    if (recorded) return recorded;
     return unwrapUpdateError(e, `unit ${report.unitCode} of rollout ${rolloutId}`);
   }
+}
+
+const REPORT_EVENTS = ['StudySessionReported', 'PlanDrafted', 'PlanIssued', 'PeriodicReportSubmitted', 'InspectionRecorded', 'ReviewSubmitted'] as const;
+
+/**
+ * The answer a recorded report got, rebuilt from the audit record: the report's event, and the
+ * StepCompleted the same report recorded right after it (the workflow emits them together).
+ */
+export async function recordedReport(db: Kysely<Database>, rolloutId: string, unitCode: string, reportId: string): Promise<ReportResult | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .select(['stream_id', 'stream_seq', 'type', 'payload'])
+    .where('rollout_id', '=', rolloutId)
+    .where('unit_code', '=', unitCode)
+    .where('type', 'in', [...REPORT_EVENTS])
+    .where(sql<boolean>`payload->>'reportId' = ${reportId}`)
+    .orderBy('stream_seq')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const p = row.payload as { key: string; totalAttended?: number; members?: number };
+  const done = await db
+    .selectFrom('events')
+    .select(['payload'])
+    .where('stream_id', '=', row.stream_id)
+    .where('stream_seq', '=', row.stream_seq + 1)
+    .where('type', '=', 'StepCompleted')
+    .executeTakeFirst();
+  const completed = done && (done.payload as { key: string }).key === p.key ? (done.payload as { lateByMs: number }) : undefined;
+  return {
+    reportId,
+    duplicate: true,
+    stepKey: p.key,
+    status: completed ? 'done' : 'open',
+    ...(row.type === 'StudySessionReported' ? { coverage: p.members ? (p.totalAttended ?? 0) / p.members : 1 } : {}),
+    ...(completed ? { lateByMs: completed.lateByMs } : {}),
+  };
 }
 
 /** A standing committee extends a unit's deadline. */

@@ -1,0 +1,33 @@
+import { Text, unstorableText } from '../../domain/text';
+
+const one = Text({ max: 20 });
+const many = Text({ max: 50, multiline: true });
+const issue = (schema: typeof one, value: unknown): string | undefined => {
+  const r = schema.safeParse(value);
+  return r.success ? undefined : r.error.issues[0]!.message;
+};
+
+test('text PostgreSQL cannot store is refused, naming the character and where it is', () => {
+  expect(issue(one, 'Thường\u0000trực')).toMatch(/NUL character \(U\+0000\) at position 7/);
+  expect(issue(one, 'a\ud800b')).toMatch(/lone surrogate \(U\+D800\) at position 2/);
+  expect(issue(one, '\udc00')).toMatch(/lone surrogate \(U\+DC00\)/);
+  expect(issue(one, 'a\u0007')).toMatch(/control character \(U\+0007\)/);
+  expect(issue(one, 'hai\ndòng')).toMatch(/line break .*one line/);
+  expect(issue(many, 'hai\ndòng\tcột')).toBeUndefined();
+  expect(issue(many, 'x\u0000')).toMatch(/NUL/);
+  expect(issue(one, '\uffff')).toMatch(/U\+FFFF/);
+  // A pair of surrogates is one ordinary character (an emoji), not a lone one.
+  expect(issue(one, 'ok 😀')).toBeUndefined();
+  expect(unstorableText('Bắc Giang')).toBeUndefined();
+});
+
+test('accepted text is trimmed, NFC-normalised and within its length', () => {
+  expect(one.parse('  Bắc Giang ')).toBe('Bắc Giang');
+  const decomposed = 'Bắc Giang'.normalize('NFD');
+  expect(one.parse(decomposed)).toBe('Bắc Giang'.normalize('NFC'));
+  expect(issue(one, '   ')).toMatch(/must not be empty/);
+  expect(issue(one, 'x'.repeat(21))).toMatch(/at most 20 characters/);
+  // The length is counted after normalising: 20 decomposed letters with marks are 20 characters.
+  expect(one.safeParse('ế'.normalize('NFD').repeat(20)).success).toBe(true);
+  expect(issue(one, 42)).toBeDefined();
+});
