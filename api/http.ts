@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DomainError, type DomainIssue } from '../domain/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/errors';
 import type { Principal } from '../app/tokens';
 import type { Action, Target } from './access';
 
@@ -156,7 +157,7 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, p
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '5' } : {}) });
   res.end(text);
 }
 
@@ -170,5 +171,6 @@ export function errorResponse(e: unknown): { status: number; body: Omit<ErrorBod
     return { status, body: { error: code, message, issues: [...e.issues] } };
   }
   if (e instanceof Error && e.name === 'EventConflict') return { status: 409, body: { error: 'conflict', message: e.message, issues: [] } };
+  if (isDatabaseUnavailable(e)) return { status: 503, body: { error: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE, issues: [] } };
   return { status: 500, body: { error: 'internal', message: 'internal error (see the server log)', issues: [] } };
 }

@@ -41,6 +41,7 @@ import {
   unitWorkflowId,
 } from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
+import { executeUpdateWithRetry } from './update-retry';
 import { z } from 'zod';
 import { RolloutId, UnitCode } from '../domain/codes';
 import { Text } from '../domain/text';
@@ -203,7 +204,7 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
   try {
     // No Temporal update ID: the workflow's own deduplication (which survives continue-as-new) answers a
     // repeated report ID with `duplicate: true`, so the user is told it counted once.
-    return await handle.executeUpdate(reportStepUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, reportStepUpdate, [input], { db: deps.db });
   } catch (e) {
     // The workflow may have recorded it and finished in between.
     const recorded = await recordedReport(deps.db, rolloutId, report.unitCode, report.reportId);
@@ -254,7 +255,7 @@ export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: st
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
   try {
-    return await handle.executeUpdate(extendDeadlineUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, extendDeadlineUpdate, [input], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
   }
@@ -283,7 +284,7 @@ export async function actOnEscalation(
   if (esc.status !== 'open') throw DomainError.of('escalationId', `escalation "${esc.escalation_id}" is already resolved (${esc.resolution ?? 'resolved'}); nothing to ${action}`);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(esc.rollout_id, esc.unit_code));
   try {
-    return await handle.executeUpdate(action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate, { args: [input as never] });
+    return await executeUpdateWithRetry(handle, action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate, [input as never], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${esc.unit_code} of rollout ${esc.rollout_id}`);
   }
@@ -302,7 +303,7 @@ export async function cancelRollout(deps: Deps, rolloutId: string, input: Cancel
   if (first || r.status === 'cancelled') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} was already cancelled at ${first?.cancelledAt ?? toLocalIso(new Date(r.completed_at!))}${first?.requestedBy ? ` by ${first.requestedBy}` : ''}`);
   const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   try {
-    return await handle.executeUpdate(cancelRolloutUpdate, { args: [input] });
+    return await executeUpdateWithRetry(handle, cancelRolloutUpdate, [input], { db: deps.db });
   } catch (e) {
     const recorded = await recordedCancellation(deps.db, rolloutId);
     if (recorded && recorded.requestId === parsed.data.requestId) return answerOf(recorded);

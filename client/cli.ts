@@ -37,6 +37,7 @@ import { actOnEscalation, cancelRollout, extendDeadline, importUnits, newRequest
 import { redactUrl } from '../stack/process';
 import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
 import { NOTIFICATION_STATUSES, listNotifications, retryFailed, retryNotification, type NotificationStatus } from '../notify/store';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/errors';
 
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -1033,6 +1034,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     }
     if (e instanceof StackNotRunningError) {
       io.err(`error: ${e.message}`);
+      return 1;
+    }
+    if (isDatabaseUnavailable(e)) {
+      io.err(`error: ${DATABASE_UNAVAILABLE_MESSAGE} (PostgreSQL cannot be reached; try again when it is back)`);
       return 1;
     }
     io.err(`error: ${e instanceof Error ? (process.env.TRIENKHAI_DEBUG ? e.stack : e.message) : String(e)}`);

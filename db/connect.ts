@@ -11,5 +11,11 @@ export function connect(url: string, opts: { max?: number } = {}): Kysely<Databa
   // An idle connection dropped by the server (e.g. PostgreSQL shutting down on Ctrl-C) must not crash
   // the process; the next query reconnects or reports the error where it happens.
   pool.on('error', () => undefined);
+  // A connection dropped while a query is using it (PostgreSQL restarted, pg_terminate_backend) emits
+  // 'error' on the checked-out client, which pg-pool does not listen to: without a listener of our own
+  // that crashes the whole process (worker, or `up` with its HTTP API). The query itself fails with the
+  // same error, where it is handled (db/errors.ts: isDatabaseUnavailable), and the pool discards the
+  // broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -18,12 +18,23 @@ const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F\u2028\u2029\uFFFE\uFFFF]/;
 
 const codePoint = (c: string): string => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 
-/** Why `s` cannot be stored as text, or undefined when it can. */
-export function unstorableText(s: string, opts: { multiline?: boolean } = {}): string | undefined {
+/**
+ * Why PostgreSQL cannot store `s` at all, or undefined: NUL (text and jsonb cannot hold U+0000) and
+ * lone surrogates (no UTF-8 form: jsonb refuses them, text would keep U+FFFD instead). The event
+ * store's last check (domain/storable.ts) uses this; the doors use the stricter `unstorableText`.
+ */
+export function unstorableByPostgres(s: string): string | undefined {
   const nul = s.indexOf('\u0000');
   if (nul >= 0) return `contains a NUL character (U+0000) at position ${nul + 1}, which cannot be stored`;
   const lone = LONE_SURROGATE.exec(s);
   if (lone) return `contains a lone surrogate (${codePoint(lone[0])}) at position ${lone.index + 1}: not valid Unicode text`;
+  return undefined;
+}
+
+/** Why `s` cannot be taken as a text field, or undefined when it can. */
+export function unstorableText(s: string, opts: { multiline?: boolean } = {}): string | undefined {
+  const stored = unstorableByPostgres(s);
+  if (stored) return stored;
   const control = (opts.multiline ? CONTROL_MULTILINE : CONTROL_ONE_LINE).exec(s);
   if (control) {
     const what = control[0] === '\n' || control[0] === '\r' || control[0] === '\u2028' || control[0] === '\u2029' ? 'a line break' : `a control character (${codePoint(control[0])})`;

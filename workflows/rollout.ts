@@ -11,7 +11,8 @@
  * children). Refused once the rollout has finished.
  */
 import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
-import { store } from './activities';
+import { storeUnbounded as store } from './activities';
+import { unstorableIssues } from '../domain/storable';
 import type { DocumentFacts } from '../domain/events';
 import type { Plan } from '../domain/plan';
 import { eventId, streams } from '../domain/ids';
@@ -83,9 +84,12 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
     {
       validator: (raw) => {
         const parsed = reportSchemas().CancelRollout.safeParse(raw);
+        const unstorable = parsed.success ? unstorableIssues(parsed.data, [], 'cancellation') : [];
         const problem = !parsed.success
           ? DomainError.fromZod('cancellation', parsed.error)
-          : finishing
+          : unstorable.length
+            ? new DomainError(unstorable)
+            : finishing
             ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} has already completed` }])
             : cancelled && cancelled.requestId !== parsed.data.requestId
               ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} was already cancelled at ${cancelled.cancelledAt}` }])

@@ -34,11 +34,15 @@ import {
   setHandler,
   startChild,
   workflowInfo,
+  ActivityFailure,
   ApplicationFailure,
+  log,
+  sleep,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { RetryState, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { reads, store } from './activities';
 import { DomainError } from '../domain/errors';
+import { checkNewEvent, unstorableIssues } from '../domain/storable';
 import type { EventPayload, EventType, NewEvent } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
 import { reportSchemas, type EscalationActionResult, type ExtendResult, type ReportResult } from '../domain/reports';
@@ -190,20 +194,95 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
   // ---- the flusher: appends events in order, one activity at a time --------------------------
+  //
+  // Every group of state changes (an update, a signal, a pass of the timer loop) starts with mark(),
+  // which keeps the steps and seen answers as they were at that sequence number. If the store refuses
+  // a batch for good (a non-retryable failure: nothing of it was recorded), the state goes back to the
+  // snapshot at the last recorded event, every unrecorded event is dropped, the updates waiting on them
+  // fail with a clear error, and the timer loop derives again what it had derived since. So the
+  // workflow's state is always what the audit record says, and the next good report is taken.
   let flushing = false;
+  interface Snapshot {
+    seq: number;
+    steps: string;
+    seen: Array<[string, Answer]>;
+  }
+  const snapshots: Snapshot[] = [];
+  const mark = (): void => {
+    if (snapshots.length && snapshots[snapshots.length - 1]!.seq === state.seq) snapshots.pop();
+    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice() });
+  };
+  /** Bumped at each rollback; a waiter of an earlier epoch learns whether its events were dropped. */
+  let epoch = 0;
+  const rollbacks: Array<{ epoch: number; from: number; failure: ApplicationFailure }> = [];
+  const permanent = (e: unknown): boolean =>
+    e instanceof ActivityFailure && (e.retryState === RetryState.NON_RETRYABLE_FAILURE || (e.cause instanceof ApplicationFailure && e.cause.nonRetryable === true));
+  const rollback = (from: number, e: ActivityFailure): void => {
+    const snap = snapshots.find((x) => x.seq === from - 1);
+    // Only events emitted outside a marked group (enrolment, completion, cancellation) lack one.
+    if (!snap) throw new Error(`the audit record refused event ${streamId}#${from} and there is no state to go back to: ${e.cause?.message ?? e.message}`);
+    const cause = e.cause?.message ?? e.message;
+    log.error('the audit record refused events; rolling back to the recorded state', { from, dropped: outbox.length, cause });
+    rollbacks.push({
+      epoch,
+      from,
+      failure: ApplicationFailure.create({ type: 'NotRecorded', message: `the audit record refused this change (${cause}); nothing was recorded`, nonRetryable: true, details: [[{ path: '', message: `the audit record refused this change (${cause}); nothing was recorded` }]] }),
+    });
+    epoch += 1;
+    outbox.splice(0, outbox.length);
+    state.seq = snap.seq;
+    state.steps = JSON.parse(snap.steps) as StepInstance[];
+    state.seen = snap.seen.slice();
+    snapshots.splice(snapshots.indexOf(snap) + 1);
+    // Deadlines learnt from a parent signal whose events were dropped: the signal is not lost.
+    const unknown = state.steps.filter((x) => x.dueAt === null);
+    resolveDueDates(ctx, state.steps, parentTimes(), holidays);
+    for (const inst of unknown) {
+      if (inst.dueAt !== null) emit('DeadlineScheduled', { key: inst.key, dueAt: new Date(inst.dueAt).toISOString(), basis: 'parent completed (scheduled again after a refused append)' });
+    }
+    dirty = true;
+  };
   const flushLoop = async (): Promise<void> => {
     for (;;) {
       await condition(() => outbox.length > 0);
       flushing = true;
       const batch = outbox.slice(0, 200);
-      await store.appendEvents({ events: batch });
-      outbox.splice(0, batch.length);
-      flushedSeq = batch[batch.length - 1]!.streamSeq;
-      flushing = false;
+      try {
+        await store.appendEvents({ events: batch });
+        outbox.splice(0, batch.length);
+        flushedSeq = batch[batch.length - 1]!.streamSeq;
+        while (snapshots.length > 1 && snapshots[0]!.seq < flushedSeq) snapshots.shift();
+      } catch (e) {
+        if (permanent(e)) rollback(batch[0]!.streamSeq, e as ActivityFailure);
+        else if (e instanceof ActivityFailure) {
+          // Retries exhausted on a failure that may pass (the database down for long): keep the events
+          // (the audit record must get them) and try again on a durable timer.
+          log.warn('appending events keeps failing; trying again in a minute', { from: batch[0]!.streamSeq, cause: e.cause?.message ?? e.message });
+          await sleep('1 minute');
+        } else throw e;
+      } finally {
+        flushing = false;
+      }
     }
   };
   void flushLoop();
-  const recorded = (seq: number): Promise<void> => condition(() => flushedSeq >= seq);
+  const recorded = async (seq: number): Promise<void> => {
+    const mine = epoch;
+    await condition(() => epoch !== mine || flushedSeq >= seq);
+    if (epoch === mine) return;
+    const r = rollbacks.find((x) => x.epoch === mine);
+    if (r && seq >= r.from) throw r.failure;
+  };
+  /** True once event `seq` is recorded; false if it was dropped by a rollback. */
+  const recordedOrRolledBack = async (seq: number): Promise<boolean> => {
+    try {
+      await recorded(seq);
+      return true;
+    } catch (e) {
+      if (rollbacks.some((r) => r.failure === e)) return false;
+      throw e;
+    }
+  };
 
   // ---- enrolment --------------------------------------------------------------------------------
   if (!input.state) {
@@ -237,6 +316,22 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     if (e instanceof DomainError) throw ApplicationFailure.create({ type: 'InvalidReport', message: e.message, nonRetryable: true, details: [e.issues] });
     throw e;
   };
+  /**
+   * The engine's own defence, before any state changes (in the validator, and again in the handler,
+   * which also runs when no validator did): the request's text must be storable by PostgreSQL, and the
+   * event it causes must pass the store's schema. A request that would fail to append is refused here
+   * rather than wedging the flusher.
+   */
+  const checkStorable = (what: string, req: unknown): void => {
+    const bad = unstorableIssues(req, [], what);
+    if (bad.length) throw new DomainError(bad);
+  };
+  const checkCandidate = <T extends EventType>(type: T, payload: EventPayload<T>, actor: string): void => {
+    const seq = state.seq + 1;
+    checkNewEvent({ eventId: `${streamId}#${seq}`, streamId, streamSeq: seq, type, rolloutId: input.rolloutId, unitCode: input.unitCode, actor, occurredAt: new Date().toISOString(), payload });
+  };
+  const reportActor = (r: { unitCode: string; reportedBy?: string | undefined }): string => `unit:${r.unitCode}${r.reportedBy ? `/${r.reportedBy}` : ''}`;
+  const committeeActor = (r: { committeeCode: string; decidedBy?: string | undefined }): string => `committee:${r.committeeCode}${r.decidedBy ? `/${r.decidedBy}` : ''}`;
 
   setHandler(
     reportStepUpdate,
@@ -247,7 +342,14 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       const now = Date.now();
       const effect = evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), report, now);
       const inst = effect.inst;
-      const actor = `unit:${report.unitCode}${report.reportedBy ? `/${report.reportedBy}` : ''}`;
+      const actor = reportActor(report);
+      try {
+        checkStorable('report', report);
+        checkCandidate(effect.event.type, { key: inst.key, reportId: report.reportId, ...effect.event.payload } as never, actor);
+      } catch (e) {
+        asFailure(e);
+      }
+      mark();
       if (effect.event.type === 'StudySessionReported') inst.attended = effect.event.payload.totalAttended;
       let last = emit(effect.event.type, { key: inst.key, reportId: report.reportId, ...effect.event.payload } as never, actor);
       if (effect.completes) last = completeStep(inst, now, effect.documentDate, actor);
@@ -271,7 +373,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           const parsed = reportSchemas().StepReport.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('report', parsed.error);
           if (previous(parsed.data.reportId)) return;
-          evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), parsed.data, Date.now());
+          checkStorable('report', parsed.data);
+          const effect = evaluateReport(ctx, state.steps, parentTimes(), parentDocDates(), parsed.data, Date.now());
+          checkCandidate(effect.event.type, { key: effect.inst.key, reportId: parsed.data.reportId, ...effect.event.payload } as never, reportActor(parsed.data));
         } catch (e) {
           asFailure(e);
         }
@@ -289,24 +393,19 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       const { inst, newDueAt } = evaluateExtension(ctx, state.steps, req, now);
       const previousDueAt = inst.dueAt!;
       const resolved = inst.openEscalations;
+      try {
+        checkStorable('extension', req);
+        checkCandidate('DeadlineExtended', extensionPayload(inst.key, previousDueAt, newDueAt, req, resolved), committeeActor(req));
+      } catch (e) {
+        asFailure(e);
+      }
+      mark();
       inst.dueAt = newDueAt;
       inst.missed = false;
       inst.openEscalations = [];
       if (inst.acknowledged) inst.acknowledged = [];
       skipPastTimers(ctx, inst, now);
-      const last = emit(
-        'DeadlineExtended',
-        {
-          key: inst.key,
-          previousDueAt: new Date(previousDueAt).toISOString(),
-          newDueAt: new Date(newDueAt).toISOString(),
-          decidedBy: req.committeeCode,
-          reason: req.reason,
-          decision: req.decision ?? null,
-          resolvedEscalations: resolved,
-        },
-        `committee:${req.committeeCode}${req.decidedBy ? `/${req.decidedBy}` : ''}`,
-      );
+      const last = emit('DeadlineExtended', extensionPayload(inst.key, previousDueAt, newDueAt, req, resolved), committeeActor(req));
       const result: ExtendResult = {
         requestId: req.requestId,
         duplicate: false,
@@ -327,7 +426,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           const parsed = reportSchemas().ExtendDeadline.safeParse(raw);
           if (!parsed.success) throw DomainError.fromZod('extension', parsed.error);
           if (previous(parsed.data.requestId)) return;
-          evaluateExtension(ctx, state.steps, parsed.data, Date.now());
+          checkStorable('extension', parsed.data);
+          const { inst, newDueAt } = evaluateExtension(ctx, state.steps, parsed.data, Date.now());
+          checkCandidate('DeadlineExtended', extensionPayload(inst.key, inst.dueAt!, newDueAt, parsed.data, inst.openEscalations), committeeActor(parsed.data));
         } catch (e) {
           asFailure(e);
         }
@@ -339,6 +440,10 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // stays open either way (only completion or an extension resolves it).
   for (const action of ['acknowledge', 'direct'] as const) {
     const schema = () => (action === 'acknowledge' ? reportSchemas().AcknowledgeEscalation : reportSchemas().DirectEscalation);
+    const checkEscalationCandidate = (key: string, req: { escalationId: string; committeeCode: string; note?: string; directive?: string; respondBy?: string }, actor: string): void => {
+      if (action === 'acknowledge') checkCandidate('EscalationAcknowledged', { key, escalationId: req.escalationId, by: req.committeeCode, note: req.note ?? null }, actor);
+      else checkCandidate('EscalationDirected', { key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null }, actor);
+    };
     setHandler(
       action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate,
       async (raw: unknown) => {
@@ -346,7 +451,14 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         const before = previous(req.requestId);
         if (before) return { ...(before as EscalationActionResult), duplicate: true };
         const { inst } = evaluateEscalationAction(ctx, state.steps, req, action);
-        const actor = `committee:${req.committeeCode}${req.decidedBy ? `/${req.decidedBy}` : ''}`;
+        const actor = committeeActor(req);
+        try {
+          checkStorable(action === 'acknowledge' ? 'acknowledgement' : 'directive', req);
+          checkEscalationCandidate(inst.key, req, actor);
+        } catch (e) {
+          asFailure(e);
+        }
+        mark();
         let last: number;
         if (action === 'acknowledge') {
           (inst.acknowledged ??= []).push(req.escalationId);
@@ -367,7 +479,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
             const parsed = schema().safeParse(raw);
             if (!parsed.success) throw DomainError.fromZod(action === 'acknowledge' ? 'acknowledgement' : 'directive', parsed.error);
             if (previous(parsed.data.requestId)) return;
-            evaluateEscalationAction(ctx, state.steps, parsed.data, action);
+            checkStorable(action === 'acknowledge' ? 'acknowledgement' : 'directive', parsed.data);
+            const { inst } = evaluateEscalationAction(ctx, state.steps, parsed.data, action);
+            checkEscalationCandidate(inst.key, parsed.data as never, committeeActor(parsed.data));
           } catch (e) {
             asFailure(e);
           }
@@ -383,6 +497,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
 
   setHandler(parentStepCompletedSignal, (sig) => {
     if (state.parentCompleted[sig.kind]) return; // duplicate delivery (e.g. from a fan-out batch retry)
+    mark();
     state.parentCompleted[sig.kind] = sig;
     const unknown = state.steps.filter((s) => s.dueAt === null);
     resolveDueDates(ctx, state.steps, parentTimes(), holidays);
@@ -410,6 +525,18 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }));
 
   // ---- state changes shared by handlers and timers -------------------------------------------------
+  function extensionPayload(key: string, previousDueAt: number, newDueAt: number, req: { committeeCode: string; reason: string; decision?: string | undefined }, resolved: string[]): EventPayload<'DeadlineExtended'> {
+    return {
+      key,
+      previousDueAt: new Date(previousDueAt).toISOString(),
+      newDueAt: new Date(newDueAt).toISOString(),
+      decidedBy: req.committeeCode,
+      reason: req.reason,
+      decision: req.decision ?? null,
+      resolvedEscalations: resolved,
+    };
+  }
+
   function completeStep(inst: StepInstance, now: number, documentDate: string | null, actor: string): number {
     inst.status = 'done';
     inst.completedAt = now;
@@ -547,35 +674,41 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   await startChildren();
 
   // ---- the timer loop ---------------------------------------------------------------------------------
+  // The finish is recorded before anything else happens; if the audit record refuses it (or an event
+  // just before it), the state is rolled back and the unit carries on from what is recorded.
   for (;;) {
-    dirty = false;
-    if (state.cancelled) break;
-    const now = Date.now();
-    runTimers(now);
-    openSteps(now);
-    await cascade();
-    const ownDone = state.steps.every((s) => s.status === 'done');
-    if (ownDone && state.completedChildren.length >= state.children.total) break;
-    const info = workflowInfo();
-    if ((wantsContinue || info.continueAsNewSuggested || info.historyLength > HISTORY_BUDGET) && !dirty) {
-      await condition(() => outbox.length === 0 && !flushing && allHandlersFinished());
-      if (!dirty) {
-        state.continuedAsNew += 1;
-        await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
+    for (;;) {
+      dirty = false;
+      if (state.cancelled) break;
+      const now = Date.now();
+      mark();
+      runTimers(now);
+      openSteps(now);
+      await cascade();
+      const ownDone = state.steps.every((s) => s.status === 'done');
+      if (ownDone && state.completedChildren.length >= state.children.total) break;
+      const info = workflowInfo();
+      if ((wantsContinue || info.continueAsNewSuggested || info.historyLength > HISTORY_BUDGET) && !dirty) {
+        await condition(() => outbox.length === 0 && !flushing && allHandlersFinished());
+        if (!dirty) {
+          state.continuedAsNew += 1;
+          await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
+        }
       }
+      const next = nextTimerAt(ctx, state.steps, Date.now());
+      if (next === undefined) await condition(() => dirty);
+      else await condition(() => dirty, Math.max(1, next - Date.now()));
     }
-    const next = nextTimerAt(ctx, state.steps, Date.now());
-    if (next === undefined) await condition(() => dirty);
-    else await condition(() => dirty, Math.max(1, next - Date.now()));
+
+    if (state.cancelled) break;
+    mark();
+    if (await recordedOrRolledBack(emit('UnitCompleted', { lateSteps: ownLateSteps() }))) break;
   }
 
   // ---- cancelled: record it, tell the children, stop -------------------------------------------------------
   if (state.cancelled) return cancel(state.cancelled.reason);
 
-  // ---- finish -----------------------------------------------------------------------------------------------
-  const lateSteps = ownLateSteps();
-  const last = emit('UnitCompleted', { lateSteps });
-  await recorded(last);
+  // ---- finish: tell the fan-out batches and the parent -------------------------------------------------------
   if (batched) {
     for (let b = 0; b < state.children.batches; b++) {
       const id = fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b);
@@ -601,6 +734,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   async function cancel(reason: string): Promise<UnitWorkflowResult> {
     const open = state.steps.filter((s) => s.status !== 'done');
     const resolved = open.flatMap((s) => s.openEscalations);
+    mark();
     for (const s of open) s.openEscalations = [];
     await recorded(emit('UnitCancelled', { reason, openSteps: open.map((s) => s.key), resolvedEscalations: resolved }));
     // Only children already started are running; their own children hear it from them.
