@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DomainError, type DomainIssue } from '../domain/errors';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/errors';
 import type { Principal } from '../app/tokens';
+import { TEMPORAL_UNAVAILABLE_MESSAGE, isTemporalUnavailable } from '../app/update-retry';
 import type { Action, Target } from './access';
 
 /** A refusal with an HTTP status; the body names what is wrong. */
@@ -172,5 +173,6 @@ export function errorResponse(e: unknown): { status: number; body: Omit<ErrorBod
   }
   if (e instanceof Error && e.name === 'EventConflict') return { status: 409, body: { error: 'conflict', message: e.message, issues: [] } };
   if (isDatabaseUnavailable(e)) return { status: 503, body: { error: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE, issues: [] } };
+  if (isTemporalUnavailable(e)) return { status: 503, body: { error: 'unavailable', message: TEMPORAL_UNAVAILABLE_MESSAGE, issues: [] } };
   return { status: 500, body: { error: 'internal', message: 'internal error (see the server log)', issues: [] } };
 }

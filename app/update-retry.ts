@@ -33,6 +33,7 @@ export interface UpdateRetryOptions {
 }
 
 const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** A failure to deliver an Update that passes by itself (see the module comment). */
 export function isTransientUpdateError(e: unknown): boolean {
@@ -44,6 +45,23 @@ export function isTransientUpdateError(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Temporal cannot be reached (down, restarting, or the connection could not be made). Whether a request
+ * that failed this way got through is unknown, so the answer says to retry it with the same request
+ * ID, which counts once.
+ */
+export function isTemporalUnavailable(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && typeof x === 'object' && depth < 6; x = (x as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(x) && (x.code === GRPC_UNAVAILABLE || x.code === GRPC_DEADLINE_EXCEEDED)) return true;
+    const name = (x as { name?: unknown }).name;
+    const text = String((x as { message?: unknown }).message ?? '');
+    if (name === 'TransportError' || /failed to connect before the deadline|connection refused|ECONNREFUSED|tcp connect error/i.test(text)) return true;
+  }
+  return false;
+}
+
+export const TEMPORAL_UNAVAILABLE_MESSAGE = 'the workflow service (Temporal) is unavailable; try again with the same request ID (a request that got through counts once)';
 
 /** Fail fast with DatabaseUnavailableError when PostgreSQL cannot be reached. */
 export async function ensureDatabaseAvailable(db: Kysely<Database>): Promise<void> {

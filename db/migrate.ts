@@ -16,6 +16,7 @@ import * as apiTokens from './migrations/2026-11-21T0007-api-tokens';
 import * as escalationActions from './migrations/2026-11-21T0008-escalation-actions';
 import * as notifications from './migrations/2026-11-21T0009-notifications';
 import * as recordHash from './migrations/2026-11-21T0010-record-hash';
+import * as periodicReportDocuments from './migrations/2026-12-02T0011-periodic-report-documents';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0008-escalation-actions': escalationActions,
   '2026-11-21T0009-notifications': notifications,
   '2026-11-21T0010-record-hash': recordHash,
+  '2026-12-02T0011-periodic-report-documents': periodicReportDocuments,
 };
 
 class StaticProvider implements MigrationProvider {

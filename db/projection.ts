@@ -195,9 +195,16 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       await step(e.payload.key).set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) }).execute();
       return;
     case 'PlanDrafted':
-    case 'PeriodicReportSubmitted':
     case 'InspectionRecorded':
       await report(e.payload.key, e.payload);
+      return;
+    case 'PeriodicReportSubmitted':
+      // A report with its number is a document issued, counted like a plan's.
+      if (e.payload.document) {
+        await step(e.payload.key)
+          .set({ document_text: e.payload.document.text, document_date: e.payload.document.date, last_report_at: at, last_report: JSON.stringify(e.payload) })
+          .execute();
+      } else await report(e.payload.key, e.payload);
       return;
     case 'PlanIssued':
     case 'ReviewSubmitted':

@@ -328,7 +328,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   };
   const checkCandidate = <T extends EventType>(type: T, payload: EventPayload<T>, actor: string): void => {
     const seq = state.seq + 1;
-    checkNewEvent({ eventId: `${streamId}#${seq}`, streamId, streamSeq: seq, type, rolloutId: input.rolloutId, unitCode: input.unitCode, actor, occurredAt: new Date().toISOString(), payload });
+    checkNewEvent({ eventId: eventId(streamId, seq), streamId, streamSeq: seq, type, rolloutId: input.rolloutId, unitCode: input.unitCode, actor, occurredAt: new Date().toISOString(), payload });
   };
   const reportActor = (r: { unitCode: string; reportedBy?: string | undefined }): string => `unit:${r.unitCode}${r.reportedBy ? `/${r.reportedBy}` : ''}`;
   const committeeActor = (r: { committeeCode: string; decidedBy?: string | undefined }): string => `committee:${r.committeeCode}${r.decidedBy ? `/${r.decidedBy}` : ''}`;

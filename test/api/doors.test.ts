@@ -297,3 +297,18 @@ test('contacts: webhooks to private addresses and over-long fields are refused a
   }
   expect(await contactsCount()).toBe(1);
 });
+
+test('Temporal unreachable: a write that needs it is a 503 with Retry-After and says how to retry, never a 500', async () => {
+  const { Client, Connection } = await import('@temporalio/client');
+  // A port nothing listens on: the same failure as a Temporal server that is down.
+  const down = await startApiServer({ db: t.db, client: async () => new Client({ connection: await Connection.connect({ address: '127.0.0.1:1', connectTimeout: '2s' }) }), rateLimit: null });
+  try {
+    const r = await request(down.url, 'POST', '/api/v1/rollouts', { headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' }, body: JSON.stringify({ resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: 'demo', rolloutId: 'temporal-down' }) });
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('5');
+    expect(r.json).toMatchObject({ error: 'unavailable', message: expect.stringMatching(/Temporal\) is unavailable; try again with the same request ID/) });
+    expect(await t.db.selectFrom('rollouts').select('rollout_id').where('rollout_id', '=', 'temporal-down').execute()).toEqual([]);
+  } finally {
+    await down.close();
+  }
+});

@@ -125,3 +125,29 @@ test('looking back (as-of) neither changes nor locks the live read model', async
   expect((await readModelDigest(t.db)).digest).not.toBe(before.digest);
   expect((await rebuildReadModel(t.db)).equal).toBe(true);
 });
+
+test('a periodic report with its document number counts among documents issued, also after a rebuild', async () => {
+  const R = 'r-periodic';
+  const unit = (seq: number, type: AnyNewEvent['type'], payload: unknown): AnyNewEvent =>
+    ({ eventId: `unit/${R}/BG#${seq}`, streamId: `unit/${R}/BG`, streamSeq: seq, type, rolloutId: R, unitCode: 'BG', actor: 'unit:BG', occurredAt: `2027-07-22T02:00:0${seq}.000Z`, payload }) as AnyNewEvent;
+  const enrol = enrolled(R);
+  (enrol.payload as { steps: unknown[] }).steps = [
+    { key: 'report#1', stepId: 'report', kind: 'periodicReport', occurrence: 0, status: 'open', dueAt: '2027-12-15T16:59:59.999Z' },
+    { key: 'report#2', stepId: 'report', kind: 'periodicReport', occurrence: 1, status: 'waiting', dueAt: null },
+  ];
+  const doc = { text: '12-BC/TU', issuer: 'TU', type: 'BC', number: 12, date: '2027-07-20' };
+  await appendEvents(t.db, [
+    started(R),
+    enrol,
+    unit(2, 'PeriodicReportSubmitted', { key: 'report#1', reportId: 'p1', period: '2027', indicators: {}, submittedOn: '2027-07-20', document: doc }),
+    unit(3, 'PeriodicReportSubmitted', { key: 'report#2', reportId: 'p2', period: '2028', indicators: {}, submittedOn: '2027-07-21', document: null }),
+  ]);
+  const docs = async () => (await t.db.selectFrom('unit_steps').select(['step_key', 'document_text', 'document_date']).where('rollout_id', '=', R).orderBy('step_key').execute());
+  expect(await docs()).toEqual([
+    { step_key: 'report#1', document_text: '12-BC/TU', document_date: '2027-07-20' },
+    { step_key: 'report#2', document_text: null, document_date: null },
+  ]);
+  const rebuilt = await rebuildReadModel(t.db);
+  expect(rebuilt.equal).toBe(true);
+  expect((await docs())[0]).toMatchObject({ document_text: '12-BC/TU' });
+});

@@ -332,7 +332,7 @@ async function lateRollout(): Promise<string> {
   const plan = { id: 'e2e-late', title: 'Kiểm thử: quá hạn', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT3S' }, reminders: [], escalation: { tiers: 2, interval: 'PT1H' } }] };
   writeFileSync(join(dir, 'plan-late.json'), JSON.stringify(plan));
   const { rolloutId } = await json<{ rolloutId: string }>('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan-late.json'));
-  await until('every unit escalated', async () => (await json<Array<{ tier: number }>>('escalations', '--rollout', rolloutId)).filter((r) => r.tier === 1).length === 5, 120_000);
+  await until('every unit escalated', async () => (await json<{ items: Array<{ tier: number }> }>('escalations', '--rollout', rolloutId)).items.filter((r) => r.tier === 1).length === 5, 120_000);
   const late = await cli('report', rolloutId, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
   expect(late.stdout).toMatch(/late by/);
   return rolloutId;
