@@ -1,0 +1,132 @@
+/** `trienkhai rollout start | status | list | cancel`. */
+import { cancelRollout, newRequestId, resolvePlan, startRollout } from '../../app/commands';
+import { rolloutOverview, rolloutsPage, unitDetail } from '../../app/reads';
+import { formatLocal } from '../../domain/time';
+import { defineCommand, defineGroup, type Context } from '../command';
+import { readJsonFile } from '../files';
+import { label, table } from '../format';
+import { BY_OPS, JSON_OPTION, LANG_OPTION, PAGING_OPTIONS, int, langOf, pageNote, paging } from '../options';
+import { renderOverview, renderUnitDetail } from '../render';
+import { withSession } from '../session';
+
+const start = defineCommand({
+  name: 'start',
+  summary: 'start a rollout of a resolution down the hierarchy from a root unit',
+  description: 'One workflow per unit, started as a tree that mirrors the hierarchy. Starting the same rollout again changes nothing.',
+  positionals: [],
+  options: {
+    resolution: { type: 'string', value: '21-NQ/TW', required: true, description: 'the resolution\'s document number', fills: ['resolution'] },
+    date: { type: 'string', value: 'YYYY-MM-DD', required: true, description: 'the resolution\'s date', fills: ['resolutionDate'] },
+    title: { type: 'string', value: 'TEXT', required: true, description: 'the resolution\'s title', fills: ['title'] },
+    root: { type: 'string', value: 'UNIT', required: true, description: 'the unit whose subtree carries it out', fills: ['rootUnit', 'root'] },
+    plan: { type: 'string', value: 'demo|bac-giang-2022|plan.json', description: 'a built-in plan or a plan file (default: bac-giang-2022)' },
+    id: { type: 'string', value: 'ROLLOUT_ID', description: 'the rollout\'s ID (default: built from the resolution, its date and the root)', fills: ['rolloutId'] },
+    ...BY_OPS,
+    'hierarchy-version': { type: 'string', value: 'N', integer: true, description: 'the hierarchy version to use (default: the latest)', fills: ['hierarchyVersion'] },
+    ...JSON_OPTION,
+  },
+  examples: [
+    'trienkhai rollout start --resolution "Số: 21-NQ/TƯ" --date 2022-06-16 --title "Nghị quyết 21-NQ/TW về tổ chức cơ sở đảng" --root BG --plan examples/plans/minutes.json',
+  ],
+  async run({ values, io, rename }) {
+    const planArg = values.plan ?? 'bac-giang-2022';
+    const plan = planArg.endsWith('.json') ? readJsonFile(planArg) : planArg;
+    resolvePlan(plan); // a bad plan is reported before anything else
+    const hierarchyVersion = int(values['hierarchy-version']);
+    const request = {
+      resolution: values.resolution,
+      resolutionDate: values.date,
+      title: values.title,
+      rootUnit: values.root,
+      plan,
+      requestedBy: `user:${values.by ?? 'ops'}`,
+      ...(values.id ? { rolloutId: values.id } : {}),
+      ...(hierarchyVersion !== undefined ? { hierarchyVersion } : {}),
+    };
+    return withSession(async (s) => {
+      const r = await startRollout(await s.deps(), request).catch(rename());
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else {
+        io.out(r.alreadyStarted ? `Rollout ${r.rolloutId} was already started; nothing changed.` : `Started rollout ${r.rolloutId}: ${r.units} units, plan ${r.planId}, hierarchy version ${r.hierarchyVersion}.`);
+        io.out(`Next: npx trienkhai rollout status ${r.rolloutId}`);
+      }
+      return 0;
+    });
+  },
+});
+
+const LIST_OPTIONS = { ...PAGING_OPTIONS, ...JSON_OPTION, ...LANG_OPTION } as const;
+
+/** The rollouts, a page at a time. */
+async function listRollouts({ values, io }: Context<typeof LIST_OPTIONS, readonly []>): Promise<number> {
+  const lang = langOf(values);
+  const p = paging(values);
+  return withSession(async (s) => {
+    const page = await rolloutsPage(s.db, {}, p);
+    if (values.json) io.out(JSON.stringify(page, null, 2));
+    else if (!page.total) io.out('No rollouts yet. Start one with: npx trienkhai rollout start …');
+    else {
+      io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], page.items.map((r) => [r.rolloutId, r.resolution, r.planId, r.status, formatLocal(new Date(r.startedAt), lang)])));
+      const note = pageNote(page, lang);
+      if (note) io.out(note);
+    }
+    return 0;
+  });
+}
+
+const status = defineCommand({
+  name: 'status',
+  summary: 'a rollout\'s progress by level and step, its overdue steps; or one unit\'s steps and escalations',
+  description: 'Without ROLLOUT_ID: the list of rollouts (as `rollout list`).',
+  positionals: [{ name: 'ROLLOUT_ID', description: 'the rollout (default: list the rollouts)', fills: ['rolloutId'] }],
+  options: { unit: { type: 'string', value: 'CODE', description: 'show this unit of the rollout', fills: ['unitCode'] }, ...LIST_OPTIONS },
+  examples: ['trienkhai rollout status 21-NQ-TW.2022-06-16.BG', 'trienkhai rollout status 21-NQ-TW.2022-06-16.BG --unit BG.LN --lang en'],
+  async run(ctx) {
+    const { values, args: [id], io, rename } = ctx;
+    if (!id) return listRollouts(ctx as unknown as Context<typeof LIST_OPTIONS, readonly []>);
+    const lang = langOf(values);
+    return withSession(async (s) => {
+      const now = new Date();
+      if (values.unit) {
+        renderUnitDetail(await unitDetail(s.db, id, values.unit, now).catch(rename()), values.json === true, io, lang);
+        return 0;
+      }
+      await renderOverview(s.db, await rolloutOverview(s.db, id, now).catch(rename()), values.json === true, io, lang);
+      return 0;
+    });
+  },
+});
+
+const list = defineCommand({
+  name: 'list',
+  summary: 'the rollouts, newest first',
+  positionals: [],
+  options: LIST_OPTIONS,
+  examples: ['trienkhai rollout list --json'],
+  run: listRollouts,
+});
+
+const cancel = defineCommand({
+  name: 'cancel',
+  summary: 'cancel a rollout: every running unit stops as the cancellation reaches it',
+  positionals: [{ name: 'ROLLOUT_ID', required: true, description: 'the rollout' }],
+  arity: 'give the rollout ID as the one argument',
+  options: {
+    reason: { type: 'string', value: 'TEXT', required: true, description: 'why it is cancelled (recorded)', fills: ['reason'] },
+    ...BY_OPS,
+    id: { type: 'string', value: 'REQUEST_ID', description: 'this request\'s ID: the same ID again changes nothing', fills: ['requestId'] },
+    ...JSON_OPTION,
+  },
+  examples: ['trienkhai rollout cancel 21-NQ-TW.2022-06-16.BG --reason "Nghị quyết được thay thế"'],
+  async run({ values, args: [rolloutId], io, rename }) {
+    const input = { requestId: values.id ?? newRequestId('cancel'), reason: values.reason, requestedBy: `user:${values.by ?? 'ops'}` };
+    return withSession(async (s) => {
+      const r = await cancelRollout(await s.deps(), rolloutId, input).catch(rename());
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else io.out(`${r.duplicate ? 'Already cancelled by this request; nothing changed. ' : ''}Rollout ${rolloutId} cancelled at ${formatLocal(new Date(r.cancelledAt))}. Running units stop as the cancellation reaches them ("trienkhai rollout status ${rolloutId}" shows it).`);
+      return 0;
+    });
+  },
+});
+
+export const rollout = defineGroup({ name: 'rollout', section: 'ops', summary: 'đợt triển khai / rollouts of a resolution', commands: [start, status, list, cancel] });
