@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { verifyChain } from '../db/audit';
 import type { Database } from '../db/database';
-import { reportSchemas } from '../domain/reports';
+import { reportSchemas, type StepReportInput } from '../domain/reports';
 import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { DomainError } from '../domain/errors';
@@ -39,6 +39,32 @@ const rolloutUnit = requireRolloutUnit;
 
 /** The subtree a scoped principal is confined to, or undefined for ops and auditors. */
 const scopeOf = (p: Principal): string | undefined => p.unitCode ?? undefined;
+
+/**
+ * A unit's report as the API takes it: one schema per step kind (the domain's, so the OpenAPI document
+ * shows each), the unit given by the path, the report ID optional (one is made; send your own to retry).
+ */
+const ReportBody = (() => {
+  const r = reportSchemas();
+  const extra = { reportId: r.ExtendDeadline.shape.requestId.optional(), reportedBy: r.StudySessionReport.shape.reportedBy };
+  const omit = { unitCode: true, reportId: true } as const;
+  return z.discriminatedUnion('kind', [
+    r.StudySessionReport.omit(omit).extend(extra),
+    r.DraftReport.omit(omit).extend(extra),
+    r.IssueReport.omit(omit).extend(extra),
+    r.PeriodicReport.omit(omit).extend(extra),
+    r.InspectionReport.omit(omit).extend(extra),
+    r.ReviewReport.omit(omit).extend(extra),
+  ]);
+})();
+const ReportAnswer = z.object({
+  reportId: z.string(),
+  duplicate: z.boolean().describe('true: this report ID was recorded before; this is the first answer, and nothing more was recorded'),
+  stepKey: z.string(),
+  status: z.enum(['open', 'done']),
+  coverage: z.number().optional().describe('Study conferences: members who attended so far ÷ members'),
+  lateByMs: z.number().int().optional(),
+});
 
 /** What a committee sends to extend a deadline: the domain's decision, less the committee (the token's unit). */
 const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
@@ -224,20 +250,13 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'units',
       summary: "A unit's report for one of its steps (an inspector's for a supervise step); the same fields as `trienkhai report --file`. `reportId` makes it idempotent",
       params: UnitParams,
-      body: z.record(z.string(), z.unknown()).describe('A StepReport without unitCode (taken from the path): see the CLI for each kind'),
-      response: z.object({ duplicate: z.boolean() }).passthrough(),
+      body: ReportBody,
+      response: ReportAnswer,
       status: 201,
       handler: async ({ params, body, principal, require }) => {
         const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
-        if ('unitCode' in body && body.unitCode !== params.unitCode) throw new HttpError(400, 'bad_request', 'body.unitCode: the unit is given by the path', [{ path: 'body.unitCode', message: `the path names ${params.unitCode}` }]);
-        require('report.submit', { unit: u.target, stepKind: typeof body.kind === 'string' ? body.kind : '' });
-        const input = { reportId: newRequestId('api'), reportedBy: principal.label, ...body, unitCode: params.unitCode };
-        const parsed = reportSchemas().StepReport.safeParse(input);
-        if (!parsed.success) {
-          const issues = parsed.error.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message }));
-          throw new HttpError(400, 'bad_request', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-        }
-        return (await submitReport(await ops(), params.rolloutId, input as never)) as unknown as { duplicate: boolean };
+        require('report.submit', { unit: u.target, stepKind: body.kind });
+        return submitReport(await ops(), params.rolloutId, { ...body, reportId: body.reportId ?? newRequestId('api'), reportedBy: body.reportedBy ?? principal.label, unitCode: params.unitCode } as StepReportInput);
       },
     }),
     route({

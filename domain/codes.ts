@@ -36,5 +36,12 @@ export const RequestId = z
   .max(REQUEST_ID_MAX, `an id is at most ${REQUEST_ID_MAX} characters`)
   .regex(new RegExp(REQUEST_ID_PATTERN), 'an id is ASCII letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
 
+/** A level code (cấp): a lowercase slug. Which levels exist is data, not code. */
+export const LEVEL_CODE_PATTERN = '^[a-z0-9_-]+$';
+export const LEVEL_CODE_RE = new RegExp(LEVEL_CODE_PATTERN);
+export const LEVEL_CODE_EXPECTED = "expected a lowercase slug of a–z, 0–9, '_' or '-', e.g. tinh, xa, co-so";
+export const LevelCode = z.string().regex(LEVEL_CODE_RE, `not a level code (${LEVEL_CODE_EXPECTED})`);
+export type LevelCode = z.infer<typeof LevelCode>;
+
 /** The patterns, for the browser's forms. */
 export const CODE_PATTERNS = { unitCode: UNIT_CODE_PATTERN, rolloutId: ROLLOUT_ID_PATTERN, requestId: REQUEST_ID_PATTERN, unitCodeMax: UNIT_CODE_MAX, rolloutIdMax: ROLLOUT_ID_MAX } as const;

@@ -12,20 +12,17 @@ import { z } from 'zod';
 import { DomainError, type DomainIssue } from './errors';
 import { LocalDate } from './time';
 import { Text, unstorableText } from './text';
-import { UNIT_CODE_EXPECTED as CODE_EXPECTED, UNIT_CODE_MAX as CODE_MAX, UnitCode, isUnitCode } from './codes';
+import { LEVEL_CODE_EXPECTED as LEVEL_EXPECTED, LEVEL_CODE_RE as LEVEL_RE, LevelCode, UNIT_CODE_EXPECTED as CODE_EXPECTED, UNIT_CODE_MAX as CODE_MAX, UnitCode, isUnitCode } from './codes';
 
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-const LEVEL_RE = /^[a-z0-9_-]+$/;
 
-const LEVEL_EXPECTED = "expected a lowercase slug of a–z, 0–9, '_' or '-', e.g. tinh, xa, co-so";
 
 export { UnitCode };
 
 /** A level code (cấp): a lowercase slug. Which levels exist is data, not code. */
-export const LevelCode = z.string().regex(LEVEL_RE, `not a level code (${LEVEL_EXPECTED})`);
-export type LevelCode = z.infer<typeof LevelCode>;
+export { LevelCode };
 
 const NAME_MAX_FOR_SCHEMA = 300;
 

@@ -5,7 +5,7 @@
  *
  * Deadline arithmetic itself lives in `deadlines.ts` (rules → instants) and `time.ts` (the calendar).
  */
-import { UnitCode } from './codes';
+import { LevelCode, UnitCode } from './codes';
 import { Text } from './text';
 import { z } from 'zod';
 import { DomainError } from './errors';
@@ -17,7 +17,6 @@ export const StepKind = z.enum(['studyConference', 'draftPlan', 'issuePlan', 'su
 export type StepKind = z.infer<typeof StepKind>;
 
 const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"').max(40);
-const LevelCode = z.string().regex(/^[a-z0-9_-]+$/, 'a level code is a lowercase slug, e.g. "tinh"');
 
 const DurationText = z.string().superRefine((text, ctx) => {
   try {

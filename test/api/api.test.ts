@@ -286,3 +286,37 @@ test('ops cancels the rollout: recorded once, every unit stops, nothing is left 
   const story = await call('GET', `/api/v1/rollouts/${R}/timeline?lang=en`, 'auditor');
   expect(story.body.items.filter((e: { type: string }) => e.type === 'RolloutCancelled').map((e: { text: string }) => e.text)).toEqual(['The rollout was cancelled. Reason: Thay bằng nghị quyết mới']);
 });
+
+test("the CLI's --json prints exactly what the API returns for the same read", async () => {
+  const { main } = await import('../../client/cli');
+  const cli = async (...argv: string[]): Promise<unknown> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const previous = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = t.url;
+    try {
+      const code = await main([...argv, '--json'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      expect([argv.join(' '), code, err.join('\n')]).toEqual([argv.join(' '), 0, '']);
+    } finally {
+      if (previous === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = previous;
+    }
+    return JSON.parse(out.join('\n'));
+  };
+  const api = async (path: string): Promise<unknown> => {
+    const r = await call('GET', path, 'ops');
+    expect([path, r.status]).toEqual([path, 200]);
+    return r.body;
+  };
+  // The rollout is cancelled by now: nothing changes between the two reads but the instant they were taken.
+  const noAsOf = (o: unknown) => ({ ...(o as object), asOf: 'now' });
+  expect(await cli('rollout', 'list')).toEqual(await api('/api/v1/rollouts'));
+  expect(noAsOf(await cli('rollout', 'status', R))).toEqual(noAsOf(await api(`/api/v1/rollouts/${R}`)));
+  expect(await cli('rollout', 'status', R, '--unit', 'P.A.1')).toEqual(await api(`/api/v1/rollouts/${R}/units/P.A.1`));
+  expect(await cli('escalations', '--rollout', R, '--status', 'all', '--page-size', '100')).toEqual(await api(`/api/v1/escalations?rolloutId=${R}&status=all&pageSize=100`));
+  expect(await cli('audit', 'timeline', R, '--unit', 'P.A.1', '--page', '2', '--page-size', '3', '--lang', 'en')).toEqual(await api(`/api/v1/rollouts/${R}/units/P.A.1/timeline?page=2&pageSize=3&lang=en`));
+  // One instant format everywhere: the Vietnam offset, never Z.
+  const overview = (await api(`/api/v1/rollouts/${R}`)) as { rollout: { startedAt: string }; asOf: string };
+  expect(overview.rollout.startedAt).toMatch(/\+07:00$/);
+  expect(overview.asOf).toMatch(/\+07:00$/);
+});

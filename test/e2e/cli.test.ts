@@ -25,9 +25,9 @@ import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
 import { workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
-import { eventOfRow, type ChainRow } from '../../db/audit';
+import { eventOfRow, rowLink, type ChainRow } from '../../db/audit';
 import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
-import { GENESIS_HASH, canonicalJson, chainHash, contentHash } from '../../db/event-store';
+import { GENESIS_HASH, canonicalJson, contentHash } from '../../db/event-store';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -421,7 +421,7 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   for (const r of frows.slice(at)) {
     r.content_hash = contentHash(eventOfRow(r));
     r.prev_hash = prev;
-    r.hash = prev = chainHash(prev, Number(r.chain_seq), r.content_hash);
+    r.hash = prev = rowLink(r, Number(r.chain_seq), prev); // the forger knows the link formula of each row's hash version
   }
   writeRows(forged, frows);
   const m = JSON.parse(readFileSync(join(forged, 'manifest.json'), 'utf8')) as { log: { head: { hash: string } } };
