@@ -241,6 +241,34 @@ test("the escalation appears in the standing committee's inbox; it extends the d
   await shot(page, '08-inbox-resolved');
 });
 
+test('a committee above a unit extends a deadline from its page before any escalation; a unit token gets no such form', async () => {
+  // P.A.1's own study step (coso) is due 10 minutes after the start: open, not escalated yet.
+  const dueOf = async () => ((await call('GET', `/api/v1/rollouts/${R}/units/P.A.1`, 'ops')).body.steps as Array<{ stepKey: string; dueAt: string }>).find((x) => x.stepKey === 'study-coso')!.dueAt;
+  const before = await dueOf();
+  expect(await t.db.selectFrom('escalations').select('escalation_id').where('rollout_id', '=', R).where('unit_code', '=', 'P.A.1').where('step_key', '=', 'study-coso').execute()).toEqual([]);
+  const page = await personPage();
+  await logIn(page, tokens.committee!);
+  await page.goto(`${api.url}/#/r/${R}/u/P.A.1`);
+  const card = page.locator('[data-extend-step="study-coso"]');
+  await card.waitFor();
+  const until_ = localDateOf(Date.now() + 3 * 24 * 3600_000);
+  await card.locator('input[name="until"]').fill(until_);
+  await card.locator('textarea[name="reason"]').fill('Xã bị lũ cô lập');
+  await card.locator('button[type=submit]').click();
+  await until('the new deadline recorded', async () => ((await dueOf()) !== before ? true : undefined), 30_000);
+  const [y, m, d] = until_.split('-');
+  expect(await dueOf()).toBe(`${y}-${m}-${d}T23:59:59.999+07:00`);
+  await page.locator('#flash').waitFor();
+  expect(await page.locator('#flash').textContent()).toBe(`Đã gia hạn đến ${d}/${m}/${y} 23:59.`);
+  // The unit itself may not extend: its page has no such form (and the server would refuse it).
+  const unitPage = await personPage();
+  await logIn(unitPage, tokens.unit!);
+  await unitPage.goto(`${api.url}/#/r/${R}/u/P.A.1`);
+  await unitPage.locator('[data-report-step]').first().waitFor();
+  expect(await unitPage.locator('[data-extend-step]').count()).toBe(0);
+  expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/extend`, 'unit', { stepId: 'study-coso', until: '2099-01-01', reason: 'x' })).status).toBe(403);
+});
+
 test('the tree shows each step as a coloured state, and the overdue filter narrows it to the overdue units', async () => {
   // Two more facts, reported through the API: P.B studies late, P issues its plan (a document).
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.B/reports`, 'unitB', { stepId: 'study', kind: 'studyConference', attended: 6, sessionDate: localDateOf(Date.now()) })).status).toBe(201);

@@ -707,6 +707,10 @@ async function unitPage(stale, id, code) {
   const reportable = d.steps.filter((s) => mayReport(u, s));
   const forms = reportable.map((s) => reportForm(id, u, s));
   const canReportAtAll = me.role === 'unit' || me.role === 'inspector';
+  // A standing committee above the unit may extend its open deadlines, escalated or not: the server's
+  // rule (domain/escalation.ts mayExtend) names who in `extendableBy`, and decides again on submit.
+  const extendable = me.role === 'committee' && d.extendableBy.includes(me.unitCode) ? d.steps.filter((s) => s.dueAt && (s.status === 'open' || s.status === 'waiting')) : [];
+  const extendForms = extendable.map((s) => unitExtendForm(id, u, s));
   show(
     h('h1', {}, `${u.name}`),
     h('p', { class: 'muted' }, h('span', { class: 'code' }, u.unitCode), ' · ', id),
@@ -718,6 +722,8 @@ async function unitPage(stale, id, code) {
     canReportAtAll ? h('h2', {}, t('report')) : null,
     canReportAtAll && !forms.length ? h('p', { class: 'empty' }, t('noReportableSteps')) : null,
     forms,
+    extendForms.length ? h('h2', {}, t('extend')) : null,
+    extendForms,
     h('h2', {}, t('timeline')),
     timeline.length
       ? h(
@@ -727,6 +733,21 @@ async function unitPage(stale, id, code) {
         )
       : h('p', { class: 'empty' }, t('noTimeline')),
   );
+}
+
+/** A committee above the unit extends one step's deadline from the unit's page (POST …/units/{code}/extend). */
+function unitExtendForm(rolloutId, unit, step) {
+  const fields = EXTEND_FIELDS();
+  const form = buildForm(fields, { id: `extend-${step.stepKey.replace(/[^A-Za-z0-9-]/g, '-')}`, submitLabel: t('extend') });
+  form.dataset.step = step.stepKey;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = readForm(form, fields);
+    if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
+    const res = await submit(form, () => post(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unit.unitCode)}/extend`, { stepId: step.stepId, occurrence: step.occurrence, ...r.values }), (res) => (flash = t('extended', { at: fmtDateTime(res.newDueAt) })));
+    if (res) setTimeout(route, 300);
+  });
+  return h('section', { class: 'card extend', 'data-extend-step': step.stepKey }, h('h3', {}, `${step.stepKey} — ${kindLabel(step.kind)}`, h('span', { class: 'muted' }, ` · ${t('due')} ${fmtDateTime(step.dueAt)}`)), form);
 }
 
 function reportForm(rolloutId, unit, step) {
