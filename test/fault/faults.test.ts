@@ -227,9 +227,10 @@ async function report(code: string, timeoutMs = 240_000): Promise<ReportResult> 
 const answerOf = (code: string): ReportResult | undefined => answers.get(`${code}:study`)?.[0];
 
 /**
- * The tiers due to a unit, from its report's answer: none if it was on time; tier 1 if it was late;
- * tier 2 too if it was late by more than the interval, or never reported. Within 2 s of that boundary
- * either is right (the timer and the report are decided in whichever order the workflow saw them).
+ * The tiers due to a unit, from its report's answer: every tier its hierarchy gives it if it never
+ * reported, none if it was on time, and tier k if it was late by more than k − 1 intervals. Within 2 s
+ * of a tier's instant either is right (the timer and the report are decided in whichever order the
+ * workflow saw them); designed timings stay far from those instants.
  */
 function expectedTiers(code: string): { sure: number[]; maybe: number[] } {
   const a = answerOf(code);
@@ -240,7 +241,7 @@ function expectedTiers(code: string): { sure: number[]; maybe: number[] } {
   const maybe: number[] = [];
   for (const k of all) {
     const at = (k - 1) * TIER_S * 1000;
-    if (k === 1 || a.lateByMs! > at + 2_000) sure.push(k);
+    if (a.lateByMs! > at + 2_000) sure.push(k);
     else if (a.lateByMs! > at - 2_000) maybe.push(k);
   }
   return { sure, maybe };
@@ -307,7 +308,7 @@ test('worker kills, a Temporal restart and a PostgreSQL restart during a rollout
   await wait('the first escalation recorded', async () => ((await escalatedTier(1)) ?? 0) >= 1, 120_000, 50);
   mark('kill worker amid the tier-1 escalations');
   await workers.restart();
-  const overdue = UNITS.filter((u) => !(answerOf(u.code) && !answerOf(u.code)!.lateByMs)).map((u) => u.code);
+  const overdue = UNITS.filter((u) => expectedTiers(u.code).sure.includes(1)).map((u) => u.code);
   await wait('every tier-1 escalation recorded', async () => ((await escalatedTier(1)) ?? 0) >= overdue.length, 180_000, 250);
   mark(`every tier-1 escalation recorded (${overdue.length})`);
   const lag = (
@@ -384,7 +385,13 @@ test('worker kills, a Temporal restart and a PostgreSQL restart during a rollout
     expect({ unit: u.code, tiers: got.filter((k) => !maybe.includes(k)).sort() }).toEqual({ unit: u.code, tiers: sure });
   }
   const missed = await sql<{ unit: string; n: string }>`select unit_code as unit, count(*) as n from events where rollout_id = ${R} and type = 'DeadlineMissed' group by unit_code`.execute(db);
-  expect(Object.fromEntries(missed.rows.map((r) => [r.unit, Number(r.n)]))).toEqual(Object.fromEntries(overdue.map((c) => [c, 1])));
+  // The deadline is missed when tier 1 is due (the same instant); once at most.
+  expect(missed.rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+  for (const u of UNITS) {
+    const { sure, maybe } = expectedTiers(u.code);
+    if (maybe.includes(1)) continue;
+    expect({ unit: u.code, missed: missed.rows.some((r) => r.unit === u.code) }).toEqual({ unit: u.code, missed: sure.includes(1) });
+  }
 
   // Each acknowledged report recorded exactly once; sent again, each is answered as a duplicate and adds nothing.
   const recorded = async (): Promise<Record<string, number>> =>
