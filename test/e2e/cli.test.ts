@@ -443,7 +443,12 @@ test('an exported bundle is verified, replayed and cross-checked in a fresh proc
   const body = { version: 1 as const, seq: frows.length, chainHash: prev, merkleRoot: merkleRoot(links.map((l) => l.hash)), createdAt: new Date().toISOString(), publicKey: pem };
   writeFileSync(join(resigned, 'checkpoints.json'), JSON.stringify([{ ...body, signature: sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64') }]));
   writeFileSync(join(resigned, 'public-key.pem'), pem);
+  const rm = JSON.parse(readFileSync(join(resigned, 'manifest.json'), 'utf8')) as { checkpoints: number };
+  rm.checkpoints = 1; // the one checkpoint the forger signed
+  writeFileSync(join(resigned, 'manifest.json'), JSON.stringify(rm));
   fixManifest(resigned);
+  // The forger seals the rewritten manifest with the same key (the export's seal over manifest.json).
+  writeFileSync(join(resigned, 'manifest.sig'), JSON.stringify({ publicKey: pem, signature: sign(null, readFileSync(join(resigned, 'manifest.json')), privateKey).toString('base64') }));
   expect((await offline('audit', 'verify', resigned)).code).toBe(0); // self-consistent under its own key…
   const r1 = await offline('audit', 'verify', resigned, '--public-key', join(b, 'public-key.pem'));
   expect(r1.code).toBe(3); // …but not under the key the auditor holds

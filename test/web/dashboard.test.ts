@@ -242,13 +242,15 @@ test("the escalation appears in the standing committee's inbox; it extends the d
 });
 
 test('a committee above a unit extends a deadline from its page before any escalation; a unit token gets no such form', async () => {
-  // P.A.1's own study step (coso) is due 10 minutes after the start: open, not escalated yet.
-  const dueOf = async () => ((await call('GET', `/api/v1/rollouts/${R}/units/P.A.1`, 'ops')).body.steps as Array<{ stepKey: string; dueAt: string }>).find((x) => x.stepKey === 'study-coso')!.dueAt;
+  // P.B.1's study step (coso) is due 10 minutes after the start: open (it has not studied), not escalated yet.
+  const dueOf = async () => ((await call('GET', `/api/v1/rollouts/${R}/units/P.B.1`, 'ops')).body.steps as Array<{ stepKey: string; dueAt: string }>).find((x) => x.stepKey === 'study-coso')!.dueAt;
   const before = await dueOf();
-  expect(await t.db.selectFrom('escalations').select('escalation_id').where('rollout_id', '=', R).where('unit_code', '=', 'P.A.1').where('step_key', '=', 'study-coso').execute()).toEqual([]);
+  expect(await t.db.selectFrom('escalations').select('escalation_id').where('rollout_id', '=', R).where('unit_code', '=', 'P.B.1').where('step_key', '=', 'study-coso').execute()).toEqual([]);
   const page = await personPage();
   await logIn(page, tokens.committee!);
-  await page.goto(`${api.url}/#/r/${R}/u/P.A.1`);
+  await page.goto(`${api.url}/#/r/${R}/u/P.B.1`);
+  await page.locator('h1').waitFor();
+  await shot(page, '08b-unit-page-committee-extend');
   const card = page.locator('[data-extend-step="study-coso"]');
   await card.waitFor();
   const until_ = localDateOf(Date.now() + 3 * 24 * 3600_000);
@@ -264,7 +266,7 @@ test('a committee above a unit extends a deadline from its page before any escal
   const unitPage = await personPage();
   await logIn(unitPage, tokens.unit!);
   await unitPage.goto(`${api.url}/#/r/${R}/u/P.A.1`);
-  await unitPage.locator('[data-report-step]').first().waitFor();
+  await unitPage.locator('tr[data-step="study-coso"]').waitFor();
   expect(await unitPage.locator('[data-extend-step]').count()).toBe(0);
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/extend`, 'unit', { stepId: 'study-coso', until: '2099-01-01', reason: 'x' })).status).toBe(403);
 });
