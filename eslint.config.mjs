@@ -54,7 +54,10 @@ export default tseslint.config(
           patterns: [
             ...sandboxPatterns,
             // No allowTypeImports: a type import of an implementation module still puts its imports in the workflows' type graph.
-            { regex: `^(\\.\\./)+(${ioFolders.join('|')})(/.*)?$`, message: 'Workflows may not import I/O code, not even its types: declare the shape on the workflow side (see workflows/activity-contract.ts).' },
+            {
+              regex: `^(\\.\\./)+(${ioFolders.join('|')})(/.*)?$`,
+              message: 'Workflows may not import I/O code, not even its types: declare the shape on the workflow side (see workflows/activity-contract.ts).',
+            },
           ],
         },
       ],

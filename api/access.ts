@@ -103,7 +103,11 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
       if (!target.extension) return deny('extend: no unit given');
       const { unit, ancestors } = target.extension;
       if (mayExtend(p.unitCode!, unit, ancestors)) return allow;
-      return deny(`${p.unitCode} is not a standing committee above ${unit.code}; its deadlines may be extended by ${committeesAbove(unit, ancestors).map((c) => c.code).join(', ')}`);
+      return deny(
+        `${p.unitCode} is not a standing committee above ${unit.code}; its deadlines may be extended by ${committeesAbove(unit, ancestors)
+          .map((c) => c.code)
+          .join(', ')}`,
+      );
     }
     case 'escalation.act':
       if (p.role !== 'committee') return deny(`only the standing committee an escalation is addressed to may act on it (this is a ${p.role} token)`);

@@ -17,7 +17,9 @@ const Charts = z.object({
   studyCoverage: z.array(z.object({ level: z.string(), units: Count, done: Count, attended: Count, members: Count, coverage: z.number().min(0).describe('attended ÷ members, 0..1') })),
   plansIssued: z.array(z.object({ level: z.string(), units: Count, onTime: Count, late: Count, open: Count, waiting: Count, overdue: Count })).describe('issuePlan steps per level'),
   documentsIssued: z.array(z.object({ level: z.string(), documents: Count, byKind: z.record(z.string(), Count) })).describe('Steps completed with a document number, per level'),
-  openEscalations: z.object({ bucket: z.enum(['day', 'hour', 'minute', 'second']), points: z.array(z.object({ at: z.string(), open: Count })) }).describe('Open escalations at the rollout start, at the end of each bucket (Vietnam days), and now'),
+  openEscalations: z
+    .object({ bucket: z.enum(['day', 'hour', 'minute', 'second']), points: z.array(z.object({ at: z.string(), open: Count })) })
+    .describe('Open escalations at the rollout start, at the end of each bucket (Vietnam days), and now'),
 });
 
 /** Sum rows of one level (a level may have several steps of a kind). */
@@ -73,7 +75,15 @@ export function dashboardRoutes(deps: ApiDeps): Route[] {
             .filter((l) => plans.has(l.level))
             .map((l) => {
               const p = plans.get(l.level)!;
-              return { level: l.level, units: sum(p, (x) => x.units), onTime: sum(p, (x) => x.doneOnTime), late: sum(p, (x) => x.doneLate), open: sum(p, (x) => x.open), waiting: sum(p, (x) => x.waiting), overdue: sum(p, (x) => x.overdue) };
+              return {
+                level: l.level,
+                units: sum(p, (x) => x.units),
+                onTime: sum(p, (x) => x.doneOnTime),
+                late: sum(p, (x) => x.doneLate),
+                open: sum(p, (x) => x.open),
+                waiting: sum(p, (x) => x.waiting),
+                overdue: sum(p, (x) => x.overdue),
+              };
             }),
           documentsIssued: levels.map((l) => {
             const d = docs.get(l.level) ?? [];

@@ -42,7 +42,8 @@ export interface Ctx<P, Q, B> {
   require(action: Action, target?: Target): void;
 }
 
-export interface Route<P = any, Q = any, B = any, R = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Route<P = any, Q = any, B = any, R = any> {
   method: 'GET' | 'POST';
   /** e.g. `/api/v1/rollouts/{rolloutId}` */
   path: string;
@@ -100,7 +101,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function isJsonType(header: string): boolean {
   const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
   if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type ?? '')) return false;
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"|"$/g, '');
   return charset === undefined || charset === 'utf-8' || charset === 'utf8';
 }
 
@@ -114,7 +118,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
   const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
   const type = req.headersDistinct['content-type'] ?? [];
   if (hasBody && (type.length !== 1 || !isJsonType(type[0]!))) {
-    throw new HttpError(415, 'unsupported_media_type', `send the body as application/json (UTF-8)${type.length ? `, not ${type.join(', ').slice(0, 100)}` : ''}`, [{ path: 'header.content-type', message: type.length > 1 ? 'given more than once' : 'expected application/json' }]);
+    throw new HttpError(415, 'unsupported_media_type', `send the body as application/json (UTF-8)${type.length ? `, not ${type.join(', ').slice(0, 100)}` : ''}`, [
+      { path: 'header.content-type', message: type.length > 1 ? 'given more than once' : 'expected application/json' },
+    ]);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -144,7 +150,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
 
 /** A field's path as the API names it: `body.attendance[2].name`, `query.pageSize`. */
 export function issuePath(root: string, path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(k)) ? `${acc}.${String(k)}` : `${acc}[${JSON.stringify(String(k))}]`), root);
+  return path.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(k)) ? `${acc}.${String(k)}` : `${acc}[${JSON.stringify(String(k))}]`),
+    root,
+  );
 }
 
 /** Validate one part of a request; the issues name it (`body.attended`, `query.pageSize`). */
@@ -158,7 +167,13 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, p
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(status === 503 ? { 'retry-after': '5' } : {}) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(status === 503 ? { 'retry-after': '5' } : {}),
+  });
   res.end(text);
 }
 

@@ -25,7 +25,9 @@ export const Notification = z.object({
   channel: z.enum(CHANNELS as ['email', 'webhook']),
   address: z.string(),
   idempotencyKey: z.string().describe('Sent with every attempt (Idempotency-Key header; Message-ID of emails): receivers deduplicate on it'),
-  status: z.enum(NOTIFICATION_STATUSES).describe('pending: not yet attempted; retrying: attempted, failed, will be retried; delivered; failed: gave up after the maximum number of attempts (retry by hand)'),
+  status: z
+    .enum(NOTIFICATION_STATUSES)
+    .describe('pending: not yet attempted; retrying: attempted, failed, will be retried; delivered; failed: gave up after the maximum number of attempts (retry by hand)'),
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   nextAttemptAt: Iso.nullable(),
@@ -55,7 +57,8 @@ export function notificationRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/api/v1/notifications',
       tag: 'notifications',
-      summary: 'Notifications (reminders, escalations, extensions sent to units\' contacts), newest first, with delivery status, attempts and the last error; a scoped token sees those addressed to its unit or below',
+      summary:
+        "Notifications (reminders, escalations, extensions sent to units' contacts), newest first, with delivery status, attempts and the last error; a scoped token sees those addressed to its unit or below",
       query: z.strictObject({
         rolloutId: z.string().max(100).optional(),
         status: z.enum([...NOTIFICATION_STATUSES, 'all']).default('all'),
@@ -99,7 +102,14 @@ export function notificationRoutes(deps: ApiDeps): Route[] {
       summary: 'Import unit contacts (CSV or JSON text with columns unit, channel, address, name); replaces the contacts of the units the file lists',
       action: 'contacts.import',
       maxBodyBytes: 5_000_000,
-      body: z.strictObject({ fileName: z.string().min(1).max(200).regex(/\.(csv|json)$/i, 'name the file .csv or .json'), content: z.string().min(1) }),
+      body: z.strictObject({
+        fileName: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/\.(csv|json)$/i, 'name the file .csv or .json'),
+        content: z.string().min(1),
+      }),
       response: z.object({ units: z.array(z.string()), contacts: z.number().int(), replaced: z.number().int(), hierarchyVersion: z.number().int() }),
       status: 201,
       handler: async ({ body }) => importContacts(db, parseContactsFile(body.fileName, body.content)),

@@ -30,7 +30,10 @@ const isWrite = (r: Route): boolean => r.method === 'POST' && (r.action !== unde
  */
 export function errorStatuses(r: Route): Record<string, string> {
   const out: Record<string, string> = {
-    '400': r.params || r.query || r.body ? 'Bad input (nothing is recorded): `issues` names each field, e.g. `body.reason`, `query.pageSize`, `params.unitCode`' : 'Bad input at the door (nothing is recorded): a malformed URL escape, a repeated query key, a repeated Authorization header',
+    '400':
+      r.params || r.query || r.body
+        ? 'Bad input (nothing is recorded): `issues` names each field, e.g. `body.reason`, `query.pageSize`, `params.unitCode`'
+        : 'Bad input at the door (nothing is recorded): a malformed URL escape, a repeated query key, a repeated Authorization header',
   };
   if (!r.public) {
     out['401'] = 'No token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)';
@@ -63,13 +66,20 @@ export function openApiDocument(routes: ReadonlyArray<Route>, version: string): 
     const errors = Object.fromEntries(
       Object.entries(errorStatuses(r)).map(([status, description]) => [
         status,
-        { description, headers: { ...headers, ...rateHeaders, ...(status === '429' ? { 'Retry-After': { description: 'Seconds until a request is allowed again', schema: { type: 'integer' } } } : {}) }, content: errorBody },
+        {
+          description,
+          headers: { ...headers, ...rateHeaders, ...(status === '429' ? { 'Retry-After': { description: 'Seconds until a request is allowed again', schema: { type: 'integer' } } } : {}) },
+          content: errorBody,
+        },
       ]),
     );
     const op: Json = {
       summary: r.summary,
       tags: [r.tag],
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/\/api\/v1/, '').replace(/\{(\w+)\}/g, 'By-$1').replace(/[^A-Za-z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      operationId: `${r.method.toLowerCase()}${r.path
+        .replace(/\/api\/v1/, '')
+        .replace(/\{(\w+)\}/g, 'By-$1')
+        .replace(/[^A-Za-z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       responses: {
         [String(r.status ?? 200)]: { description: 'OK', headers: { ...headers, ...rateHeaders }, content: { 'application/json': { schema: schemaOf(r.response, 'output') } } },
@@ -86,7 +96,7 @@ export function openApiDocument(routes: ReadonlyArray<Route>, version: string): 
       title: 'trienkhai API',
       version,
       description:
-        'Track the rollout of a resolution down an organisation\'s hierarchy. Every request but /health and /openapi.json carries `Authorization: Bearer <token>` (issued by `trienkhai token issue`). ' +
+        "Track the rollout of a resolution down an organisation's hierarchy. Every request but /health and /openapi.json carries `Authorization: Bearer <token>` (issued by `trienkhai token issue`). " +
         'Bad input is a 400 naming each field; nothing is recorded. Every answer carries `X-Request-Id` (an incoming sane one is kept), and every error body its `requestId`. ' +
         'Before any route: 404 for an unknown path, 405 (with `Allow`) for another method, 414 for a URL over 8192 characters, 431 for headers over 16 KB.',
     },

@@ -77,10 +77,21 @@ const extensionTarget = (u: Awaited<ReturnType<typeof rolloutUnit>>) => ({
 });
 
 const EscalationParams = z.strictObject({ escalationId: z.string().min(1).max(300) });
-const EscalationActionResponse = z.object({ requestId: z.string(), escalationId: z.string(), stepKey: z.string(), action: z.enum(['acknowledged', 'directed']), at: z.string(), duplicate: z.boolean() });
+const EscalationActionResponse = z.object({
+  requestId: z.string(),
+  escalationId: z.string(),
+  stepKey: z.string(),
+  action: z.enum(['acknowledged', 'directed']),
+  at: z.string(),
+  duplicate: z.boolean(),
+});
 
 /** The escalation a committee acts on: 404 if unknown, 403 unless addressed to the token's unit, 409 once resolved. */
-async function openEscalationFor(db: Kysely<Database>, escalationId: string, require: (a: 'escalation.act', t: { unit: { code: string; ancestors: ReadonlyArray<string> }; recipientCode: string }) => void) {
+async function openEscalationFor(
+  db: Kysely<Database>,
+  escalationId: string,
+  require: (a: 'escalation.act', t: { unit: { code: string; ancestors: ReadonlyArray<string> }; recipientCode: string }) => void,
+) {
   const esc = await db.selectFrom('escalations').selectAll().where('escalation_id', '=', escalationId).executeTakeFirst();
   if (!esc) throw new HttpError(404, 'not_found', `no escalation "${escalationId}"`);
   const u = await rolloutUnit(db, esc.rollout_id, esc.unit_code);
@@ -109,7 +120,14 @@ export function createRoutes(deps: ApiDeps): Route[] {
       summary: 'Import a hierarchy (CSV or JSON text, the same columns as `trienkhai units import`) as a new version',
       action: 'units.import',
       maxBodyBytes: 20_000_000,
-      body: z.strictObject({ fileName: z.string().min(1).max(200).regex(/\.(csv|json)$/i, 'name the file .csv or .json'), content: z.string().min(1) }),
+      body: z.strictObject({
+        fileName: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/\.(csv|json)$/i, 'name the file .csv or .json'),
+        content: z.string().min(1),
+      }),
       response: z.object({ version: z.number().int(), units: z.number().int(), levels: z.array(z.string()), roots: z.array(z.string()) }),
       status: 201,
       handler: async ({ body, principal }) => {
@@ -146,7 +164,11 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'plans',
       summary: 'The words for event types, step kinds and levels, Vietnamese and English (the table the CLI, emails and dashboard use)',
       public: true,
-      response: z.object({ eventTypes: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })), stepKinds: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })), levels: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })) }),
+      response: z.object({
+        eventTypes: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })),
+        stepKinds: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })),
+        levels: z.record(z.string(), z.object({ vi: z.string(), en: z.string() })),
+      }),
       handler: async () => wordingTable(),
     }),
     route({
@@ -155,10 +177,11 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'plans',
       summary: 'The built-in plans a rollout can be started with (`plan` in POST /api/v1/rollouts); the same as `trienkhai plan show`',
       response: z.array(z.object({ id: z.string(), title: z.string(), steps: z.number().int() })),
-      handler: async () => Object.keys(BUILT_IN_PLANS).map((name) => {
-        const plan = resolvePlan(name);
-        return { id: name, title: plan.title, steps: plan.steps.length };
-      }),
+      handler: async () =>
+        Object.keys(BUILT_IN_PLANS).map((name) => {
+          const plan = resolvePlan(name);
+          return { id: name, title: plan.title, steps: plan.steps.length };
+        }),
     }),
     route({
       method: 'GET',
@@ -256,7 +279,12 @@ export function createRoutes(deps: ApiDeps): Route[] {
       handler: async ({ params, body, principal, require }) => {
         const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
         require('report.submit', { unit: u.target, stepKind: body.kind });
-        return submitReport(await ops(), params.rolloutId, { ...body, reportId: body.reportId ?? newRequestId('api'), reportedBy: body.reportedBy ?? principal.label, unitCode: params.unitCode } as StepReportInput);
+        return submitReport(await ops(), params.rolloutId, {
+          ...body,
+          reportId: body.reportId ?? newRequestId('api'),
+          reportedBy: body.reportedBy ?? principal.label,
+          unitCode: params.unitCode,
+        } as StepReportInput);
       },
     }),
     route({
@@ -264,7 +292,13 @@ export function createRoutes(deps: ApiDeps): Route[] {
       path: '/api/v1/escalations',
       tag: 'committees',
       summary: "Escalations, newest last: a standing committee's inbox is `recipient=<its unit>&status=open`; a scoped token sees only its subtree",
-      query: z.strictObject({ rolloutId: z.string().max(100).optional(), recipient: z.string().max(64).optional(), unit: z.string().max(64).optional(), status: z.enum(['open', 'resolved', 'all']).default('open'), ...Paging }),
+      query: z.strictObject({
+        rolloutId: z.string().max(100).optional(),
+        recipient: z.string().max(64).optional(),
+        unit: z.string().max(64).optional(),
+        status: z.enum(['open', 'resolved', 'all']).default('open'),
+        ...Paging,
+      }),
       response: Page(Escalation),
       handler: async ({ query, principal }) => {
         const f = {
@@ -283,12 +317,24 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'committees',
       summary: 'The standing committee an escalation is addressed to extends the deadline, with a reason; the escalation is resolved',
       params: EscalationParams,
-      body: z.strictObject({ until: z.string().min(1).max(40).describe('A date (end of that day, Vietnam time) or an ISO instant'), reason: z.string().min(1).max(2000), decision: z.string().max(2000).optional(), decidedBy: z.string().max(200).optional(), requestId: z.string().max(100).optional() }),
+      body: z.strictObject({
+        until: z.string().min(1).max(40).describe('A date (end of that day, Vietnam time) or an ISO instant'),
+        reason: z.string().min(1).max(2000),
+        decision: z.string().max(2000).optional(),
+        decidedBy: z.string().max(200).optional(),
+        requestId: z.string().max(100).optional(),
+      }),
       response: z.object({ stepKey: z.string(), previousDueAt: Iso, newDueAt: Iso, resolvedEscalations: z.array(z.string()), duplicate: z.boolean() }).passthrough(),
       status: 201,
       handler: async ({ params, body, principal, require }) => {
         const esc = await openEscalationFor(db, params.escalationId, require);
-        const step = await db.selectFrom('unit_steps').select(['step_id', 'occurrence']).where('rollout_id', '=', esc.rollout_id).where('unit_code', '=', esc.unit_code).where('step_key', '=', esc.step_key).executeTakeFirstOrThrow();
+        const step = await db
+          .selectFrom('unit_steps')
+          .select(['step_id', 'occurrence'])
+          .where('rollout_id', '=', esc.rollout_id)
+          .where('unit_code', '=', esc.unit_code)
+          .where('step_key', '=', esc.step_key)
+          .executeTakeFirstOrThrow();
         let until: string;
         try {
           until = parseDeadlineText(body.until).at.toISOString();
@@ -312,7 +358,8 @@ export function createRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/api/v1/rollouts/{rolloutId}/units/{unitCode}/extend',
       tag: 'committees',
-      summary: "A standing committee above the unit extends one of its deadlines (gia hạn), with a reason, whether or not an escalation has reached it yet; the step's open escalations are resolved and its timers reset. The same rule as `trienkhai extend`",
+      summary:
+        "A standing committee above the unit extends one of its deadlines (gia hạn), with a reason, whether or not an escalation has reached it yet; the step's open escalations are resolved and its timers reset. The same rule as `trienkhai extend`",
       params: UnitParams,
       body: ExtendBody,
       response: ExtendResponse,
@@ -339,7 +386,8 @@ export function createRoutes(deps: ApiDeps): Route[] {
       status: 201,
       handler: async ({ params, body, principal, require }) => {
         const esc = await openEscalationFor(db, params.escalationId, require);
-        if (esc.acknowledged_at && !body.requestId) throw new HttpError(409, 'conflict', `the escalation was already acknowledged at ${toLocalIso(new Date(esc.acknowledged_at))} by ${esc.acknowledged_by}`);
+        if (esc.acknowledged_at && !body.requestId)
+          throw new HttpError(409, 'conflict', `the escalation was already acknowledged at ${toLocalIso(new Date(esc.acknowledged_at))} by ${esc.acknowledged_by}`);
         return actOnEscalation(await ops(), 'acknowledge', {
           requestId: body.requestId ?? newRequestId('api-ack'),
           escalationId: esc.escalation_id,
@@ -355,7 +403,12 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'committees',
       summary: 'The standing committee an escalation is addressed to directs the unit (chỉ đạo), optionally with a date to report back by; it stays open',
       params: EscalationParams,
-      body: z.strictObject({ directive: z.string().min(1).max(2000), respondBy: LocalDate.optional().describe('YYYY-MM-DD'), decidedBy: z.string().max(200).optional(), requestId: z.string().max(100).optional() }),
+      body: z.strictObject({
+        directive: z.string().min(1).max(2000),
+        respondBy: LocalDate.optional().describe('YYYY-MM-DD'),
+        decidedBy: z.string().max(200).optional(),
+        requestId: z.string().max(100).optional(),
+      }),
       response: EscalationActionResponse,
       status: 201,
       handler: async ({ params, body, principal, require }) => {
@@ -419,7 +472,12 @@ export function createRoutes(deps: ApiDeps): Route[] {
       tag: 'audit',
       summary: 'Prove the audit record intact (hash chain); each problem pinned to its row',
       action: 'rollout.overview',
-      response: z.object({ ok: z.boolean(), events: z.number().int(), head: z.object({ seq: z.number().int(), hash: z.string() }), problems: z.array(z.object({ kind: z.string(), chainSeq: z.number().int(), eventId: z.string().nullable(), message: z.string() })) }),
+      response: z.object({
+        ok: z.boolean(),
+        events: z.number().int(),
+        head: z.object({ seq: z.number().int(), hash: z.string() }),
+        problems: z.array(z.object({ kind: z.string(), chainSeq: z.number().int(), eventId: z.string().nullable(), message: z.string() })),
+      }),
       handler: async () => verifyChain(db),
     }),
     ...notificationRoutes(deps),

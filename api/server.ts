@@ -97,7 +97,9 @@ export function createApiHandler(opts: ApiServerOptions): { handle: (req: Incomi
     const method = req.method ?? 'GET';
     const address = req.socket.remoteAddress ?? 'unknown';
     const byAddress = (): void => charge(res, `addr:${address}`, `address ${address}`);
-    let logPath = String(req.url ?? '/').replace(/[^\x21-\x7e]/g, '?').slice(0, 200);
+    let logPath = String(req.url ?? '/')
+      .replace(/[^\x21-\x7e]/g, '?')
+      .slice(0, 200);
     let principal: Principal | null = null;
     let status = 500;
     try {
@@ -186,11 +188,22 @@ export function createApiHandler(opts: ApiServerOptions): { handle: (req: Incomi
 function answerClientError(err: Error & { code?: string }, socket: Socket, log: (line: string) => void): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const [status, code, text] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'timeout', 'Request Timeout'] : [400, 'bad_request', 'Bad Request'];
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'timeout', 'Request Timeout']
+        : [400, 'bad_request', 'Bad Request'];
   const requestId = randomUUID();
-  const body = JSON.stringify({ error: code, message: status === 431 ? 'the request headers are too large' : status === 408 ? 'the request was not received in time' : `the request is not valid HTTP (${err.code ?? 'parse error'})`, issues: [{ path: status === 431 ? 'header' : 'request', message: String(err.code ?? 'invalid') }], requestId });
+  const body = JSON.stringify({
+    error: code,
+    message: status === 431 ? 'the request headers are too large' : status === 408 ? 'the request was not received in time' : `the request is not valid HTTP (${err.code ?? 'parse error'})`,
+    issues: [{ path: status === 431 ? 'header' : 'request', message: String(err.code ?? 'invalid') }],
+    requestId,
+  });
   log(`- - ${status} req ${requestId} (${err.code ?? err.message})`);
-  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {

@@ -137,14 +137,24 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
   if (existing) {
     // Only an identical repeat is harmless (a retry after a timeout); the same ID with another body is
     // a different rollout, refused with what differs.
-    const was = (path: string, then: unknown, now: unknown) => (then === now ? [] : [{ path, message: `rollout ${rolloutId} already exists with ${path} ${JSON.stringify(then)}; this request has ${JSON.stringify(now)} (nothing was started; use another --id to start a different rollout)` }]);
+    const was = (path: string, then: unknown, now: unknown) =>
+      then === now
+        ? []
+        : [
+            {
+              path,
+              message: `rollout ${rolloutId} already exists with ${path} ${JSON.stringify(then)}; this request has ${JSON.stringify(now)} (nothing was started; use another --id to start a different rollout)`,
+            },
+          ];
     const differs = [
       ...was('resolution', existing.resolution_text, doc.text),
       ...was('resolutionDate', String(existing.resolution_date), req.resolutionDate),
       ...was('title', existing.resolution_title, req.title),
       ...was('rootUnit', existing.root_unit, req.rootUnit),
       ...(req.hierarchyVersion !== undefined ? was('hierarchyVersion', existing.hierarchy_version, req.hierarchyVersion) : []),
-      ...(canonicalJson(existing.plan) !== canonicalJson(plan) ? [{ path: 'plan', message: `rollout ${rolloutId} already exists with plan "${existing.plan_id}" as it was then; this request's plan "${plan.id}" is not the same (nothing was started)` }] : []),
+      ...(canonicalJson(existing.plan) !== canonicalJson(plan)
+        ? [{ path: 'plan', message: `rollout ${rolloutId} already exists with plan "${existing.plan_id}" as it was then; this request's plan "${plan.id}" is not the same (nothing was started)` }]
+        : []),
     ];
     if (differs.length) throw new DomainError(differs, 'conflict');
     return { ...result, alreadyStarted: true };
@@ -198,7 +208,11 @@ export async function submitReport(deps: Deps, rolloutId: string, input: StepRep
     if (!(await getRollout(deps.db, rolloutId))) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
     throw DomainError.notFound('unitCode', `unit "${report.unitCode}" is not part of rollout ${rolloutId} (or has not been enrolled yet)`);
   }
-  if (unit.status === 'completed') throw DomainError.of('unitCode', `unit ${report.unitCode} completed all of its steps (and its subtree) on ${toLocalIso(new Date(unit.completed_at ?? 0))}; there is nothing left to report (nothing was recorded)`);
+  if (unit.status === 'completed')
+    throw DomainError.of(
+      'unitCode',
+      `unit ${report.unitCode} completed all of its steps (and its subtree) on ${toLocalIso(new Date(unit.completed_at ?? 0))}; there is nothing left to report (nothing was recorded)`,
+    );
   if (unit.status === 'cancelled') throw DomainError.of('unitCode', `the rollout was cancelled: unit ${report.unitCode} no longer takes reports (nothing was recorded)`);
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, report.unitCode));
   try {
@@ -272,11 +286,7 @@ export async function findEscalation(db: Kysely<Database>, escalationId: string)
  * The committee an escalation is addressed to acknowledges it, or directs the unit. The escalation is
  * found in the read model; the unit's workflow checks it is still open and addressed to that committee.
  */
-export async function actOnEscalation(
-  deps: Deps,
-  action: 'acknowledge' | 'direct',
-  input: AcknowledgeEscalationInput | DirectEscalationInput,
-): Promise<EscalationActionResult> {
+export async function actOnEscalation(deps: Deps, action: 'acknowledge' | 'direct', input: AcknowledgeEscalationInput | DirectEscalationInput): Promise<EscalationActionResult> {
   const schema = action === 'acknowledge' ? reportSchemas().AcknowledgeEscalation : reportSchemas().DirectEscalation;
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
@@ -300,7 +310,11 @@ export async function cancelRollout(deps: Deps, rolloutId: string, input: Cancel
   const first = await recordedCancellation(deps.db, rolloutId);
   if (first && first.requestId === parsed.data.requestId) return answerOf(first);
   if (r.status === 'completed') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} has already completed; there is nothing to cancel`);
-  if (first || r.status === 'cancelled') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} was already cancelled at ${first?.cancelledAt ?? toLocalIso(new Date(r.completed_at!))}${first?.requestedBy ? ` by ${first.requestedBy}` : ''}`);
+  if (first || r.status === 'cancelled')
+    throw DomainError.conflict(
+      'rolloutId',
+      `rollout ${rolloutId} was already cancelled at ${first?.cancelledAt ?? toLocalIso(new Date(r.completed_at!))}${first?.requestedBy ? ` by ${first.requestedBy}` : ''}`,
+    );
   const handle = deps.client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   try {
     return await executeUpdateWithRetry(handle, cancelRolloutUpdate, [input], { db: deps.db });

@@ -27,7 +27,12 @@ export interface Principal {
 export const IssueTokenRequest = z.strictObject({
   role: z.enum(ROLES),
   unitCode: z.string().min(1).max(64).optional(),
-  label: z.string().trim().min(1).max(200).transform((s) => s.normalize('NFC')),
+  label: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .transform((s) => s.normalize('NFC')),
   createdBy: z.string().min(1).max(200).default('user:ops'),
 });
 export type IssueTokenRequest = z.input<typeof IssueTokenRequest>;
@@ -49,7 +54,10 @@ export async function issueToken(db: Kysely<Database>, input: IssueTokenRequest)
   }
   const tokenId = randomBytes(6).toString('hex');
   const token = `tk_${tokenId}_${randomBytes(32).toString('base64url')}`;
-  await db.insertInto('api_tokens').values({ token_id: tokenId, token_hash: hash(token), role: req.role, unit_code: req.unitCode ?? null, label: req.label, created_by: req.createdBy, revoked_at: null, last_used_at: null }).execute();
+  await db
+    .insertInto('api_tokens')
+    .values({ token_id: tokenId, token_hash: hash(token), role: req.role, unit_code: req.unitCode ?? null, label: req.label, created_by: req.createdBy, revoked_at: null, last_used_at: null })
+    .execute();
   return { tokenId, token, role: req.role, unitCode: req.unitCode ?? null };
 }
 

@@ -115,12 +115,18 @@ export async function exportBundle(
   // last checkpoint covers exactly the events written (appends meanwhile fall after it, in neither).
   await log('verifying and signing the audit record…');
   const { rows, check, checkpoint } = await signSnapshot(db, opts.keyFile, opts.now);
-  await log(checkpoint ? `checkpoint of events #1–#${checkpoint.seq} signed for the export` : `WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`);
+  await log(
+    checkpoint
+      ? `checkpoint of events #1–#${checkpoint.seq} signed for the export`
+      : `WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`,
+  );
   writeFileSync(join(dir, 'events.jsonl'), rows.map((r) => `${JSON.stringify(bundleRow(r as unknown as Record<string, unknown>))}\n`).join(''));
   const rolloutEvents = rows.filter((r) => r.rollout_id === rolloutId).length;
   const head = check.head;
 
-  const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', String(head.seq)).orderBy('id').execute()).map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Checkpoint);
+  const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', String(head.seq)).orderBy('id').execute()).map(
+    (r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Checkpoint,
+  );
   writeFileSync(join(dir, 'checkpoints.json'), `${JSON.stringify(checkpoints, null, 2)}\n`);
   const publicKey = checkpoints.length ? checkpoints[checkpoints.length - 1]!.publicKey : loadSigningKey(opts.keyFile).publicKeyPem;
   writeFileSync(join(dir, 'public-key.pem'), publicKey);
@@ -281,8 +287,29 @@ export async function verifyBundle(dir: string, opts: { trustedPublicKey?: strin
   const unsigned = Math.max(0, rows.length - signedUpTo);
   const fromCheckpoint = opts.fromCheckpoint !== undefined ? checks[checks.length - 1]! : null;
   const seal = checkSeal(dir, manifest, rows, checkpointInputs.length, trusted);
-  const ok = files.length === 0 && unreadable.length === 0 && chain.ok && checkpoints.length > 0 && checkpoints.every((c) => c.problems.length === 0) && unsigned === 0 && (fromCheckpoint?.length ?? 0) === 0 && seal.problems.length === 0;
-  return { ok, dir, rolloutId: manifest.rolloutId, exportedAt: manifest.exportedAt, files, unreadable, chain, checkpoints, unsigned, fromCheckpoint, key: opts.trustedPublicKey ? 'trusted' : 'bundle', seal };
+  const ok =
+    files.length === 0 &&
+    unreadable.length === 0 &&
+    chain.ok &&
+    checkpoints.length > 0 &&
+    checkpoints.every((c) => c.problems.length === 0) &&
+    unsigned === 0 &&
+    (fromCheckpoint?.length ?? 0) === 0 &&
+    seal.problems.length === 0;
+  return {
+    ok,
+    dir,
+    rolloutId: manifest.rolloutId,
+    exportedAt: manifest.exportedAt,
+    files,
+    unreadable,
+    chain,
+    checkpoints,
+    unsigned,
+    fromCheckpoint,
+    key: opts.trustedPublicKey ? 'trusted' : 'bundle',
+    seal,
+  };
 }
 
 /** Does the export's seal hold, and does the bundle hold what the sealed manifest says? */
@@ -305,7 +332,8 @@ function checkSeal(dir: string, manifest: Manifest, rows: ReadonlyArray<ChainRow
   }
   if (!signed) problems.push(`${SEAL_FILE} does not match manifest.json: the manifest was rewritten after the export (or not signed by its key)`);
   const last = rows.length ? Number(rows[rows.length - 1]!.chain_seq) : 0;
-  if (rows.length !== manifest.log.events || last !== manifest.log.head.seq) problems.push(`the export had ${manifest.log.events} events up to #${manifest.log.head.seq}; the bundle has ${rows.length}, up to #${last}`);
+  if (rows.length !== manifest.log.events || last !== manifest.log.head.seq)
+    problems.push(`the export had ${manifest.log.events} events up to #${manifest.log.head.seq}; the bundle has ${rows.length}, up to #${last}`);
   if (checkpoints !== manifest.checkpoints) problems.push(`the export had ${manifest.checkpoints} checkpoint(s); the bundle has ${checkpoints}`);
   return { problems, completeUpTo: problems.length === 0 ? { seq: manifest.log.head.seq, exportedAt: manifest.exportedAt } : null };
 }

@@ -96,7 +96,12 @@ export function crosscheck(
   /** The chain head when the histories were fetched: later rows may not be in them yet. */
   historiesAsOfSeq = Number.POSITIVE_INFINITY,
 ): CrosscheckResult {
-  const counts = { deadlines: { history: 0, log: 0, matched: 0 }, escalations: { history: 0, log: 0, matched: 0 }, completions: { history: 0, log: 0, matched: 0 }, other: { history: 0, log: 0, matched: 0 } };
+  const counts = {
+    deadlines: { history: 0, log: 0, matched: 0 },
+    escalations: { history: 0, log: 0, matched: 0 },
+    completions: { history: 0, log: 0, matched: 0 },
+    other: { history: 0, log: 0, matched: 0 },
+  };
   const mismatches: Mismatch[] = [];
   const mine = rows.filter((r) => r.rollout_id === rolloutId);
   const rowById = new Map(mine.map((r) => [r.event_id, r]));
@@ -113,14 +118,27 @@ export function crosscheck(
         const where = `${run.workflowId} run ${run.run}, history event #${a.historyEventId}`;
         if (!row) {
           if (!a.completed) inFlight += 1;
-          else if (firstSight) mismatches.push({ kind: 'no-row', eventId: e.eventId, type: e.type, unit: e.unitCode, message: `${e.type} ${e.eventId}${e.unitCode ? ` of ${e.unitCode}` : ''} was recorded by ${where}, but the log has no row for it` });
+          else if (firstSight)
+            mismatches.push({
+              kind: 'no-row',
+              eventId: e.eventId,
+              type: e.type,
+              unit: e.unitCode,
+              message: `${e.type} ${e.eventId}${e.unitCode ? ` of ${e.unitCode}` : ''} was recorded by ${where}, but the log has no row for it`,
+            });
           continue;
         }
         if (!firstSight) continue;
         counts[categoryOf(e.type)].history += 1;
         // The row as the log holds it must be the event the workflow decided, field for field.
         if (contentHash(e) !== contentHash(eventOfRow(row))) {
-          mismatches.push({ kind: 'content-differs', eventId: e.eventId, type: e.type, unit: e.unitCode, message: `${e.type} ${e.eventId}${e.unitCode ? ` of ${e.unitCode}` : ''}: the row in the log differs from what ${where} recorded` });
+          mismatches.push({
+            kind: 'content-differs',
+            eventId: e.eventId,
+            type: e.type,
+            unit: e.unitCode,
+            message: `${e.type} ${e.eventId}${e.unitCode ? ` of ${e.unitCode}` : ''}: the row in the log differs from what ${where} recorded`,
+          });
         } else counts[categoryOf(e.type)].matched += 1;
       }
     }
@@ -139,7 +157,13 @@ export function crosscheck(
       uncheckable += 1;
       continue;
     }
-    mismatches.push({ kind: 'no-history-event', eventId: r.event_id, type: r.type, unit: r.unit_code, message: `row #${r.chain_seq}, ${r.type} ${r.event_id}${r.unit_code ? ` of ${r.unit_code}` : ''}, was recorded by no workflow history of the rollout` });
+    mismatches.push({
+      kind: 'no-history-event',
+      eventId: r.event_id,
+      type: r.type,
+      unit: r.unit_code,
+      message: `row #${r.chain_seq}, ${r.type} ${r.event_id}${r.unit_code ? ` of ${r.unit_code}` : ''}, was recorded by no workflow history of the rollout`,
+    });
   }
   return { ok: mismatches.length === 0, rolloutId, runs: runs.length, counts, mismatches, inFlight, uncheckable, later, gone };
 }

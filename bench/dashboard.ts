@@ -87,7 +87,16 @@ async function main(): Promise<void> {
     const ev = (streamId: string, seq: number, type: string, unitCode: string | null, occurredAt: string, payload: unknown, actor = 'system'): void => {
       events.push(parseNewEvent({ eventId: eventId(streamId, seq), streamId, streamSeq: seq, type, rolloutId: R, unitCode, actor, occurredAt, payload }));
     };
-    ev(streams.rollout(R), 1, 'RolloutStarted', null, at(0), { rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'Nghị quyết 21' }, plan, planId: 'bench', rootUnit: 'T', hierarchyVersion: imported.version, units: units.length, requestedBy: 'user:bench' });
+    ev(streams.rollout(R), 1, 'RolloutStarted', null, at(0), {
+      rolloutId: R,
+      resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'Nghị quyết 21' },
+      plan,
+      planId: 'bench',
+      rootUnit: 'T',
+      hierarchyVersion: imported.version,
+      units: units.length,
+      requestedBy: 'user:bench',
+    });
     let escalations = 0;
     units.forEach((u, i) => {
       const s = streams.unit(R, u.code);
@@ -103,10 +112,26 @@ async function main(): Promise<void> {
       });
       const fate = (i * 7 + Math.floor(i / 20)) % 10; // spread over every level: 0–5 studied (0 late), 6–9 overdue and escalated
       if (fate <= 5) {
-        ev(s, ++seq, 'StudySessionReported', u.code, at(fate === 0 ? 20 : 10), { key: 'study', reportId: `${u.code}-s`, sessionDate: at(10).slice(0, 10), attended: u.members, makeup: false, totalAttended: u.members, members: u.members }, `unit:${u.code}`);
+        ev(
+          s,
+          ++seq,
+          'StudySessionReported',
+          u.code,
+          at(fate === 0 ? 20 : 10),
+          { key: 'study', reportId: `${u.code}-s`, sessionDate: at(10).slice(0, 10), attended: u.members, makeup: false, totalAttended: u.members, members: u.members },
+          `unit:${u.code}`,
+        );
         ev(s, ++seq, 'StepCompleted', u.code, at(fate === 0 ? 20 : 10), { key: 'study', dueAt: studyDue, lateByMs: fate === 0 ? 5 * 86_400_000 : 0, resolvedEscalations: [] }, `unit:${u.code}`);
         if (fate <= 2) {
-          ev(s, ++seq, 'PlanIssued', u.code, at(20), { key: 'issue', reportId: `${u.code}-p`, document: { text: `${i}-KH/HU`, issuer: 'HU', type: 'KH', number: i, date: at(20).slice(0, 10) }, title: 'Kế hoạch' }, `unit:${u.code}`);
+          ev(
+            s,
+            ++seq,
+            'PlanIssued',
+            u.code,
+            at(20),
+            { key: 'issue', reportId: `${u.code}-p`, document: { text: `${i}-KH/HU`, issuer: 'HU', type: 'KH', number: i, date: at(20).slice(0, 10) }, title: 'Kế hoạch' },
+            `unit:${u.code}`,
+          );
           ev(s, ++seq, 'StepCompleted', u.code, at(20), { key: 'issue', dueAt: planDue, lateByMs: 0, resolvedEscalations: [] }, `unit:${u.code}`);
         }
       } else {
@@ -198,10 +223,14 @@ async function browserTimings(url: string, token: string, log: (s: string) => vo
     log(`in Chromium, until the page shows it:`);
     await time('overview with its four charts', () => page.goto(`${url}/#/r/${r}`), '[data-chart="escalations"] svg');
     await time('tree: the province and its districts', () => page.goto(`${url}/#/r/${r}/tree`), 'li.node[data-unit="T.H50"], li.node[data-unit="T.H1"] .chip');
-    await time('tree: a district expanded (its communes)', async () => {
-      await page.goto(`${url}/#/r/${r}/tree`);
-      await page.locator('li.node[data-unit="T.H1"] .twisty').click();
-    }, 'li.node[data-unit="T.H1.X10"]');
+    await time(
+      'tree: a district expanded (its communes)',
+      async () => {
+        await page.goto(`${url}/#/r/${r}/tree`);
+        await page.locator('li.node[data-unit="T.H1"] .twisty').click();
+      },
+      'li.node[data-unit="T.H1.X10"]',
+    );
     await time('overdue units only (first page of 100)', () => page.goto(`${url}/#/r/${r}/tree?overdue=true`), '#overdue-list li.node');
     await time('escalation inbox of a district', () => page.goto(`${url}/#/inbox?recipient=T.H1`), '#escalations tr[data-unit], #no-escalations');
   } finally {

@@ -47,7 +47,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trienkhai-bench-'));
   const log = (s: string): void => console.log(`[bench] ${s}`);
   const pg = await ensurePostgres({ dataDir: join(dir, 'pg'), port: 0, log: () => undefined });
-  const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: process.env.BENCH_PERSISTENT !== '0', ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined });
+  const temporal = await startTemporalDevServer({
+    dataDir: join(dir, 'temporal'),
+    port: 0,
+    persistent: process.env.BENCH_PERSISTENT !== '0',
+    ui: false,
+    searchAttributes: { ...SEARCH_ATTRIBUTES },
+    log: () => undefined,
+  });
   const db = connect(pg.url, { max: 20 });
   await migrateToLatest(db, { ownerUrl: pg.ownerUrl });
   const native = await NativeConnection.connect({ address: temporal.address });
@@ -69,7 +76,11 @@ async function main(): Promise<void> {
         resolutionDate: '2022-06-16',
         title: 'bench',
         rootUnit: 'T',
-        plan: { id: 'bench', title: 'bench', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: `PT${deadlineS}S` }, reminders: [], escalation: { tiers: 1, interval: 'P7D' } }] },
+        plan: {
+          id: 'bench',
+          title: 'bench',
+          steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: `PT${deadlineS}S` }, reminders: [], escalation: { tiers: 1, interval: 'P7D' } }],
+        },
         rolloutId: 'bench',
       },
     );
@@ -107,13 +118,33 @@ async function main(): Promise<void> {
       log(`${what}: ${((Date.now() - t) / 1000).toFixed(1)} s (${figure(result)})`);
       return result;
     };
-    await timed('audit verify', () => verifyChain(db), (v) => `${v.events} events, ${v.ok ? 'intact' : 'NOT intact'}`);
+    await timed(
+      'audit verify',
+      () => verifyChain(db),
+      (v) => `${v.events} events, ${v.ok ? 'intact' : 'NOT intact'}`,
+    );
     const bundle = join(dir, 'bundle');
-    await timed('audit export', () => exportBundle({ db, client }, r.rolloutId, bundle, { keyFile: join(dir, 'key.pem') }), (e) => `${e.manifest.histories.length} workflow runs, ${e.manifest.log.events} events`);
-    await timed('audit verify BUNDLE', () => verifyBundle(bundle), (v) => (v.ok ? 'intact' : 'NOT intact'));
+    await timed(
+      'audit export',
+      () => exportBundle({ db, client }, r.rolloutId, bundle, { keyFile: join(dir, 'key.pem') }),
+      (e) => `${e.manifest.histories.length} workflow runs, ${e.manifest.log.events} events`,
+    );
+    await timed(
+      'audit verify BUNDLE',
+      () => verifyBundle(bundle),
+      (v) => (v.ok ? 'intact' : 'NOT intact'),
+    );
     const { histories, historiesAsOfSeq } = bundleHistories(bundle);
-    await timed('audit replay BUNDLE', () => replayHistories(histories), (o) => `${o.filter((x) => x.result === 'ok').length}/${o.length} replay`);
-    await timed('audit crosscheck BUNDLE', async () => crosscheck(r.rolloutId, bundleEventRows(bundle), histories, [], historiesAsOfSeq), (c) => `${c.mismatches.length} mismatches`);
+    await timed(
+      'audit replay BUNDLE',
+      () => replayHistories(histories),
+      (o) => `${o.filter((x) => x.result === 'ok').length}/${o.length} replay`,
+    );
+    await timed(
+      'audit crosscheck BUNDLE',
+      async () => crosscheck(r.rolloutId, bundleEventRows(bundle), histories, [], historiesAsOfSeq),
+      (c) => `${c.mismatches.length} mismatches`,
+    );
   } finally {
     worker.shutdown();
     await running;

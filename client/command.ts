@@ -186,7 +186,10 @@ export function fieldNames(cmd: Command): Record<string, string> {
 export function renameFields(names: Readonly<Record<string, string>>): (e: unknown) => never {
   return (e: unknown): never => {
     if (e instanceof DomainError) {
-      throw new DomainError(e.issues.map((i) => ({ path: names[i.path.replace(/^\.|\[.*$/g, '')] ?? i.path, message: i.message })), e.kind);
+      throw new DomainError(
+        e.issues.map((i) => ({ path: names[i.path.replace(/^\.|\[.*$/g, '')] ?? i.path, message: i.message })),
+        e.kind,
+      );
     }
     throw e;
   };
@@ -201,9 +204,7 @@ export type Parsed = { help: true } | { help: false; values: Record<string, stri
  */
 export function parseCommand(group: Group, cmd: Command, argv: readonly string[]): Parsed {
   const usage = usageOf(group, cmd);
-  const config = Object.fromEntries(
-    Object.entries(cmd.options).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]),
-  );
+  const config = Object.fromEntries(Object.entries(cmd.options).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]));
   const parsed = (() => {
     try {
       return parseArgs({ args: [...argv], options: { ...config, ...HELP_OPTION }, allowPositionals: true, strict: true, tokens: true });

@@ -18,7 +18,11 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = headers.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i] ?? ''))));
   const numeric = headers.map((_, i) => cells.length > 0 && cells.every((r) => /^-?[\d.,%]+$|^—$/.test(r[i] ?? '')));
-  const line = (r: string[]): string => r.map((c, i) => pad(c, widths[i]!, numeric[i]!)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => pad(c, widths[i]!, numeric[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...cells.map(line)].join('\n');
 }
 

@@ -50,7 +50,10 @@ export function groupHelp(group: Group): string {
   return [
     `trienkhai ${group.name} — ${group.summary}`,
     '',
-    ...columns(group.commands.map((c) => [c.default ? `${c.name} (default)` : (c.name ?? ''), c.summary] as const), '  '),
+    ...columns(
+      group.commands.map((c) => [c.default ? `${c.name} (default)` : (c.name ?? ''), c.summary] as const),
+      '  ',
+    ),
     '',
     groupUsage(group),
     '',
@@ -67,7 +70,15 @@ export function groupUsage(group: Group): string {
 export function commandHelp(group: Group, cmd: Command): string {
   const lines = [`usage: ${usageOf(group, cmd)}`, '', cmd.summary + (cmd.description ? `\n${cmd.description}` : '')];
   if (cmd.positionals.length) {
-    lines.push('', 'Arguments:', ...columns(cmd.positionals.map((p) => [p.name, `${p.description}${p.required ? '' : ' (optional)'}`] as const), '  ', 28));
+    lines.push(
+      '',
+      'Arguments:',
+      ...columns(
+        cmd.positionals.map((p) => [p.name, `${p.description}${p.required ? '' : ' (optional)'}`] as const),
+        '  ',
+        28,
+      ),
+    );
   }
   const options = Object.entries(cmd.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;

@@ -19,13 +19,27 @@ export async function renderOverview(db: Kysely<Database>, o: Overview, json: bo
   }
   const { rollout, counts, progress } = o;
   io.out(`${label('rollout', lang)} ${rollout.rolloutId} — ${rollout.resolution} (${rollout.resolutionDate}): ${rollout.title}`);
-  io.out(`${label('plan', lang)} ${rollout.planId} · ${label('hierarchy', lang)} ${rollout.hierarchyVersion} · ${label('started', lang)} ${formatLocal(new Date(rollout.startedAt), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`);
+  io.out(
+    `${label('plan', lang)} ${rollout.planId} · ${label('hierarchy', lang)} ${rollout.hierarchyVersion} · ${label('started', lang)} ${formatLocal(new Date(rollout.startedAt), lang)} · ${label('status', lang).toLowerCase()}: ${label(rollout.status === 'completed' ? 'finished' : rollout.status === 'cancelled' ? 'cancelled' : 'running', lang)}`,
+  );
   const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
-  io.out(`${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`);
+  io.out(
+    `${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`,
+  );
   io.out('');
   io.out(
     table(
-      [label('level', lang), label('step', lang), label('units', lang), label('done', lang), label('late', lang), label('open', lang), label('waiting', lang), label('overdue', lang), label('coverage', lang)],
+      [
+        label('level', lang),
+        label('step', lang),
+        label('units', lang),
+        label('done', lang),
+        label('late', lang),
+        label('open', lang),
+        label('waiting', lang),
+        label('overdue', lang),
+        label('coverage', lang),
+      ],
       progress.map((p) => [p.level, p.stepId, p.units, p.done, p.doneLate, p.open, p.waiting, p.overdue, p.kind === 'studyConference' ? percent(p.attended, p.members) : '—']),
     ),
   );
@@ -46,14 +60,23 @@ export function renderUnitDetail(d: UnitDetail, json: boolean, io: Io, lang: Lan
     return;
   }
   const { unit } = d;
-  io.out(`${unit.unitCode} — ${unit.name} (${levelName(unit.level, lang)}, ${unit.members} ${lang === 'vi' ? 'đảng viên' : 'members'}${unit.standingCommittee ? (lang === 'vi' ? ', có Ban Thường vụ' : ', has a standing committee') : ''}) · ${unit.status}`);
+  io.out(
+    `${unit.unitCode} — ${unit.name} (${levelName(unit.level, lang)}, ${unit.members} ${lang === 'vi' ? 'đảng viên' : 'members'}${unit.standingCommittee ? (lang === 'vi' ? ', có Ban Thường vụ' : ', has a standing committee') : ''}) · ${unit.status}`,
+  );
   io.out('');
   io.out(
     table(
       [label('step', lang), label('status', lang), label('due', lang), label('completedAt', lang), label('lateBy', lang), label('detail', lang)],
       d.steps.map((st) => {
-        const status = st.overdue ? label('stepOverdue', lang) : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
-        const detail = st.kind === 'studyConference' ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})` : st.document ? `${st.document.text} ${st.document.date ?? ''}` : stepKindName(st.kind, lang);
+        const status = st.overdue
+          ? label('stepOverdue', lang)
+          : label(st.status === 'done' ? 'stepDone' : st.status === 'open' ? 'stepOpen' : st.status === 'cancelled' ? 'cancelled' : 'stepWaiting', lang);
+        const detail =
+          st.kind === 'studyConference'
+            ? `${st.attended}/${unit.members} (${percent(st.attended, unit.members)})`
+            : st.document
+              ? `${st.document.text} ${st.document.date ?? ''}`
+              : stepKindName(st.kind, lang);
         return [
           st.stepKey,
           status + (st.extensions ? ` (+${st.extensions} ${lang === 'vi' ? 'gia hạn' : 'extended'})` : ''),
@@ -84,9 +107,9 @@ export function escalationTable(rows: Escalation[], lang: Lang): string {
       formatLocal(new Date(e.openedAt), lang),
       e.status === 'open'
         ? [label('open', lang), e.acknowledgedAt ? label('acknowledged', lang) : '', e.directives ? `${label('directed', lang)} ×${e.directives}` : ''].filter(Boolean).join(', ')
-        : label(e.resolution === 'extended' ? 'resolvedExtended' : e.resolution === 'cancelled' ? 'resolvedCancelled' : 'resolvedCompleted', lang) + (e.resolution === 'completed' && e.overdueMs > 0 ? ` ${formatDurationHuman(e.overdueMs, lang)}` : ''),
+        : label(e.resolution === 'extended' ? 'resolvedExtended' : e.resolution === 'cancelled' ? 'resolvedCancelled' : 'resolvedCompleted', lang) +
+          (e.resolution === 'completed' && e.overdueMs > 0 ? ` ${formatDurationHuman(e.overdueMs, lang)}` : ''),
       e.escalationId,
     ]),
   );
 }
-

@@ -70,13 +70,22 @@ export async function verifyChain(db: Kysely<Database>, opts: { pageSize?: numbe
       return;
     }
     if (contentOnly && !firstBroken) firstBroken = { id: c.id, seq, since: lastHolding };
-    const where = contentOnly && firstBroken?.id === c.id && chain.ok ? ` — so events #${firstBroken.since + 1}–#${seq} were changed after ${firstBroken.since ? `the checkpoint of #1–#${firstBroken.since}` : 'they were recorded'}, and the chain rewritten to hide it` : '';
-    for (const p of problems) extra.push({ kind: 'checkpoint', chainSeq: seq, eventId: null, message: `checkpoint ${c.id} (events #1–#${seq}${parsed.success ? `, signed ${parsed.data.createdAt}` : ''}): ${p}${where}` });
+    const where =
+      contentOnly && firstBroken?.id === c.id && chain.ok
+        ? ` — so events #${firstBroken.since + 1}–#${seq} were changed after ${firstBroken.since ? `the checkpoint of #1–#${firstBroken.since}` : 'they were recorded'}, and the chain rewritten to hide it`
+        : '';
+    for (const p of problems)
+      extra.push({ kind: 'checkpoint', chainSeq: seq, eventId: null, message: `checkpoint ${c.id} (events #1–#${seq}${parsed.success ? `, signed ${parsed.data.createdAt}` : ''}): ${p}${where}` });
   });
   if (sameCause.length) {
     const first = sameCause[0]!;
     const lastOne = sameCause[sameCause.length - 1]!;
-    extra.push({ kind: 'checkpoint', chainSeq: first.seq, eventId: null, message: `${sameCause.length} later checkpoint(s) (${first.id === lastOne.id ? `checkpoint ${first.id}, #1–#${first.seq}` : `checkpoints ${first.id}–${lastOne.id}, up to #${lastOne.seq}`}) no longer hold either, for the same reason` });
+    extra.push({
+      kind: 'checkpoint',
+      chainSeq: first.seq,
+      eventId: null,
+      message: `${sameCause.length} later checkpoint(s) (${first.id === lastOne.id ? `checkpoint ${first.id}, #1–#${first.seq}` : `checkpoints ${first.id}–${lastOne.id}, up to #${lastOne.seq}`}) no longer hold either, for the same reason`,
+    });
   }
   const problems = [...chain.problems, ...extra];
   return { ...chain, ok: problems.length === 0, problems, checkpoints: { stored: checkpoints.length, holding, provenUpTo, brokenByRows } };

@@ -108,7 +108,7 @@ export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } 
     .execute(async (trx) => {
       const head = await trx.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirst();
       const rows: LogRow[] = [];
-      for (let after = '0'; ; ) {
+      for (let after = '0'; ;) {
         const page = (await selectLogRows(trx).where('chain_seq', '>', after).limit(pageSize).execute()) as LogRow[];
         if (page.length === 0) break;
         rows.push(...page);
@@ -191,7 +191,12 @@ export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; h
       while (j < n && !referenced.has(rows[j]!.hash)) j++;
       const bridged = j < n ? rows[j]!.prev_hash === last.hash : headHash === last.hash || (headIndex !== undefined && headIndex < i);
       if (bridged) {
-        report(i, 'inserted', seq, `event #${seq} (${r.event_id}) was inserted: ${j < n ? `${rows[j]!.event_id} was recorded directly after ${last.i < 0 ? 'the start' : `#${last.seq}`}` : `the chain head is #${headSeq}`}, not after it`);
+        report(
+          i,
+          'inserted',
+          seq,
+          `event #${seq} (${r.event_id}) was inserted: ${j < n ? `${rows[j]!.event_id} was recorded directly after ${last.i < 0 ? 'the start' : `#${last.seq}`}` : `the chain head is #${headSeq}`}, not after it`,
+        );
         continue;
       }
     }
@@ -204,7 +209,14 @@ export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; h
     if (o === null) {
       if (contentOk && !reported.has(i)) {
         const followed = i + 1 < n && rows[i + 1]!.prev_hash !== r.hash && !indexOfHash.has(rows[i + 1]!.prev_hash);
-        report(i, 'edited', seq, followed ? `event #${seq} (${r.event_id}) was edited: its recorded hash was changed (the event after it was recorded after another link)` : `event #${seq} (${r.event_id}) was edited: its fields no longer hash to its recorded link (its times, position or hashes were changed)`);
+        report(
+          i,
+          'edited',
+          seq,
+          followed
+            ? `event #${seq} (${r.event_id}) was edited: its recorded hash was changed (the event after it was recorded after another link)`
+            : `event #${seq} (${r.event_id}) was edited: its fields no longer hash to its recorded link (its times, position or hashes were changed)`,
+        );
       }
       last = tail = { i, seq, orig: seq + region, hash: r.hash, eventId: r.event_id };
       continue;
@@ -221,7 +233,14 @@ export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; h
       const from = last.seq + 1;
       if (gone >= 1) {
         const what = gone === 1 ? `event #${from} is` : `events #${from}–#${from + gone - 1} are`;
-        report(null, 'missing', from, seq === from ? `${gone === 1 ? 'an event' : `${gone} events`} between ${last.eventId ?? 'the start'} and #${seq} (${r.event_id}) ${gone === 1 ? 'was' : 'were'} deleted, and the log renumbered to hide the gap` : `${what} missing (deleted) between ${last.eventId ?? 'the start'} and ${r.event_id}`);
+        report(
+          null,
+          'missing',
+          from,
+          seq === from
+            ? `${gone === 1 ? 'an event' : `${gone} events`} between ${last.eventId ?? 'the start'} and #${seq} (${r.event_id}) ${gone === 1 ? 'was' : 'were'} deleted, and the log renumbered to hide the gap`
+            : `${what} missing (deleted) between ${last.eventId ?? 'the start'} and ${r.event_id}`,
+        );
       } else if (!reported.has(last.i)) {
         report(last.i, 'edited', last.seq, `the link from event #${last.seq} to #${seq} (${r.event_id}) is broken: #${last.seq}'s recorded hash was changed`, last.eventId);
       }
@@ -241,15 +260,31 @@ export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; h
   }
 
   if (headHash === tail.hash) {
-    if (headSeq !== tail.seq && headSeq !== tail.orig) problems.push({ kind: 'head', chainSeq: tail.seq, eventId: tail.eventId, message: `the chain head says #${headSeq}, but the last event is #${tail.seq}: the head was changed outside the event store` });
+    if (headSeq !== tail.seq && headSeq !== tail.orig)
+      problems.push({
+        kind: 'head',
+        chainSeq: tail.seq,
+        eventId: tail.eventId,
+        message: `the chain head says #${headSeq}, but the last event is #${tail.seq}: the head was changed outside the event store`,
+      });
   } else if (headIndex !== undefined && headIndex >= 0 && reported.has(headIndex)) {
     // The last recorded event is in the log, out of place: already reported.
   } else if (headIndex === undefined && headSeq > tail.orig) {
     const from = tail.seq + 1;
     const gone = headSeq - tail.orig;
-    problems.push({ kind: 'missing', chainSeq: from, eventId: null, message: `${gone === 1 ? `event #${from}` : `events #${from}–#${from + gone - 1}`} at the end of the log ${gone === 1 ? 'is' : 'are'} missing (deleted); the chain head says ${headSeq} events were recorded` });
+    problems.push({
+      kind: 'missing',
+      chainSeq: from,
+      eventId: null,
+      message: `${gone === 1 ? `event #${from}` : `events #${from}–#${from + gone - 1}`} at the end of the log ${gone === 1 ? 'is' : 'are'} missing (deleted); the chain head says ${headSeq} events were recorded`,
+    });
   } else {
-    problems.push({ kind: 'head', chainSeq: tail.seq, eventId: tail.eventId, message: `the chain head (#${headSeq}) does not match the last event (#${tail.seq}): events were added or changed outside the event store` });
+    problems.push({
+      kind: 'head',
+      chainSeq: tail.seq,
+      eventId: tail.eventId,
+      message: `the chain head (#${headSeq}) does not match the last event (#${tail.seq}): events were added or changed outside the event store`,
+    });
   }
   problems.sort((a, b) => a.chainSeq - b.chainSeq);
   return { ok: problems.length === 0, events: n, head: { seq: headSeq, hash: headHash }, problems };

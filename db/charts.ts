@@ -35,7 +35,20 @@ export interface LevelKindRow {
 
 /** Per level and step kind, in hierarchy order: one grouped query over unit_steps. */
 export async function levelKindCounts(db: Kysely<Database>, rolloutId: string, now: Date): Promise<LevelKindRow[]> {
-  const r = await sql<{ depth: number; level: string; kind: string; units: string; on_time: string; late: string; open: string; waiting: string; overdue: string; attended: string | null; members: string | null; documents: string }>`
+  const r = await sql<{
+    depth: number;
+    level: string;
+    kind: string;
+    units: string;
+    on_time: string;
+    late: string;
+    open: string;
+    waiting: string;
+    overdue: string;
+    attended: string | null;
+    members: string | null;
+    documents: string;
+  }>`
     select u.depth, u.level, s.kind,
       count(*) as units,
       count(*) filter (where s.status = 'done' and coalesce(s.late_by_ms, 0) <= 0) as on_time,

@@ -111,7 +111,10 @@ export async function signSnapshot(db: Kysely<Database>, keyFile: string, now = 
   const seq = check.head.seq;
   const body = { version: 1 as const, seq, chainHash: check.head.hash, merkleRoot: merkleRoot(rows.map((r) => r.hash)), createdAt: now.toISOString(), publicKey: publicKeyPem };
   const checkpoint: Checkpoint = { ...body, signature: sign(null, signedPart(body), privateKey).toString('base64') };
-  await db.insertInto('checkpoints').values({ seq: String(seq), body: JSON.stringify(checkpoint) }).execute();
+  await db
+    .insertInto('checkpoints')
+    .values({ seq: String(seq), body: JSON.stringify(checkpoint) })
+    .execute();
   return { rows, check, checkpoint };
 }
 
@@ -136,7 +139,10 @@ export async function checkCheckpoint(db: Kysely<Database>, input: unknown, opts
 export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: ReadonlyArray<Link>, opts: { trustedPublicKey?: string; problems?: ReadonlyArray<ChainProblem> } = {}): string[][] {
   const parsed = inputs.map((i) => Checkpoint.safeParse(i));
   const leaves = links.map((l) => l.hash);
-  const roots = prefixRoots(leaves, parsed.flatMap((p) => (p.success ? [p.data.seq] : [])));
+  const roots = prefixRoots(
+    leaves,
+    parsed.flatMap((p) => (p.success ? [p.data.seq] : [])),
+  );
   return parsed.map((p) => {
     if (!p.success) return [`not a checkpoint: ${p.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`];
     const c = p.data;
@@ -158,13 +164,18 @@ export function checkCheckpoints(inputs: ReadonlyArray<unknown>, links: Readonly
       const have = new Set(links.map((l) => l.seq));
       const gaps: number[] = [];
       for (let s = 1; s <= c.seq && gaps.length < 20; s++) if (!have.has(s)) gaps.push(s);
-      const where = found.length ? found.join('; ') : gaps.length && gaps[0]! <= links.length ? `no event at ${gaps.map((g) => `#${g}`).join(', ')}` : `events #${links.length + 1}–#${c.seq} are gone from the end`;
+      const where = found.length
+        ? found.join('; ')
+        : gaps.length && gaps[0]! <= links.length
+          ? `no event at ${gaps.map((g) => `#${g}`).join(', ')}`
+          : `events #${links.length + 1}–#${c.seq} are gone from the end`;
       problems.push(`the log has only ${Math.min(covered, links.length)} of the ${c.seq} events the checkpoint covers: ${where}`);
       return problems;
     }
     const last = links[c.seq - 1];
     if (c.seq > 0 && last && last.seq === c.seq && last.hash !== c.chainHash) problems.push(`event #${c.seq} no longer ends in the checkpoint's chain link`);
-    if (roots.get(c.seq) !== c.merkleRoot) problems.push(`the Merkle root of events #1–#${c.seq}, recomputed from their contents, differs from the checkpoint's: events it covers were changed, removed or reordered`);
+    if (roots.get(c.seq) !== c.merkleRoot)
+      problems.push(`the Merkle root of events #1–#${c.seq}, recomputed from their contents, differs from the checkpoint's: events it covers were changed, removed or reordered`);
     return problems;
   });
 }

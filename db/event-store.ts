@@ -123,7 +123,10 @@ export async function appendInTransaction(trx: Transaction<Database>, events: An
     return row;
   });
   await trx.insertInto('events').values(rows).execute();
-  await trx.updateTable('chain_head').set({ seq: String(seq), hash: prev }).execute();
+  await trx
+    .updateTable('chain_head')
+    .set({ seq: String(seq), hash: prev })
+    .execute();
   // E.g. notifications, in the same transaction as the events that cause them (only fresh ones: a
   // duplicate's were written when it was first recorded; rebuilds and as-of folds only project).
   if (opts.afterAppend) for (const { e } of fresh) await opts.afterAppend(trx, e);

@@ -45,7 +45,11 @@ export async function importHierarchy(db: Kysely<Database>, units: Unit[], meta:
         sibling_index: i,
       };
     });
-    for (let i = 0; i < rows.length; i += 1000) await trx.insertInto('hierarchy_units').values(rows.slice(i, i + 1000)).execute();
+    for (let i = 0; i < rows.length; i += 1000)
+      await trx
+        .insertInto('hierarchy_units')
+        .values(rows.slice(i, i + 1000))
+        .execute();
     const head = await trx
       .selectFrom('events')
       .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
@@ -71,7 +75,10 @@ export async function importHierarchy(db: Kysely<Database>, units: Unit[], meta:
 
 /** The newest hierarchy version, if any was imported. */
 export async function latestHierarchyVersion(db: Kysely<Database>): Promise<number | undefined> {
-  const row = await db.selectFrom('hierarchy_versions').select(sql<number | null>`max(version)`.as('v')).executeTakeFirst();
+  const row = await db
+    .selectFrom('hierarchy_versions')
+    .select(sql<number | null>`max(version)`.as('v'))
+    .executeTakeFirst();
   return row?.v ?? undefined;
 }
 
@@ -101,7 +108,12 @@ export async function getAncestors(db: Kysely<Database>, version: number, code: 
 }
 
 export async function countChildren(db: Kysely<Database>, version: number, code: string): Promise<number> {
-  const r = await db.selectFrom('hierarchy_units').select((eb) => eb.fn.countAll<string>().as('n')).where('version', '=', version).where('parent', '=', code).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('hierarchy_units')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('version', '=', version)
+    .where('parent', '=', code)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -48,7 +48,8 @@ class StaticProvider implements MigrationProvider {
  * anything is pending: an application role that is not the owner, on an up-to-date schema, only reads
  * which migrations were applied.
  */
-export async function migrateToLatest(db: Kysely<any>, opts: { ownerUrl?: string | undefined } = {}): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateToLatest(db: Kysely<any>, opts: { ownerUrl?: string | undefined } = {}): Promise<string[]> {
   const ownerUrl = opts.ownerUrl ?? (process.env.DATABASE_OWNER_URL || undefined);
   if (ownerUrl) {
     const owner = connect(ownerUrl, { max: 1 });
@@ -67,7 +68,8 @@ export async function migrateToLatest(db: Kysely<any>, opts: { ownerUrl?: string
 }
 
 /** The migrations not yet applied (all of them on an empty database). */
-export async function pending(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function pending(db: Kysely<any>): Promise<string[]> {
   let done: Set<string>;
   try {
     done = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name));
@@ -77,11 +79,13 @@ export async function pending(db: Kysely<any>): Promise<string[]> { // eslint-di
   return Object.keys(MIGRATIONS).filter((m) => !done.has(m));
 }
 
-async function currentUser(db: Kysely<any>): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function currentUser(db: Kysely<any>): Promise<string> {
   return (await sql<{ u: string }>`select current_user as u`.execute(db)).rows[0]!.u;
 }
 
-async function migrate(db: Kysely<any>): Promise<string[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function migrate(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
@@ -96,7 +100,8 @@ async function migrate(db: Kysely<any>): Promise<string[]> { // eslint-disable-l
 }
 
 /** Apply the migrations up to and including `name`, and no further (for tests of an upgrade). */
-export async function migrateTo(db: Kysely<any>, name: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
   if (!(name in MIGRATIONS)) throw new Error(`no migration ${name}`);
   const { error } = await new Migrator({ db, provider: new StaticProvider() }).migrateTo(name);
   if (error) throw new Error(`database migration to ${name} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -20,7 +20,8 @@
 import { sql, type Kysely } from 'kysely';
 
 /** Grant `appRole` exactly the privileges above on every table in `public`; run as the owner. Idempotent. */
-export async function grantAppPrivileges(owner: Kysely<any>, appRole: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function grantAppPrivileges(owner: Kysely<any>, appRole: string): Promise<void> {
   const role = sql.id(appRole);
   const { rows } = await sql<{ name: string; appendOnly: boolean }>`
     select c.relname as name,
@@ -33,13 +34,7 @@ export async function grantAppPrivileges(owner: Kysely<any>, appRole: string): P
     for (const t of rows) {
       const table = sql.table(t.name);
       await sql`revoke all on table ${table} from ${role}`.execute(trx);
-      const grant = t.appendOnly
-        ? sql`select, insert`
-        : t.name === 'chain_head'
-          ? sql`select, update`
-          : t.name.startsWith('kysely_migration')
-            ? sql`select`
-            : sql`select, insert, update, delete`;
+      const grant = t.appendOnly ? sql`select, insert` : t.name === 'chain_head' ? sql`select, update` : t.name.startsWith('kysely_migration') ? sql`select` : sql`select, insert, update, delete`;
       await sql`grant ${grant} on table ${table} to ${role}`.execute(trx);
     }
     await sql`grant usage, select on all sequences in schema public to ${role}`.execute(trx);
@@ -47,7 +42,8 @@ export async function grantAppPrivileges(owner: Kysely<any>, appRole: string): P
 }
 
 /** The privileges `role` holds on each table of `public`, as `table: priv,priv` (for tests and diagnostics). */
-export async function tablePrivileges(db: Kysely<any>, role: string): Promise<Record<string, string[]>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function tablePrivileges(db: Kysely<any>, role: string): Promise<Record<string, string[]>> {
   const { rows } = await sql<{ table_name: string; privilege_type: string }>`
     select table_name, privilege_type from information_schema.role_table_grants
      where grantee = ${role} and table_schema = 'public' order by table_name, privilege_type`.execute(db);

@@ -11,9 +11,11 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
   const at = e.occurredAt;
   const rid = e.rolloutId ?? '';
   const unit = e.unitCode ?? '';
-  const step = (key: string) =>
-    trx.updateTable('unit_steps').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key);
-  const report = (key: string, details: unknown) => step(key).set({ last_report_at: at, last_report: JSON.stringify(details) }).execute();
+  const step = (key: string) => trx.updateTable('unit_steps').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key);
+  const report = (key: string, details: unknown) =>
+    step(key)
+      .set({ last_report_at: at, last_report: JSON.stringify(details) })
+      .execute();
   /** Move a step's progress counters (rollout_progress) by the given deltas. */
   const count = async (key: string, delta: Partial<Record<'waiting' | 'open' | 'done' | 'done_late' | 'attended', number>>): Promise<void> => {
     const row = await trx
@@ -114,7 +116,17 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
         for (const st of p.steps) {
           await trx
             .insertInto('rollout_progress')
-            .values({ rollout_id: rid, level: p.unit.level, step_id: st.stepId, kind: st.kind, depth: p.ancestors.length, units: 1, waiting: st.status === 'waiting' ? 1 : 0, open: st.status === 'open' ? 1 : 0, members: p.unit.members })
+            .values({
+              rollout_id: rid,
+              level: p.unit.level,
+              step_id: st.stepId,
+              kind: st.kind,
+              depth: p.ancestors.length,
+              units: 1,
+              waiting: st.status === 'waiting' ? 1 : 0,
+              open: st.status === 'open' ? 1 : 0,
+              members: p.unit.members,
+            })
             .onConflict((oc) =>
               oc.columns(['rollout_id', 'level', 'step_id']).doUpdateSet((eb) => ({
                 units: eb('rollout_progress.units', '+', 1),
@@ -140,7 +152,9 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       await step(e.payload.key).set({ due_at: e.payload.dueAt, original_due_at: e.payload.dueAt }).execute();
       return;
     case 'ReminderSent':
-      await step(e.payload.key).set((eb) => ({ reminders_sent: eb('reminders_sent', '+', 1) })).execute();
+      await step(e.payload.key)
+        .set((eb) => ({ reminders_sent: eb('reminders_sent', '+', 1) }))
+        .execute();
       return;
     case 'DeadlineMissed':
       // The deadline may have become known only now (cascade): record it with the miss.
@@ -172,16 +186,14 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     }
     case 'DeadlineExtended': {
       const p = e.payload;
-      await step(p.key).set((eb) => ({ due_at: p.newDueAt, missed: false, extensions: eb('extensions', '+', 1) })).execute();
+      await step(p.key)
+        .set((eb) => ({ due_at: p.newDueAt, missed: false, extensions: eb('extensions', '+', 1) }))
+        .execute();
       await resolve(p.resolvedEscalations, 'extended');
       return;
     }
     case 'EscalationAcknowledged':
-      await trx
-        .updateTable('escalations')
-        .set({ acknowledged_at: at, acknowledged_by: e.actor, acknowledgement_note: e.payload.note })
-        .where('escalation_id', '=', e.payload.escalationId)
-        .execute();
+      await trx.updateTable('escalations').set({ acknowledged_at: at, acknowledged_by: e.actor, acknowledgement_note: e.payload.note }).where('escalation_id', '=', e.payload.escalationId).execute();
       return;
     case 'EscalationDirected':
       await trx
@@ -192,7 +204,9 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       return;
     case 'StudySessionReported':
       await count(e.payload.key, { attended: e.payload.attended });
-      await step(e.payload.key).set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) }).execute();
+      await step(e.payload.key)
+        .set({ attended: e.payload.totalAttended, last_report_at: at, last_report: JSON.stringify(e.payload) })
+        .execute();
       return;
     case 'PlanDrafted':
     case 'InspectionRecorded':
@@ -216,7 +230,9 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       const p = e.payload;
       const before = await statusOf(p.key);
       if (before && before !== 'done') await count(p.key, { [before]: -1, done: 1, done_late: p.lateByMs > 0 ? 1 : 0 });
-      await step(p.key).set({ status: 'done', completed_at: at, late_by_ms: String(p.lateByMs) }).execute();
+      await step(p.key)
+        .set({ status: 'done', completed_at: at, late_by_ms: String(p.lateByMs) })
+        .execute();
       await resolve(p.resolvedEscalations, 'completed', p.lateByMs);
       return;
     }

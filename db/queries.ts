@@ -32,7 +32,6 @@ export interface LevelStepProgress {
   members: number;
 }
 
-
 /**
  * The overdue rule, in one place: a step is overdue when it is still pending (waiting or open) and its
  * deadline has passed. Done steps, and steps closed by a cancellation, never are.
@@ -122,7 +121,32 @@ export async function listEscalations(db: Kysely<Database>, f: EscalationFilter)
   let q = db
     .selectFrom('escalations as e')
     .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 'e.rollout_id').onRef('u.unit_code', '=', 'e.unit_code'))
-    .select(['e.escalation_id', 'e.rollout_id', 'e.unit_code', 'u.name as unit_name', 'u.level as unit_level', 'e.step_key', 'e.tier', 'e.recipient_code', 'e.recipient_name', 'e.self', 'e.due_at', 'e.opened_at', 'e.status', 'e.resolution', 'e.resolved_at', 'e.resolved_by', 'e.late_by_ms', 'e.acknowledged_at', 'e.acknowledged_by', 'e.acknowledgement_note', 'e.directives', 'e.last_directive', 'e.last_directed_at', 'e.respond_by'])
+    .select([
+      'e.escalation_id',
+      'e.rollout_id',
+      'e.unit_code',
+      'u.name as unit_name',
+      'u.level as unit_level',
+      'e.step_key',
+      'e.tier',
+      'e.recipient_code',
+      'e.recipient_name',
+      'e.self',
+      'e.due_at',
+      'e.opened_at',
+      'e.status',
+      'e.resolution',
+      'e.resolved_at',
+      'e.resolved_by',
+      'e.late_by_ms',
+      'e.acknowledged_at',
+      'e.acknowledged_by',
+      'e.acknowledgement_note',
+      'e.directives',
+      'e.last_directive',
+      'e.last_directed_at',
+      'e.respond_by',
+    ])
     .orderBy('e.opened_at')
     .orderBy('e.unit_code')
     .orderBy('e.tier');
@@ -131,7 +155,10 @@ export async function listEscalations(db: Kysely<Database>, f: EscalationFilter)
   if (f.unitCode) q = q.where('e.unit_code', '=', f.unitCode);
   if (f.status) q = q.where('e.status', '=', f.status);
   if (f.within) q = q.where(underUnit(f.within));
-  return q.limit(f.limit ?? 1000).offset(f.offset ?? 0).execute();
+  return q
+    .limit(f.limit ?? 1000)
+    .offset(f.offset ?? 0)
+    .execute();
 }
 
 /** How many escalations match (for paging). */
@@ -168,13 +195,21 @@ export async function listRolloutUnits(db: Kysely<Database>, rolloutId: string, 
     if (f.overdueOnly) q = q.where(sql<boolean>`exists (select 1 from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code and ${overdueSql('s', f.now)})`);
     return q;
   };
-  const total = Number((await base().select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const total = Number(
+    (
+      await base()
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   const items = await base()
     .select(['u.unit_code', 'u.name', 'u.level', 'u.parent_code', 'u.depth', 'u.children', 'u.members', 'u.status'])
-    .select(sql<Array<{ stepKey: string; stepId: string; kind: string; status: string; dueAt: string | null; late: boolean; overdue: boolean }>>`(
+    .select(
+      sql<Array<{ stepKey: string; stepId: string; kind: string; status: string; dueAt: string | null; late: boolean; overdue: boolean }>>`(
       select coalesce(json_agg(json_build_object('stepKey', s.step_key, 'stepId', s.step_id, 'kind', s.kind, 'status', s.status, 'dueAt', s.due_at,
         'late', coalesce(s.late_by_ms, 0) > 0, 'overdue', coalesce(${overdueSql('s', f.now)}, false)) order by s.due_at nulls last, s.step_key), '[]'::json)
-      from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code)`.as('steps'))
+      from unit_steps s where s.rollout_id = u.rollout_id and s.unit_code = u.unit_code)`.as('steps'),
+    )
     .orderBy('u.depth')
     .orderBy('u.unit_code')
     .offset(f.offset)

@@ -58,10 +58,7 @@ export function occurrenceDeadline(step: PlanStep, firstDueAt: number, k: number
 }
 
 /** One thing that happens to an unfinished step at a point in time. */
-export type TimelineEntry =
-  | { at: number; action: 'remind'; index: number; offset: string }
-  | { at: number; action: 'deadline' }
-  | { at: number; action: 'escalate'; tier: number };
+export type TimelineEntry = { at: number; action: 'remind'; index: number; offset: string } | { at: number; action: 'deadline' } | { at: number; action: 'escalate'; tier: number };
 
 /**
  * The timers of one step instance around its deadline, in time order: reminders before it, the

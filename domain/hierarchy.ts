@@ -17,8 +17,6 @@ import { LEVEL_CODE_EXPECTED as LEVEL_EXPECTED, LEVEL_CODE_RE as LEVEL_RE, Level
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-
-
 export { UnitCode };
 
 /** A level code (cấp): a lowercase slug. Which levels exist is data, not code. */
@@ -169,7 +167,9 @@ const JSON_FIELD: Record<UnitFileColumn, (v: unknown) => Checked<unknown>> = {
   level: (v) => jsonString(v, checkLevel, 'the level code'),
   parent: (v) => (v === null ? ok(null) : typeof v === 'string' ? checkParent(v) : bad(`expected the parent's code as a string, or null for a root; got ${describeJson(v)}`)),
   members: (v) =>
-    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? ok(v) : bad(`${typeof v === 'number' ? `${v} is not a whole number ≥ 0` : `got ${describeJson(v)}`} (${MEMBERS_EXPECTED}, as a JSON number)`),
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+      ? ok(v)
+      : bad(`${typeof v === 'number' ? `${v} is not a whole number ≥ 0` : `got ${describeJson(v)}`} (${MEMBERS_EXPECTED}, as a JSON number)`),
   standing_committee: (v) => (typeof v === 'boolean' ? ok(v) : bad(`expected true or false, got ${describeJson(v)}`)),
   effective_from: (v) => (v === null || v === undefined ? ok(undefined) : typeof v === 'string' ? checkDate(v) : bad(`expected a date string YYYY-MM-DD or null, got ${describeJson(v)}`)),
   predecessors: (v) => {
@@ -240,7 +240,8 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
     const first = byCode.get(code);
     const folded = byFolded.get(code.toLowerCase());
     if (first) add(row, 'code', `duplicate code "${code}" (already used on ${first.label}; each unit needs its own code)`);
-    else if (folded) add(row, 'code', `code "${code}" differs from "${String(folded.values.code)}" on ${folded.label} only in letter case (codes must differ by more than case: they go into workflow IDs)`);
+    else if (folded)
+      add(row, 'code', `code "${code}" differs from "${String(folded.values.code)}" on ${folded.label} only in letter case (codes must differ by more than case: they go into workflow IDs)`);
     else {
       byCode.set(code, row);
       byFolded.set(code.toLowerCase(), row);
@@ -255,10 +256,15 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
       if (parent === code) add(row, 'parent', `unit "${parent}" is its own parent (expected another unit's code, or empty for a root)`);
       else if (!byCode.has(parent)) {
         const near = byFolded.get(parent.toLowerCase());
-        add(row, 'parent', `parent "${parent}" is not a code in this file (expected the code of another unit, or empty for a root)${near ? `; did you mean "${String(near.values.code)}" on ${near.label}?` : ''}`);
+        add(
+          row,
+          'parent',
+          `parent "${parent}" is not a code in this file (expected the code of another unit, or empty for a root)${near ? `; did you mean "${String(near.values.code)}" on ${near.label}?` : ''}`,
+        );
       }
     }
-    if (Array.isArray(predecessors) && typeof code === 'string' && predecessors.includes(code)) add(row, 'predecessors', `unit "${code}" lists itself as a predecessor (expected codes of the units merged into it)`);
+    if (Array.isArray(predecessors) && typeof code === 'string' && predecessors.includes(code))
+      add(row, 'predecessors', `unit "${code}" lists itself as a predecessor (expected codes of the units merged into it)`);
   }
 
   // Cycles: follow parents from each unit; a chain that comes back onto itself is reported once, at its first row in the file.
@@ -287,7 +293,11 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
   }
 
   if (rows.length > 0 && !hasRoot && rows.every((r) => r.values.parent !== undefined)) {
-    issues.push({ path: fileLevelPath, message: 'no root unit: every unit has a parent (expected at least one unit with an empty parent, e.g. the province committee)', order: Number.MAX_SAFE_INTEGER });
+    issues.push({
+      path: fileLevelPath,
+      message: 'no root unit: every unit has a parent (expected at least one unit with an empty parent, e.g. the province committee)',
+      order: Number.MAX_SAFE_INTEGER,
+    });
   }
   return issues;
 }
@@ -438,13 +448,24 @@ export function parseUnitsCsv(text: string): Unit[] {
   for (const raw of header.fields) {
     const name = raw.trim().toLowerCase();
     const known = isColumn(name) ? name : undefined;
-    if (!known) headerIssues.push({ path: `line ${header.line}, column ${raw.trim() || '(empty)'}`, message: `unknown column "${raw.trim()}"${columnHint(raw.trim())} (expected ${COLUMN_LIST})`, order: header.line });
-    else if (seen.has(known)) headerIssues.push({ path: `line ${header.line}, column ${known}`, message: `column "${known}" appears twice in the header (expected each column once)`, order: header.line });
+    if (!known)
+      headerIssues.push({
+        path: `line ${header.line}, column ${raw.trim() || '(empty)'}`,
+        message: `unknown column "${raw.trim()}"${columnHint(raw.trim())} (expected ${COLUMN_LIST})`,
+        order: header.line,
+      });
+    else if (seen.has(known))
+      headerIssues.push({ path: `line ${header.line}, column ${known}`, message: `column "${known}" appears twice in the header (expected each column once)`, order: header.line });
     seen.add(name);
     columns.push(known);
   }
   for (const required of REQUIRED_COLUMNS) {
-    if (!seen.has(required)) headerIssues.push({ path: `line ${header.line} (header)`, message: `missing column "${required}" (required: ${REQUIRED_COLUMNS.join(', ')}; optional: effective_from, predecessors)`, order: header.line });
+    if (!seen.has(required))
+      headerIssues.push({
+        path: `line ${header.line} (header)`,
+        message: `missing column "${required}" (required: ${REQUIRED_COLUMNS.join(', ')}; optional: effective_from, predecessors)`,
+        order: header.line,
+      });
   }
   if (headerIssues.length) throw new DomainError([...issues, ...headerIssues].sort((a, b) => a.order - b.order).map(({ path, message }) => ({ path, message })));
 
@@ -456,7 +477,11 @@ export function parseUnitsCsv(text: string): Unit[] {
     const label = `line ${rec.line}`;
     const row: Row = { label, order: rec.line, at: (column) => `${label}, column ${column}`, values: {} };
     if (rec.fields.length !== columns.length) {
-      fieldIssues.push({ path: label, message: `${rec.fields.length} fields, but the header has ${columns.length} columns (expected one field per column; quote fields that contain commas)`, order: rec.line });
+      fieldIssues.push({
+        path: label,
+        message: `${rec.fields.length} fields, but the header has ${columns.length} columns (expected one field per column; quote fields that contain commas)`,
+        order: rec.line,
+      });
       // Still register a readable code, so its children don't also report an unknown parent.
       const codeIndex = columns.indexOf('code');
       const code = checkCode(rec.fields[codeIndex] ?? '');
@@ -531,7 +556,11 @@ class JsonReader {
     if (c === '[') return this.array();
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.text.startsWith(word, this.i)) {
         this.i += word.length;
         return v;
@@ -605,7 +634,7 @@ class JsonReader {
     this.i++; // opening quote
     let out = '';
     for (;;) {
-      if (this.i >= this.text.length) this.fail('a string is never closed (expected a closing \'"\')');
+      if (this.i >= this.text.length) this.fail("a string is never closed (expected a closing '\"')");
       const c = this.text[this.i] as string;
       if (c === '"') {
         this.i++;
@@ -761,7 +790,6 @@ export function ancestorsOf(code: string, index: UnitIndex): Unit[] {
   }
   return out;
 }
-
 
 /** Depth of every unit reachable from a root (roots: 0). */
 function depths(index: UnitIndex): Map<string, number> {

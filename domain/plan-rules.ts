@@ -32,4 +32,3 @@ export function acceptedDocumentTypes(step: PlanStep): string[] {
 export function occurrenceCount(step: PlanStep): number {
   return step.schedule?.count ?? 1;
 }
-

@@ -16,7 +16,10 @@ import { DOCUMENT_TYPES } from './documents';
 export const StepKind = z.enum(['studyConference', 'draftPlan', 'issuePlan', 'supervise', 'periodicReport', 'review']);
 export type StepKind = z.infer<typeof StepKind>;
 
-const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"').max(40);
+const StepId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"')
+  .max(40);
 
 const DurationText = z.string().superRefine((text, ctx) => {
   try {
@@ -123,9 +126,11 @@ export const Plan = z
         // Default target is 100%: the brief says every member attends, make-up sessions included.
       }
       if (s.target !== undefined && s.kind !== 'studyConference') ctx.addIssue({ code: 'custom', path: ['steps', i, 'target'], message: 'only study conference steps have an attendance target' });
-      if (s.schedule && !['periodicReport', 'supervise', 'review'].includes(s.kind)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'schedule'], message: 'only periodicReport, supervise and review steps recur' });
+      if (s.schedule && !['periodicReport', 'supervise', 'review'].includes(s.kind))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'schedule'], message: 'only periodicReport, supervise and review steps recur' });
       for (const t of s.documentTypes ?? []) {
-        if (!(t in DOCUMENT_TYPES)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'documentTypes'], message: `unknown document type "${t}" (expected one of ${Object.keys(DOCUMENT_TYPES).join(', ')})` });
+        if (!(t in DOCUMENT_TYPES))
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'documentTypes'], message: `unknown document type "${t}" (expected one of ${Object.keys(DOCUMENT_TYPES).join(', ')})` });
       }
     });
     const cycle = findRequiresCycle(plan.steps);
@@ -189,7 +194,11 @@ export function validatePlanForHierarchy(plan: Plan, levels: ReadonlyArray<strin
     for (const level of s.levels ?? levels) {
       for (const pl of parentLevels.get(level) ?? []) {
         const parentHas = plan.steps.some((p) => p.kind === kind && stepAppliesTo(p, pl));
-        if (!parentHas) issues.push({ path: `plan.steps[${i}]`, message: `step "${s.id}" waits for the parent's ${kind} step, but units at level "${level}" have parents at level "${pl}" and no ${kind} step applies to "${pl}"` });
+        if (!parentHas)
+          issues.push({
+            path: `plan.steps[${i}]`,
+            message: `step "${s.id}" waits for the parent's ${kind} step, but units at level "${level}" have parents at level "${pl}" and no ${kind} step applies to "${pl}"`,
+          });
       }
     }
   });

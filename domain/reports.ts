@@ -19,7 +19,11 @@ function build() {
   const Text = (max: number) => TextOf({ max });
   /** Free text that may run over lines (findings, reasons, directives). */
   const Prose = (max: number) => TextOf({ max, multiline: true });
-  const StepIdText = z.string().min(1).max(40).regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"');
+  const StepIdText = z
+    .string()
+    .min(1)
+    .max(40)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'a step id is lowercase letters, digits and dashes, e.g. "issue-province"');
   const EscalationIdText = TextOf({ max: 300 });
 
   const Common = {

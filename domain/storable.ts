@@ -13,7 +13,6 @@ import { DomainError, joinPath, type DomainIssue } from './errors';
 import { EventPayloads, NewEventEnvelope, type AnyNewEvent } from './events';
 import { unstorableByPostgres } from './text';
 
-
 /** Every string (keys included) in a JSON-like value that PostgreSQL cannot store, with its path. */
 export function unstorableIssues(value: unknown, path: ReadonlyArray<PropertyKey> = [], prefix = ''): DomainIssue[] {
   const out: DomainIssue[] = [];

@@ -417,7 +417,10 @@ export function subtractDuration(instant: Date, d: Duration): Date {
  */
 export function durationToMs(d: Duration): number {
   if (hasCalendarPart(d)) {
-    throw DomainError.of('duration', `${formatDuration(d)} has calendar parts (years, months, weeks or days), which are not a fixed length; only time-only durations such as PT2M or PT1H30M convert to milliseconds (use addDuration instead)`);
+    throw DomainError.of(
+      'duration',
+      `${formatDuration(d)} has calendar parts (years, months, weeks or days), which are not a fixed length; only time-only durations such as PT2M or PT1H30M convert to milliseconds (use addDuration instead)`,
+    );
   }
   return timePartMs(d);
 }

@@ -88,7 +88,10 @@ export function sentence(e: AnyNewEvent): Sentence {
       return { vi: `Nhập hệ thống tổ chức phiên bản ${e.payload.version}: ${e.payload.units} đơn vị`, en: `Hierarchy version ${e.payload.version} imported: ${e.payload.units} units` };
     case 'RolloutStarted': {
       const r = e.payload;
-      return { vi: `Bắt đầu triển khai ${r.resolution.document.text} (${day(r.resolution.document.date, 'vi')}) theo kế hoạch ${r.planId}, từ ${r.rootUnit}`, en: `Rollout of ${r.resolution.document.text} (${day(r.resolution.document.date, 'en')}) started with plan ${r.planId}, from ${r.rootUnit}` };
+      return {
+        vi: `Bắt đầu triển khai ${r.resolution.document.text} (${day(r.resolution.document.date, 'vi')}) theo kế hoạch ${r.planId}, từ ${r.rootUnit}`,
+        en: `Rollout of ${r.resolution.document.text} (${day(r.resolution.document.date, 'en')}) started with plan ${r.planId}, from ${r.rootUnit}`,
+      };
     }
     case 'UnitEnrolled':
       return { vi: `${e.payload.unit.name} tham gia với ${e.payload.steps.length} bước`, en: `${e.payload.unit.name} enrolled with ${e.payload.steps.length} steps` };
@@ -131,15 +134,30 @@ export function sentence(e: AnyNewEvent): Sentence {
       };
     }
     case 'PlanDrafted':
-      return { vi: `${e.payload.draftedBy} trình dự thảo «${e.payload.title}» ngày ${day(e.payload.submittedOn, 'vi')}`, en: `${e.payload.draftedBy} submitted the draft "${e.payload.title}" on ${day(e.payload.submittedOn, 'en')}` };
+      return {
+        vi: `${e.payload.draftedBy} trình dự thảo «${e.payload.title}» ngày ${day(e.payload.submittedOn, 'vi')}`,
+        en: `${e.payload.draftedBy} submitted the draft "${e.payload.title}" on ${day(e.payload.submittedOn, 'en')}`,
+      };
     case 'PlanIssued':
-      return { vi: `Ban hành ${e.payload.document.text} ngày ${day(e.payload.document.date, 'vi')}: «${e.payload.title}»`, en: `Issued ${e.payload.document.text} on ${day(e.payload.document.date, 'en')}: "${e.payload.title}"` };
+      return {
+        vi: `Ban hành ${e.payload.document.text} ngày ${day(e.payload.document.date, 'vi')}: «${e.payload.title}»`,
+        en: `Issued ${e.payload.document.text} on ${day(e.payload.document.date, 'en')}: "${e.payload.title}"`,
+      };
     case 'PeriodicReportSubmitted':
-      return { vi: `Báo cáo định kỳ ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}`, en: `Periodic report ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}` };
+      return {
+        vi: `Báo cáo định kỳ ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}`,
+        en: `Periodic report ${e.payload.period}${e.payload.document ? ` (${e.payload.document.text})` : ''}`,
+      };
     case 'InspectionRecorded':
-      return { vi: `${e.payload.inspector} kiểm tra ngày ${day(e.payload.inspectedOn, 'vi')}: ${e.payload.findings}`, en: `${e.payload.inspector} inspected on ${day(e.payload.inspectedOn, 'en')}: ${e.payload.findings}` };
+      return {
+        vi: `${e.payload.inspector} kiểm tra ngày ${day(e.payload.inspectedOn, 'vi')}: ${e.payload.findings}`,
+        en: `${e.payload.inspector} inspected on ${day(e.payload.inspectedOn, 'en')}: ${e.payload.findings}`,
+      };
     case 'ReviewSubmitted':
-      return { vi: `${e.payload.review === 'final' ? 'Tổng kết' : 'Sơ kết'}: ${e.payload.document.text} — ${e.payload.summary}`, en: `${e.payload.review === 'final' ? 'Final' : 'Mid-term'} review: ${e.payload.document.text} — ${e.payload.summary}` };
+      return {
+        vi: `${e.payload.review === 'final' ? 'Tổng kết' : 'Sơ kết'}: ${e.payload.document.text} — ${e.payload.summary}`,
+        en: `${e.payload.review === 'final' ? 'Final' : 'Mid-term'} review: ${e.payload.document.text} — ${e.payload.summary}`,
+      };
     case 'StepCompleted': {
       const late = e.payload.lateByMs > 0;
       return {

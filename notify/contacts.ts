@@ -23,7 +23,9 @@ export const MAX_EMAIL_CHARS = 254;
 export const MAX_URL_CHARS = 2048;
 export const MAX_NAME_CHARS = 200;
 
-const HttpUrl = z.url({ protocol: /^https?$/, error: 'not an http(s) URL (expected e.g. https://eoffice.example.vn/hooks/trienkhai)' }).max(MAX_URL_CHARS, `too long: a webhook URL is at most ${MAX_URL_CHARS} characters`);
+const HttpUrl = z
+  .url({ protocol: /^https?$/, error: 'not an http(s) URL (expected e.g. https://eoffice.example.vn/hooks/trienkhai)' })
+  .max(MAX_URL_CHARS, `too long: a webhook URL is at most ${MAX_URL_CHARS} characters`);
 const Email = z
   .email({ error: 'not an email address (expected e.g. vanphong@bacgiang.dcs.vn)' })
   .max(MAX_EMAIL_CHARS, `too long: an email address is at most ${MAX_EMAIL_CHARS} characters (RFC 5321)`)
@@ -152,7 +154,9 @@ export async function importContacts(db: Kysely<Database>, contacts: ReadonlyArr
     const known = new Set((await trx.selectFrom('hierarchy_units').select('code').where('version', '=', version).where('code', 'in', units).execute()).map((r) => r.code));
     const unknown = contacts.filter((c) => !known.has(c.unit));
     if (unknown.length) {
-      throw new DomainError(unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: `unit "${c.unit}" is not in the latest hierarchy (version ${version})` })));
+      throw new DomainError(
+        unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: `unit "${c.unit}" is not in the latest hierarchy (version ${version})` })),
+      );
     }
     const removed = await trx.deleteFrom('unit_contacts').where('unit_code', 'in', units).executeTakeFirst();
     await trx
@@ -176,4 +180,3 @@ export async function listContacts(db: Kysely<Database>, unit?: string): Promise
   if (unit) q = q.where('unit_code', '=', unit);
   return (await q.execute()).map((r) => ({ unitCode: r.unit_code, channel: r.channel, address: r.address, name: r.name, createdAt: new Date(r.created_at).toISOString() }));
 }
-

@@ -101,7 +101,14 @@ export class Dispatcher {
     if (!this.config.webhookSecret) missing.push(['webhook', NO_WEBHOOK_SECRET]);
     if (!this.email) missing.push(['email', NO_SMTP]);
     for (const [channel, reason] of missing) {
-      await this.db.updateTable('notification_outbox').set({ last_error: reason }).where('status', '=', 'pending').where('channel', '=', channel).where('attempts', '=', 0).where('last_error', 'is', null).execute();
+      await this.db
+        .updateTable('notification_outbox')
+        .set({ last_error: reason })
+        .where('status', '=', 'pending')
+        .where('channel', '=', channel)
+        .where('attempts', '=', 0)
+        .where('last_error', 'is', null)
+        .execute();
     }
   }
 
@@ -137,7 +144,12 @@ export class Dispatcher {
     const message = row.payload as NotificationMessage;
     if (row.channel === 'webhook') {
       if (!this.config.webhookSecret) return { ok: false, error: NO_WEBHOOK_SECRET };
-      return postWebhook({ url: row.address, body: JSON.stringify(message.body), idempotencyKey: row.idempotency_key, eventType: row.event_type }, this.config.webhookSecret, this.config.webhookTimeoutMs, { allowPrivate: this.config.webhookAllowPrivate });
+      return postWebhook(
+        { url: row.address, body: JSON.stringify(message.body), idempotencyKey: row.idempotency_key, eventType: row.event_type },
+        this.config.webhookSecret,
+        this.config.webhookTimeoutMs,
+        { allowPrivate: this.config.webhookAllowPrivate },
+      );
     }
     if (!this.email) return { ok: false, error: NO_SMTP };
     return this.email.send({ to: row.address, subject: message.subject, text: message.text, idempotencyKey: row.idempotency_key, eventType: row.event_type });
@@ -146,7 +158,9 @@ export class Dispatcher {
   private async record(row: OutboxRow, outcome: DeliveryOutcome): Promise<'delivered' | 'retrying' | 'failed' | undefined> {
     const mine = () => this.db.updateTable('notification_outbox').where('notification_id', '=', row.notification_id).where('attempts', '=', row.attempts).where('status', '=', 'pending');
     if (outcome.ok) {
-      const r = await mine().set({ status: 'delivered', delivered_at: sql<Date>`clock_timestamp()`, next_attempt_at: sql<Date>`clock_timestamp()`, last_error: null }).executeTakeFirst();
+      const r = await mine()
+        .set({ status: 'delivered', delivered_at: sql<Date>`clock_timestamp()`, next_attempt_at: sql<Date>`clock_timestamp()`, last_error: null })
+        .executeTakeFirst();
       return r.numUpdatedRows ? 'delivered' : undefined;
     }
     const error = outcome.error.slice(0, 1000);

@@ -31,9 +31,7 @@ export async function enqueueNotifications(trx: Transaction<Database>, e: AnyNew
   if (contacts.length === 0) return 0;
   const name = async (code: string | null): Promise<UnitRef | null> => {
     if (!code) return null;
-    const inRollout = e.rolloutId
-      ? await trx.selectFrom('rollout_units').select('name').where('rollout_id', '=', e.rolloutId).where('unit_code', '=', code).executeTakeFirst()
-      : undefined;
+    const inRollout = e.rolloutId ? await trx.selectFrom('rollout_units').select('name').where('rollout_id', '=', e.rolloutId).where('unit_code', '=', code).executeTakeFirst() : undefined;
     const found = inRollout ?? (await trx.selectFrom('hierarchy_units').select('name').where('code', '=', code).orderBy('version', 'desc').limit(1).executeTakeFirst());
     return { code, name: found?.name ?? null };
   };

@@ -83,7 +83,9 @@ export async function listNotifications(db: Kysely<Database>, f: NotificationFil
     .offset(f.offset ?? 0)
     .limit(f.limit ?? 1000)
     .execute();
-  const { n } = await filtered(db, f).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const { n } = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return {
     total: Number(n),
     items: rows.map((r) => ({
@@ -130,6 +132,10 @@ export async function retryNotification(db: Kysely<Database>, id: string): Promi
 
 /** Requeue every failed notification; returns how many. */
 export async function retryFailed(db: Kysely<Database>): Promise<number> {
-  const r = await db.updateTable('notification_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: sql<Date>`clock_timestamp()` }).where('status', '=', 'failed').executeTakeFirst();
+  const r = await db
+    .updateTable('notification_outbox')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: sql<Date>`clock_timestamp()` })
+    .where('status', '=', 'failed')
+    .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }

@@ -109,7 +109,11 @@ export function forbiddenAddress(ip: string, allow: WebhookAllowPrivate = []): s
 }
 
 /** The host of a URL as a bare name or IP address (brackets and a trailing dot removed, lowercase). */
-const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+const hostOf = (url: URL): string =>
+  url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 
 /**
  * Why a webhook URL may not be imported (undefined: it may). Checks what can be known without DNS:
@@ -136,7 +140,10 @@ export function webhookAllowPrivateFromEnv(env: NodeJS.ProcessEnv = process.env)
   const raw = env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE?.trim() ?? '';
   if (raw === '' || raw === '0') return [];
   if (raw === 'all' || raw === '1') return 'all';
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const e of entries) {
     const [net, prefix, extra] = e.split('/');
     const v = isIP(net ?? '');

@@ -42,8 +42,6 @@ export function readStackInfo(dir = dataDir()): StackInfo | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-
-
 export interface Endpoints {
   databaseUrl: string;
   temporalAddress: string;
@@ -65,8 +63,18 @@ export function endpoints(env: NodeJS.ProcessEnv = process.env): { databaseUrl()
   const info = readStackInfo(dataDir(env));
   const running = info && isAlive(info.pid) ? info : undefined;
   return {
-    databaseUrl: () => env.DATABASE_URL ?? running?.databaseUrl ?? (() => { throw notRunning(env, 'DATABASE_URL'); })(),
-    temporalAddress: () => env.TEMPORAL_ADDRESS ?? running?.temporalAddress ?? (() => { throw notRunning(env, 'TEMPORAL_ADDRESS'); })(),
+    databaseUrl: () =>
+      env.DATABASE_URL ??
+      running?.databaseUrl ??
+      (() => {
+        throw notRunning(env, 'DATABASE_URL');
+      })(),
+    temporalAddress: () =>
+      env.TEMPORAL_ADDRESS ??
+      running?.temporalAddress ??
+      (() => {
+        throw notRunning(env, 'TEMPORAL_ADDRESS');
+      })(),
     namespace: env.TEMPORAL_NAMESPACE ?? running?.namespace ?? 'default',
   };
 }

@@ -105,7 +105,13 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
           : st.kind === 'draftPlan'
             ? { ...base, kind: 'draftPlan' as const, draftedBy: 'Ban Tổ chức', title: 'Dự thảo kế hoạch thực hiện Nghị quyết 21-NQ/TW', submittedOn: today }
             : st.kind === 'issuePlan'
-              ? { ...base, kind: 'issuePlan' as const, documentNumber: `${10 + Math.floor(chance(key) * 80)}-KH/${st.unit_code === 'BG' ? 'TU' : 'ĐU'}`, issuedOn: today, title: 'Kế hoạch thực hiện Nghị quyết 21-NQ/TW' }
+              ? {
+                  ...base,
+                  kind: 'issuePlan' as const,
+                  documentNumber: `${10 + Math.floor(chance(key) * 80)}-KH/${st.unit_code === 'BG' ? 'TU' : 'ĐU'}`,
+                  issuedOn: today,
+                  title: 'Kế hoạch thực hiện Nghị quyết 21-NQ/TW',
+                }
               : { ...base, kind: 'periodicReport' as const, period: `kỳ ${st.occurrence + 1}`, indicators: { goodOrBetterPct: 90 + Math.round(chance(key) * 80) / 10 }, submittedOn: today };
       submitReport(deps, id, report).catch((e: unknown) => {
         if (!(e instanceof DomainError)) io.err(`[demo] report for ${key} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -113,17 +119,44 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
     }
     // One standing committee grants an extension, to show timers being reset.
     if (!extended) {
-      const esc = await db.selectFrom('escalations').selectAll().where('rollout_id', '=', id).where('status', '=', 'open').where('recipient_code', '=', 'BG').orderBy('opened_at').limit(1).executeTakeFirst();
+      const esc = await db
+        .selectFrom('escalations')
+        .selectAll()
+        .where('rollout_id', '=', id)
+        .where('status', '=', 'open')
+        .where('recipient_code', '=', 'BG')
+        .orderBy('opened_at')
+        .limit(1)
+        .executeTakeFirst();
       if (esc && now - new Date(esc.opened_at).getTime() > 20_000) {
         extended = true;
         const stepId = esc.step_key.split('#')[0]!;
-        await extendDeadline(deps, id, esc.unit_code, { requestId: `demo-extend-${esc.unit_code}`, stepId, committeeCode: 'BG', until: new Date(now + 5 * 60_000).toISOString(), reason: 'Đơn vị đề nghị gia hạn do thiên tai', decision: 'Đồng ý gia hạn 5 phút', decidedBy: 'Thường trực Tỉnh ủy' })
-          .then((r) => io.out(`[demo] Ban Thường vụ Tỉnh ủy (BG) extended ${esc.unit_code} ${r.stepKey} to ${formatLocal(new Date(r.newDueAt))}: ${r.resolvedEscalations.length} escalation(s) resolved, timers reset.`))
+        await extendDeadline(deps, id, esc.unit_code, {
+          requestId: `demo-extend-${esc.unit_code}`,
+          stepId,
+          committeeCode: 'BG',
+          until: new Date(now + 5 * 60_000).toISOString(),
+          reason: 'Đơn vị đề nghị gia hạn do thiên tai',
+          decision: 'Đồng ý gia hạn 5 phút',
+          decidedBy: 'Thường trực Tỉnh ủy',
+        })
+          .then((r) =>
+            io.out(
+              `[demo] Ban Thường vụ Tỉnh ủy (BG) extended ${esc.unit_code} ${r.stepKey} to ${formatLocal(new Date(r.newDueAt))}: ${r.resolvedEscalations.length} escalation(s) resolved, timers reset.`,
+            ),
+          )
           .catch((e: unknown) => io.err(`[demo] extension failed: ${e instanceof Error ? e.message : String(e)}`));
       }
     }
     // A live feed of what the timers did.
-    const events = await db.selectFrom('events').select(['position', 'type', 'unit_code', 'payload']).where('rollout_id', '=', id).where('position', '>', lastPosition).orderBy('position').limit(2000).execute();
+    const events = await db
+      .selectFrom('events')
+      .select(['position', 'type', 'unit_code', 'payload'])
+      .where('rollout_id', '=', id)
+      .where('position', '>', lastPosition)
+      .orderBy('position')
+      .limit(2000)
+      .execute();
     const counts: Record<string, number> = {};
     const escalated: string[] = [];
     for (const e of events) {

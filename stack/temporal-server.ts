@@ -95,16 +95,11 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     if (port === 0) port = a as number;
     if (uiPort === 0) uiPort = b as number;
   }
-  for (const [what, p] of [
-    ['gRPC', port],
-    ...(ui ? [['UI', uiPort] as const] : []),
-  ] as const) {
+  for (const [what, p] of [['gRPC', port], ...(ui ? [['UI', uiPort] as const] : [])] as const) {
     if (!(await isPortBindable(p, host))) {
       throw new Error(
         `Cannot start the Temporal dev server: ${what} port ${p} on ${host} is already in use. ` +
-          (what === 'gRPC'
-            ? `If a Temporal server is already running there, set TEMPORAL_ADDRESS=${host}:${p} to use it; otherwise choose another port.`
-            : 'Choose another UI port.'),
+          (what === 'gRPC' ? `If a Temporal server is already running there, set TEMPORAL_ADDRESS=${host}:${p} to use it; otherwise choose another port.` : 'Choose another UI port.'),
       );
     }
   }
@@ -198,12 +193,7 @@ export async function ensureTemporal(opts: DevServerOptions): Promise<TemporalHa
 }
 
 /** Adds the search attributes missing on `namespace`; an attribute that exists with another type is an error. */
-export async function registerSearchAttributes(
-  address: string,
-  namespace: string,
-  wanted: Record<string, SearchAttributeTypeName>,
-  log: (line: string) => void = defaultLog,
-): Promise<void> {
+export async function registerSearchAttributes(address: string, namespace: string, wanted: Record<string, SearchAttributeTypeName>, log: (line: string) => void = defaultLog): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 10_000 });
   try {
     if (Object.keys(wanted).length === 0) {
@@ -258,9 +248,7 @@ async function waitForFrontend(
   while (Date.now() < deadline) {
     const e = exited();
     if (e) {
-      throw new Error(
-        `The Temporal dev server exited during start-up (${e.signal ?? `code ${e.code}`}). Its output (${logFile}):\n${await logTail(logFile, logStart)}`,
-      );
+      throw new Error(`The Temporal dev server exited during start-up (${e.signal ?? `code ${e.code}`}). Its output (${logFile}):\n${await logTail(logFile, logStart)}`);
     }
     let connection: Connection | undefined;
     try {
@@ -276,8 +264,7 @@ async function waitForFrontend(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(
-    `The Temporal dev server did not answer on ${address} within ${Math.round(timeoutMs / 1000)} s (last error: ${lastErr}). ` +
-      `Its output (${logFile}):\n${await logTail(logFile, logStart)}`,
+    `The Temporal dev server did not answer on ${address} within ${Math.round(timeoutMs / 1000)} s (last error: ${lastErr}). ` + `Its output (${logFile}):\n${await logTail(logFile, logStart)}`,
   );
 }
 
@@ -334,7 +321,6 @@ async function removePidFile(pidFile: string, pid: number): Promise<void> {
 function commandOf(pid: number): Promise<string> {
   return new Promise((resolve) => execFile('ps', ['-o', 'command=', '-p', String(pid)], (err, stdout) => resolve(err ? '' : stdout)));
 }
-
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

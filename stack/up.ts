@@ -30,7 +30,6 @@ interface Io {
   err: (s: string) => void;
 }
 
-
 export async function cmdUp(args: string[], io: Io): Promise<number> {
   let values: { demo?: boolean; help?: boolean };
   try {
@@ -39,7 +38,9 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
     throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n\nusage: trienkhai up [--demo]`);
   }
   if (values.help) {
-    io.out('usage: trienkhai up [--demo]\n  Starts PostgreSQL (embedded, or DATABASE_URL), Temporal (dev server, or TEMPORAL_ADDRESS) and a worker; data in $TRIENKHAI_DATA_DIR (default ./.data).\n  --demo  also imports the sample hierarchy and starts a rollout whose deadlines fall within minutes.');
+    io.out(
+      'usage: trienkhai up [--demo]\n  Starts PostgreSQL (embedded, or DATABASE_URL), Temporal (dev server, or TEMPORAL_ADDRESS) and a worker; data in $TRIENKHAI_DATA_DIR (default ./.data).\n  --demo  also imports the sample hierarchy and starts a rollout whose deadlines fall within minutes.',
+    );
     return 0;
   }
   const dir = dataDir();
@@ -74,7 +75,10 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
   const notifier = startNotifications(db, log, { createSecret: true });
 
-  writeStackInfo({ databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, apiUrl: api.url, pid: process.pid, startedAt: new Date().toISOString() }, dir);
+  writeStackInfo(
+    { databaseUrl: pg.url, temporalAddress: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl ?? null, apiUrl: api.url, pid: process.pid, startedAt: new Date().toISOString() },
+    dir,
+  );
 
   io.out('');
   io.out('trienkhai is up:');
@@ -150,7 +154,6 @@ export async function cmdWorker(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-
 /**
  * The notification dispatcher (notify/dispatcher.ts), unless TRIENKHAI_NOTIFY=0. `up` generates the
  * webhook secret when none is set; `worker` only uses one that exists (so every process signs alike).
@@ -184,7 +187,9 @@ async function startHttp(opts: { db: Kysely<Database>; address: string; namespac
     server = await startApiServer({ db: opts.db, client, port, host, log: requestLog, staticFiles: dashboardFiles() });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new StackNotRunningError(code === 'EADDRINUSE' ? `port ${port} is in use: set TRIENKHAI_HTTP_PORT to a free port` : `cannot serve HTTP on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new StackNotRunningError(
+      code === 'EADDRINUSE' ? `port ${port} is in use: set TRIENKHAI_HTTP_PORT to a free port` : `cannot serve HTTP on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   return {
     url: server.url,
@@ -201,7 +206,9 @@ async function startHttp(opts: { db: Kysely<Database>; address: string; namespac
  */
 export async function cmdServe(args: string[], io: Io): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    io.out('usage: trienkhai serve\n  Serves the HTTP API and dashboard on TRIENKHAI_HTTP_HOST:TRIENKHAI_HTTP_PORT (default 127.0.0.1:8080) against DATABASE_URL and TEMPORAL_ADDRESS (or the local stack).');
+    io.out(
+      'usage: trienkhai serve\n  Serves the HTTP API and dashboard on TRIENKHAI_HTTP_HOST:TRIENKHAI_HTTP_PORT (default 127.0.0.1:8080) against DATABASE_URL and TEMPORAL_ADDRESS (or the local stack).',
+    );
     return 0;
   }
   if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai serve`);

@@ -35,13 +35,16 @@ const MAY_IMPORT: Record<string, string[]> = {
 let graph: Record<string, string[]>;
 let circular: string[][];
 beforeAll(async () => {
-  const res = await madge(FOLDERS.map((f) => join(root, f)), {
-    baseDir: root,
-    fileExtensions: ['ts'],
-    tsConfig: join(root, 'tsconfig.json'),
-    excludeRegExp: [/\.d\.ts$/],
-    detectiveOptions: { ts: { skipTypeImports: true }, tsx: { skipTypeImports: true } },
-  });
+  const res = await madge(
+    FOLDERS.map((f) => join(root, f)),
+    {
+      baseDir: root,
+      fileExtensions: ['ts'],
+      tsConfig: join(root, 'tsconfig.json'),
+      excludeRegExp: [/\.d\.ts$/],
+      detectiveOptions: { ts: { skipTypeImports: true }, tsx: { skipTypeImports: true } },
+    },
+  );
   graph = res.obj();
   circular = res.circular();
 }, 60_000);

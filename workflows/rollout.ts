@@ -23,7 +23,6 @@ import { cancelRolloutUpdate, cancelUnitSignal, unitWorkflowId } from './definit
 import { signalIfRunning } from './children';
 import { unitWorkflow } from './unit';
 
-
 export interface RolloutWorkflowInput {
   rolloutId: string;
   resolution: { document: DocumentFacts; title: string };
@@ -62,7 +61,16 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
         type: 'RolloutStarted',
         actor: input.requestedBy,
         occurredAt: new Date().toISOString(),
-        payload: { rolloutId: input.rolloutId, resolution: input.resolution, plan: input.plan, planId: input.plan.id, rootUnit: input.rootUnit, hierarchyVersion: input.hierarchyVersion, ...(input.units ? { units: input.units } : {}), requestedBy: input.requestedBy },
+        payload: {
+          rolloutId: input.rolloutId,
+          resolution: input.resolution,
+          plan: input.plan,
+          planId: input.plan.id,
+          rootUnit: input.rootUnit,
+          hierarchyVersion: input.hierarchyVersion,
+          ...(input.units ? { units: input.units } : {}),
+          requestedBy: input.requestedBy,
+        },
       },
     ],
   });
@@ -76,7 +84,17 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
       if (cancelled) return { ...cancelled, duplicate: true };
       cancelled = { requestId: req.requestId, duplicate: false, rolloutId: input.rolloutId, cancelledAt: toLocalIso(new Date()) };
       await store.appendEvents({
-        events: [{ ...base, eventId: eventId(streamId, 2), streamSeq: 2, type: 'RolloutCancelled', actor: req.requestedBy, occurredAt: new Date().toISOString(), payload: { reason: req.reason, requestedBy: req.requestedBy, ...(patched(CANCEL_RECORDS_REQUEST_ID) ? { requestId: req.requestId } : {}) } }],
+        events: [
+          {
+            ...base,
+            eventId: eventId(streamId, 2),
+            streamSeq: 2,
+            type: 'RolloutCancelled',
+            actor: req.requestedBy,
+            occurredAt: new Date().toISOString(),
+            payload: { reason: req.reason, requestedBy: req.requestedBy, ...(patched(CANCEL_RECORDS_REQUEST_ID) ? { requestId: req.requestId } : {}) },
+          },
+        ],
       });
       await signalIfRunning(rootId, () => getExternalWorkflowHandle(rootId).signal(cancelUnitSignal, { reason: req.reason }));
       return cancelled;
@@ -90,10 +108,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<Roll
           : unstorable.length
             ? new DomainError(unstorable)
             : finishing
-            ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} has already completed` }])
-            : cancelled && cancelled.requestId !== parsed.data.requestId
-              ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} was already cancelled at ${cancelled.cancelledAt}` }])
-              : undefined;
+              ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} has already completed` }])
+              : cancelled && cancelled.requestId !== parsed.data.requestId
+                ? new DomainError([{ path: 'rolloutId', message: `rollout ${input.rolloutId} was already cancelled at ${cancelled.cancelledAt}` }])
+                : undefined;
         if (problem) throw ApplicationFailure.create({ type: 'InvalidReport', message: problem.message, nonRetryable: true, details: [problem.issues] });
       },
     },

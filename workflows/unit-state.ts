@@ -135,7 +135,12 @@ export function blockedReason(ctx: UnitContext, steps: StepInstance[], inst: Ste
 }
 
 /** Open every waiting instance whose conditions now hold; returns the ones opened, with why. */
-export function openReady(ctx: UnitContext, steps: StepInstance[], parentCompleted: Partial<Record<StepKind, number>>, now: number): Array<{ inst: StepInstance; reason: 'parentCompleted' | 'requirementsMet' | 'schedule' }> {
+export function openReady(
+  ctx: UnitContext,
+  steps: StepInstance[],
+  parentCompleted: Partial<Record<StepKind, number>>,
+  now: number,
+): Array<{ inst: StepInstance; reason: 'parentCompleted' | 'requirementsMet' | 'schedule' }> {
   const opened: Array<{ inst: StepInstance; reason: 'parentCompleted' | 'requirementsMet' | 'schedule' }> = [];
   let changed = true;
   while (changed) {
@@ -240,7 +245,14 @@ export interface ReportEffect {
  * Check a (schema-valid) report against the unit's state and say what it does. Throws DomainError
  * with a precise message when the report must be rejected; changes nothing.
  */
-export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCompleted: Partial<Record<StepKind, number>>, parentDocumentDate: Partial<Record<StepKind, string>>, report: StepReport, now: number): ReportEffect {
+export function evaluateReport(
+  ctx: UnitContext,
+  steps: StepInstance[],
+  parentCompleted: Partial<Record<StepKind, number>>,
+  parentDocumentDate: Partial<Record<StepKind, string>>,
+  report: StepReport,
+  now: number,
+): ReportEffect {
   if (report.unitCode !== ctx.unit.code) {
     throw new DomainError([{ path: 'unitCode', message: `unit ${report.unitCode} cannot report for unit ${ctx.unit.code}: a unit may report only for its own steps` }]);
   }
@@ -264,7 +276,9 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
       const members = ctx.unit.members;
       const remaining = members - inst.attended;
       if (report.attended > remaining) {
-        throw new DomainError([{ path: 'attended', message: `${report.attended} attendees is more than the ${remaining} members who have not yet studied (${inst.attended} of ${members} already attended)` }]);
+        throw new DomainError([
+          { path: 'attended', message: `${report.attended} attendees is more than the ${remaining} members who have not yet studied (${inst.attended} of ${members} already attended)` },
+        ]);
       }
       const total = inst.attended + report.attended;
       return {
@@ -283,14 +297,21 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
       const cascade = cascadeKindOf(step);
       const parentDate = cascade ? parentDocumentDate[cascade] : undefined;
       if (parentDate && report.issuedOn < parentDate) {
-        throw new DomainError([{ path: 'issuedOn', message: `${formatLocalDate(report.issuedOn)} is before the parent unit's plan (${formatLocalDate(parentDate)}); a plan is built on its parent's` }]);
+        throw new DomainError([
+          { path: 'issuedOn', message: `${formatLocalDate(report.issuedOn)} is before the parent unit's plan (${formatLocalDate(parentDate)}); a plan is built on its parent's` },
+        ]);
       }
       return { inst, event: { type: 'PlanIssued', payload: { document: doc, title: report.title } }, completes: true, documentDate: report.issuedOn };
     }
     case 'periodicReport': {
       notFuture('submittedOn', report.submittedOn);
       const doc = report.documentNumber ? toFacts(report.documentNumber, report.documentDate ?? report.submittedOn) : null;
-      return { inst, event: { type: 'PeriodicReportSubmitted', payload: { period: report.period, indicators: report.indicators, submittedOn: report.submittedOn, document: doc } }, completes: true, documentDate: null };
+      return {
+        inst,
+        event: { type: 'PeriodicReportSubmitted', payload: { period: report.period, indicators: report.indicators, submittedOn: report.submittedOn, document: doc } },
+        completes: true,
+        documentDate: null,
+      };
     }
     case 'supervise':
       notFuture('inspectedOn', report.inspectedOn);
@@ -307,7 +328,14 @@ export function evaluateReport(ctx: UnitContext, steps: StepInstance[], parentCo
 export function evaluateExtension(ctx: UnitContext, steps: StepInstance[], req: ExtendDeadline, now: number): { inst: StepInstance; newDueAt: number } {
   const inst = selectInstance(ctx, steps, req.stepId, req.occurrence);
   if (!mayExtend(req.committeeCode, ctx.unit, ctx.ancestors)) {
-    throw new DomainError([{ path: 'committeeCode', message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${committeesAbove(ctx.unit, ctx.ancestors).map((c) => c.code).join(', ')}` }]);
+    throw new DomainError([
+      {
+        path: 'committeeCode',
+        message: `${req.committeeCode} is not a standing committee above ${ctx.unit.code}; it may be extended by ${committeesAbove(ctx.unit, ctx.ancestors)
+          .map((c) => c.code)
+          .join(', ')}`,
+      },
+    ]);
   }
   if (inst.status === 'done') throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" is already completed; there is no deadline to extend` }]);
   if (inst.dueAt === null) throw new DomainError([{ path: 'stepId', message: `step "${inst.key}" has no deadline yet (it waits for the parent unit)` }]);
@@ -330,12 +358,7 @@ export function evaluateExtension(ctx: UnitContext, steps: StepInstance[], req: 
  * A committee acknowledges or directs an escalation: it must be open on this unit and addressed to
  * that committee (the recipient of its tier). An acknowledgement is made once.
  */
-export function evaluateEscalationAction(
-  ctx: UnitContext,
-  steps: StepInstance[],
-  req: { escalationId: string; committeeCode: string },
-  action: 'acknowledge' | 'direct',
-): { inst: StepInstance } {
+export function evaluateEscalationAction(ctx: UnitContext, steps: StepInstance[], req: { escalationId: string; committeeCode: string }, action: 'acknowledge' | 'direct'): { inst: StepInstance } {
   const inst = steps.find((s) => s.openEscalations.includes(req.escalationId));
   if (!inst) throw new DomainError([{ path: 'escalationId', message: `escalation "${req.escalationId}" is not open on ${ctx.unit.code} (resolved already, or unknown)` }]);
   const tier = parseEscalationId(req.escalationId)?.tier ?? NaN;

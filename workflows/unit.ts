@@ -92,7 +92,6 @@ const START_BATCH = 100;
 /** Children listed per activity call. */
 const LIST_PAGE = 500;
 
-
 export interface UnitWorkflowInput {
   rolloutId: string;
   unitCode: string;
@@ -226,7 +225,12 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     rollbacks.push({
       epoch,
       from,
-      failure: ApplicationFailure.create({ type: 'NotRecorded', message: `the audit record refused this change (${cause}); nothing was recorded`, nonRetryable: true, details: [[{ path: '', message: `the audit record refused this change (${cause}); nothing was recorded` }]] }),
+      failure: ApplicationFailure.create({
+        type: 'NotRecorded',
+        message: `the audit record refused this change (${cause}); nothing was recorded`,
+        nonRetryable: true,
+        details: [[{ path: '', message: `the audit record refused this change (${cause}); nothing was recorded` }]],
+      }),
     });
     epoch += 1;
     outbox.splice(0, outbox.length);
@@ -310,7 +314,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const previous = (id: string): Answer | undefined => state.seen.find(([k]) => k === id)?.[1];
 
   const refuseIfCancelled = (): void => {
-    if (state.cancelled) throw new DomainError([{ path: 'rolloutId', message: `rollout ${ctx.rolloutId} has been cancelled (${state.cancelled.reason}); nothing more is recorded for ${ctx.unit.code}` }]);
+    if (state.cancelled)
+      throw new DomainError([{ path: 'rolloutId', message: `rollout ${ctx.rolloutId} has been cancelled (${state.cancelled.reason}); nothing more is recorded for ${ctx.unit.code}` }]);
   };
   const asFailure = (e: unknown): never => {
     if (e instanceof DomainError) throw ApplicationFailure.create({ type: 'InvalidReport', message: e.message, nonRetryable: true, details: [e.issues] });
@@ -466,7 +471,14 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         } else {
           last = emit('EscalationDirected', { key: inst.key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null }, actor);
         }
-        const result: EscalationActionResult = { requestId: req.requestId, duplicate: false, escalationId: req.escalationId, stepKey: inst.key, action: action === 'acknowledge' ? 'acknowledged' : 'directed', at: toLocalIso(new Date()) };
+        const result: EscalationActionResult = {
+          requestId: req.requestId,
+          duplicate: false,
+          escalationId: req.escalationId,
+          stepKey: inst.key,
+          action: action === 'acknowledge' ? 'acknowledged' : 'directed',
+          at: toLocalIso(new Date()),
+        };
         remember(req.requestId, result);
         dirty = true;
         await recorded(last);
@@ -525,7 +537,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }));
 
   // ---- state changes shared by handlers and timers -------------------------------------------------
-  function extensionPayload(key: string, previousDueAt: number, newDueAt: number, req: { committeeCode: string; reason: string; decision?: string | undefined }, resolved: string[]): EventPayload<'DeadlineExtended'> {
+  function extensionPayload(
+    key: string,
+    previousDueAt: number,
+    newDueAt: number,
+    req: { committeeCode: string; reason: string; decision?: string | undefined },
+    resolved: string[],
+  ): EventPayload<'DeadlineExtended'> {
     return {
       key,
       previousDueAt: new Date(previousDueAt).toISOString(),
@@ -592,7 +610,12 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // ---- fan-out: start children (CAN-safe: progress is in state) -----------------------------------
   const maxChildren = fanoutLimit(input.maxChildren);
   const batched = state.children.total > maxChildren;
-  const childInput = (code: string): UnitWorkflowInput => ({ rolloutId: ctx.rolloutId, unitCode: code, parentCompleted: { ...state.announced }, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
+  const childInput = (code: string): UnitWorkflowInput => ({
+    rolloutId: ctx.rolloutId,
+    unitCode: code,
+    parentCompleted: { ...state.announced },
+    ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}),
+  });
 
   /** Start a child; one that already exists (a repeated start, or a start replayed after reset) is fine. */
   async function startOnce(start: () => Promise<unknown>): Promise<void> {
@@ -612,7 +635,16 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         await startOnce(() =>
           startChild(fanoutWorkflow, {
             workflowId: fanoutWorkflowId(ctx.rolloutId, ctx.unit.code, b),
-            args: [{ rolloutId: ctx.rolloutId, ownerCode: ctx.unit.code, offset: b * maxChildren, limit: maxChildren, parentCompleted: { ...state.announced }, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) }],
+            args: [
+              {
+                rolloutId: ctx.rolloutId,
+                ownerCode: ctx.unit.code,
+                offset: b * maxChildren,
+                limit: maxChildren,
+                parentCompleted: { ...state.announced },
+                ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}),
+              },
+            ],
             parentClosePolicy: ParentClosePolicy.ABANDON,
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           }),

@@ -39,7 +39,7 @@ const timeline = defineCommand({
   summary: 'the story of a rollout or unit, told from the event log',
   positionals: [ROLLOUT_ID],
   arity: 'give the rollout ID',
-  options: { unit: { type: 'string', value: 'CODE', description: 'one unit\'s story', fills: ['unitCode'] }, ...PAGING_OPTIONS, ...JSON_OPTION, ...LANG_OPTION },
+  options: { unit: { type: 'string', value: 'CODE', description: "one unit's story", fills: ['unitCode'] }, ...PAGING_OPTIONS, ...JSON_OPTION, ...LANG_OPTION },
   examples: ['trienkhai audit timeline 21-NQ-TW.2022-06-16.BG --unit BG.LN --lang en'],
   async run({ values, args: [rolloutId], io, rename }) {
     const lang = langOf(values);
@@ -96,7 +96,7 @@ const verify = defineCommand({
   positionals: [{ name: 'BUNDLE_DIR', description: 'an export bundle, checked with no database (default: the live record)' }],
   options: {
     'from-checkpoint': { type: 'string', value: 'FILE', description: 'also prove that the log extends this saved checkpoint' },
-    'public-key': { type: 'string', value: 'FILE', description: 'your copy of the signing key\'s public key: checkpoints must be signed by it' },
+    'public-key': { type: 'string', value: 'FILE', description: "your copy of the signing key's public key: checkpoints must be signed by it" },
     ...JSON_OPTION,
   },
   examples: ['trienkhai audit verify', 'trienkhai audit verify --from-checkpoint checkpoint-1.json', 'trienkhai audit verify audit-demo --public-key my-copy-of-public-key.pem'],
@@ -128,10 +128,13 @@ const verify = defineCommand({
         for (const f of [...r.files, ...r.unreadable]) io.out(`  - ${f}`);
         printChain(r.chain, 'The event log in it');
         const good = r.checkpoints.filter((c) => c.problems.length === 0);
-        io.out(`${good.length} of ${r.checkpoints.length} signed checkpoint(s) hold${r.key === 'trusted' ? ' under the key you gave' : ' under the bundle\'s own key (pass --public-key with your copy to pin the signer)'}${good.length ? `; the latest covers events #1–#${Math.max(...good.map((c) => c.seq))}` : ''}.`);
+        io.out(
+          `${good.length} of ${r.checkpoints.length} signed checkpoint(s) hold${r.key === 'trusted' ? ' under the key you gave' : " under the bundle's own key (pass --public-key with your copy to pin the signer)"}${good.length ? `; the latest covers events #1–#${Math.max(...good.map((c) => c.seq))}` : ''}.`,
+        );
         for (const c of r.checkpoints) for (const p of c.problems) io.out(`  - checkpoint of #1–#${c.seq} (${c.createdAt}): ${p}`);
         if (r.unsigned) io.out(`  - ${r.unsigned} event(s) at the end are covered by no valid signed checkpoint`);
-        if (r.seal.completeUpTo) io.out(`Nothing was left out: the export's signature covers the whole log up to event #${r.seal.completeUpTo.seq}, as of ${formatLocal(new Date(r.seal.completeUpTo.exportedAt))}.`);
+        if (r.seal.completeUpTo)
+          io.out(`Nothing was left out: the export's signature covers the whole log up to event #${r.seal.completeUpTo.seq}, as of ${formatLocal(new Date(r.seal.completeUpTo.exportedAt))}.`);
         for (const p of r.seal.problems) io.out(`  - ${p}`);
         if (r.fromCheckpoint) printFromCheckpoint(r.fromCheckpoint);
         io.out(r.ok ? 'The bundle is intact.' : 'The bundle does NOT verify.');
@@ -145,7 +148,9 @@ const verify = defineCommand({
       if (values.json) io.out(JSON.stringify({ ...r, ok, checkpoint: checkpoint === undefined ? null : { file: checkpointFile, problems: fromCheckpoint } }, null, 2));
       else {
         printChain(r, 'The audit record');
-        io.out(`${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? `: ${r.checkpoints.brokenByRows} no longer hold because they cover the rows named above` : ''}.`);
+        io.out(
+          `${r.checkpoints.holding} of ${r.checkpoints.stored} checkpoint(s) stored with it hold${r.checkpoints.provenUpTo ? `; the latest covers events #1–#${r.checkpoints.provenUpTo}` : ''}${r.checkpoints.brokenByRows ? `: ${r.checkpoints.brokenByRows} no longer hold because they cover the rows named above` : ''}.`,
+        );
         if (checkpoint !== undefined) printFromCheckpoint(fromCheckpoint);
       }
       // A distinct exit code, so a scheduled check can tell tampering from a failure to check.
@@ -178,7 +183,11 @@ const rebuild = defineCommand({
   options: { ...JSON_OPTION },
   async run({ values, io }) {
     return withSession(async (s) => {
-      const r = await rebuildReadModel(s.db, { onProgress: (n) => { if (!values.json && n % 20_000 === 0) io.err(`[trienkhai] re-projected ${n} events…`); } });
+      const r = await rebuildReadModel(s.db, {
+        onProgress: (n) => {
+          if (!values.json && n % 20_000 === 0) io.err(`[trienkhai] re-projected ${n} events…`);
+        },
+      });
       if (values.json) io.out(JSON.stringify(r, null, 2));
       else {
         io.out(`Re-projected ${r.events} events into a fresh read model.`);
@@ -212,7 +221,9 @@ const exportCommand = defineCommand({
       const m = r.manifest;
       if (values.json) io.out(JSON.stringify({ dir, ...m, files: Object.keys(m.files).length }, null, 2));
       else {
-        io.out(`Exported rollout ${rolloutId} to ${dir}: ${m.log.events} events (${m.log.rolloutEvents} of this rollout), ${m.checkpoints} checkpoint(s), ${m.histories.length} workflow run(s)${m.historiesGone.length ? `; ${m.historiesGone.length} run(s) Temporal no longer holds` : ''}.`);
+        io.out(
+          `Exported rollout ${rolloutId} to ${dir}: ${m.log.events} events (${m.log.rolloutEvents} of this rollout), ${m.checkpoints} checkpoint(s), ${m.histories.length} workflow run(s)${m.historiesGone.length ? `; ${m.historiesGone.length} run(s) Temporal no longer holds` : ''}.`,
+        );
         if (r.unverified) io.out(`WARNING: the live record does not verify (${r.unverified.problems.length} problem(s)); the bundle holds it as it is. Run \`trienkhai audit verify ${dir}\`.`);
         else io.out(`Check it anywhere with: trienkhai audit verify ${dir} --public-key <your copy of public-key.pem>`);
       }
@@ -223,7 +234,7 @@ const exportCommand = defineCommand({
 
 const replay = defineCommand({
   name: 'replay',
-  summary: 'replay every workflow history against this build\'s workflow code',
+  summary: "replay every workflow history against this build's workflow code",
   positionals: TARGET,
   arity: 'give a rollout ID or a bundle folder',
   options: { ...JSON_OPTION },
@@ -238,8 +249,13 @@ const replay = defineCommand({
       const bad = outcomes.filter((o) => o.result !== 'ok');
       if (values.json) io.out(JSON.stringify({ rolloutId, ok: bad.length === 0, runs: outcomes.length, gone, failures: bad }, null, 2));
       else {
-        for (const o of bad) io.out(`  - ${o.workflowId} run ${o.run} (${o.workflowType}${o.file ? `, ${o.file}` : ''}): ${o.result === 'nondeterministic' ? 'DETERMINISM VIOLATION' : 'cannot replay'}: ${o.error}`);
-        io.out(bad.length === 0 ? `All ${outcomes.length} workflow run(s) of ${rolloutId} replay against the current code.` : `${bad.length} of ${outcomes.length} workflow run(s) of ${rolloutId} do not replay against the current code.`);
+        for (const o of bad)
+          io.out(`  - ${o.workflowId} run ${o.run} (${o.workflowType}${o.file ? `, ${o.file}` : ''}): ${o.result === 'nondeterministic' ? 'DETERMINISM VIOLATION' : 'cannot replay'}: ${o.error}`);
+        io.out(
+          bad.length === 0
+            ? `All ${outcomes.length} workflow run(s) of ${rolloutId} replay against the current code.`
+            : `${bad.length} of ${outcomes.length} workflow run(s) of ${rolloutId} do not replay against the current code.`,
+        );
         if (gone) io.out(`(${gone} run(s) are no longer held by Temporal and were not replayed.)`);
       }
       return bad.length === 0 ? 0 : 3;
@@ -268,7 +284,8 @@ const crosscheckCommand = defineCommand({
       else {
         for (const m of r.mismatches) io.out(`  - [${m.kind}] ${m.message}`);
         io.out(`Cross-checked ${r.runs} workflow run(s) of ${r.rolloutId} against the event log:`);
-        for (const [cat, c] of Object.entries(r.counts)) io.out(`  ${cat.padEnd(12)} ${String(c.history).padStart(6)} in the histories, ${String(c.log).padStart(6)} rows, ${String(c.matched).padStart(6)} matched`);
+        for (const [cat, c] of Object.entries(r.counts))
+          io.out(`  ${cat.padEnd(12)} ${String(c.history).padStart(6)} in the histories, ${String(c.log).padStart(6)} rows, ${String(c.matched).padStart(6)} matched`);
         if (r.inFlight) io.out(`  ${r.inFlight} event(s) are being recorded right now (append in flight).`);
         if (r.later) io.out(`  ${r.later} row(s) were recorded while the histories were being fetched; run it again to check them.`);
         if (r.uncheckable) io.out(`  ${r.uncheckable} row(s) belong to runs Temporal no longer holds (past retention) and cannot be cross-checked.`);
@@ -292,6 +309,6 @@ const crosscheckCommand = defineCommand({
 export const audit = defineGroup({
   name: 'audit',
   section: 'audit',
-  summary: 'kiểm tra / the auditors\' tools (exit code 3: tampered, mismatched, or not replayable)',
+  summary: "kiểm tra / the auditors' tools (exit code 3: tampered, mismatched, or not replayable)",
   commands: [timeline, asOfCommand, verify, checkpoint, rebuild, exportCommand, replay, crosscheckCommand],
 });

@@ -9,7 +9,7 @@ import { withSession } from '../session';
 
 const importCommand = defineCommand({
   name: 'import',
-  summary: 'import units\' contacts (CSV or JSON); a unit\'s earlier contacts are replaced',
+  summary: "import units' contacts (CSV or JSON); a unit's earlier contacts are replaced",
   positionals: [{ name: 'FILE', required: true, description: 'a .csv or .json file: unit, channel (webhook|email), address, name' }],
   arity: 'give exactly one file',
   options: { ...JSON_OPTION },
@@ -36,10 +36,18 @@ const list = defineCommand({
     return withSession(async (s) => {
       const rows = await listContacts(s.db, values.unit);
       if (values.json) io.out(JSON.stringify(rows, null, 2));
-      else io.out(rows.length ? table(['unit', 'channel', 'address', 'name'], rows.map((r) => [r.unitCode, r.channel, r.address, r.name])) : 'No contacts.');
+      else
+        io.out(
+          rows.length
+            ? table(
+                ['unit', 'channel', 'address', 'name'],
+                rows.map((r) => [r.unitCode, r.channel, r.address, r.name]),
+              )
+            : 'No contacts.',
+        );
       return 0;
     });
   },
 });
 
-export const contacts = defineGroup({ name: 'contacts', section: 'notifications', summary: 'liên hệ / where units\' notifications go', commands: [importCommand, list] });
+export const contacts = defineGroup({ name: 'contacts', section: 'notifications', summary: "liên hệ / where units' notifications go", commands: [importCommand, list] });

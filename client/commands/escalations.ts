@@ -57,7 +57,7 @@ const ARITY = 'give the escalation ID as the one argument (see "trienkhai escala
 const COMMITTEE = { committee: { type: 'string', value: 'CODE', required: true, description: 'the standing committee it is addressed to', fills: ['committeeCode'] } } as const;
 const DECIDED = {
   by: { type: 'string', value: 'PERSON', description: 'who decides, for the committee', fills: ['decidedBy'] },
-  id: { type: 'string', value: 'REQUEST_ID', description: 'this request\'s ID: the same ID again records it once', fills: ['requestId'] },
+  id: { type: 'string', value: 'REQUEST_ID', description: "this request's ID: the same ID again records it once", fills: ['requestId'] },
   ...JSON_OPTION,
 } as const;
 
@@ -71,7 +71,7 @@ const acknowledge = defineCommand({
   positionals: ESCALATION_ID,
   arity: ARITY,
   options: { ...COMMITTEE, note: { type: 'string', value: 'TEXT', description: 'a note to the unit', fills: ['note'] }, ...DECIDED },
-  examples: ["trienkhai escalations acknowledge 'R/BG.YT.BoHa/study/2026-11-21T23:39:44.528Z/t1' --committee BG.YT --note \"Đã nhận, sẽ đôn đốc\""],
+  examples: ['trienkhai escalations acknowledge \'R/BG.YT.BoHa/study/2026-11-21T23:39:44.528Z/t1\' --committee BG.YT --note "Đã nhận, sẽ đôn đốc"'],
   async run({ values, args: [escalationId], io, rename }) {
     const input = {
       requestId: values.id ?? newRequestId('acknowledge'),
@@ -100,7 +100,7 @@ const direct = defineCommand({
     'respond-by': { type: 'string', value: 'DATE', description: 'when the unit is to answer', fills: ['respondBy'] },
     ...DECIDED,
   },
-  examples: ["trienkhai escalations direct 'R/BG.YT.BoHa/study/2026-11-21T23:39:44.528Z/t1' --committee BG.YT --directive \"Tổ chức học tập bù trong tuần\" --respond-by 2026-11-28"],
+  examples: ['trienkhai escalations direct \'R/BG.YT.BoHa/study/2026-11-21T23:39:44.528Z/t1\' --committee BG.YT --directive "Tổ chức học tập bù trong tuần" --respond-by 2026-11-28'],
   async run({ values, args: [escalationId], io, rename }) {
     const input = {
       requestId: values.id ?? newRequestId('direct'),

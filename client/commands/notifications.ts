@@ -35,7 +35,23 @@ const list = defineCommand({
       else if (r.items.length === 0) io.out('No notifications.');
       else {
         const at = (d: string | null): string => (d ? formatLocal(new Date(d)) : '');
-        io.out(table(['id', 'event', 'unit', 'to', 'channel', 'address', 'status', 'attempts', 'next / delivered', 'last error'], r.items.map((n) => [n.notificationId, n.eventType, n.unitCode ?? '', n.recipientUnit, n.channel, n.address, n.status, n.attempts, n.status === 'delivered' ? at(n.deliveredAt) : at(n.nextAttemptAt), (n.lastError ?? '').slice(0, 80)])));
+        io.out(
+          table(
+            ['id', 'event', 'unit', 'to', 'channel', 'address', 'status', 'attempts', 'next / delivered', 'last error'],
+            r.items.map((n) => [
+              n.notificationId,
+              n.eventType,
+              n.unitCode ?? '',
+              n.recipientUnit,
+              n.channel,
+              n.address,
+              n.status,
+              n.attempts,
+              n.status === 'delivered' ? at(n.deliveredAt) : at(n.nextAttemptAt),
+              (n.lastError ?? '').slice(0, 80),
+            ]),
+          ),
+        );
         if (r.total > r.items.length) io.out(`(${r.items.length} of ${r.total}; --limit N for more)`);
       }
       return 0;
@@ -68,4 +84,4 @@ const retry = defineCommand({
   },
 });
 
-export const notifications = defineGroup({ name: 'notifications', section: 'notifications', summary: 'thông báo / notifications to units\' contacts', commands: [list, retry] });
+export const notifications = defineGroup({ name: 'notifications', section: 'notifications', summary: "thông báo / notifications to units' contacts", commands: [list, retry] });

@@ -18,7 +18,7 @@ function readPlan(arg: string): ReturnType<typeof resolvePlan> {
 
 const show = defineCommand({
   name: 'show',
-  summary: 'a plan\'s steps: kinds, levels, deadlines, reminders, escalation',
+  summary: "a plan's steps: kinds, levels, deadlines, reminders, escalation",
   positionals: [{ name: 'NAME|FILE', description: 'a built-in plan (demo, bac-giang-2022) or a plan.json (default: bac-giang-2022)' }],
   options: { ...JSON_OPTION },
   examples: ['trienkhai plan show bac-giang-2022', 'trienkhai plan show examples/plans/minutes.json --json'],
@@ -27,7 +27,19 @@ const show = defineCommand({
     if (values.json) io.out(JSON.stringify(plan, null, 2));
     else {
       io.out(`${plan.id}: ${plan.title}`);
-      io.out(table(['step', 'kind', 'levels', 'deadline', 'reminders', 'escalation'], plan.steps.map((st) => [st.id, st.kind, st.levels?.join(',') ?? '*', describeRule(st.deadline) + (st.schedule ? ` ×${st.schedule.count} every ${st.schedule.every}` : ''), st.reminders.join(','), `${st.escalation.tiers} tiers / ${st.escalation.interval}`])));
+      io.out(
+        table(
+          ['step', 'kind', 'levels', 'deadline', 'reminders', 'escalation'],
+          plan.steps.map((st) => [
+            st.id,
+            st.kind,
+            st.levels?.join(',') ?? '*',
+            describeRule(st.deadline) + (st.schedule ? ` ×${st.schedule.count} every ${st.schedule.every}` : ''),
+            st.reminders.join(','),
+            `${st.escalation.tiers} tiers / ${st.escalation.interval}`,
+          ]),
+        ),
+      );
     }
     return 0;
   },

@@ -15,19 +15,17 @@ const start = defineCommand({
   description: 'One workflow per unit, started as a tree that mirrors the hierarchy. Starting the same rollout again changes nothing.',
   positionals: [],
   options: {
-    resolution: { type: 'string', value: '21-NQ/TW', required: true, description: 'the resolution\'s document number', fills: ['resolution'] },
-    date: { type: 'string', value: 'YYYY-MM-DD', required: true, description: 'the resolution\'s date', fills: ['resolutionDate'] },
-    title: { type: 'string', value: 'TEXT', required: true, description: 'the resolution\'s title', fills: ['title'] },
+    resolution: { type: 'string', value: '21-NQ/TW', required: true, description: "the resolution's document number", fills: ['resolution'] },
+    date: { type: 'string', value: 'YYYY-MM-DD', required: true, description: "the resolution's date", fills: ['resolutionDate'] },
+    title: { type: 'string', value: 'TEXT', required: true, description: "the resolution's title", fills: ['title'] },
     root: { type: 'string', value: 'UNIT', required: true, description: 'the unit whose subtree carries it out', fills: ['rootUnit', 'root'] },
     plan: { type: 'string', value: 'demo|bac-giang-2022|plan.json', description: 'a built-in plan or a plan file (default: bac-giang-2022)' },
-    id: { type: 'string', value: 'ROLLOUT_ID', description: 'the rollout\'s ID (default: built from the resolution, its date and the root)', fills: ['rolloutId'] },
+    id: { type: 'string', value: 'ROLLOUT_ID', description: "the rollout's ID (default: built from the resolution, its date and the root)", fills: ['rolloutId'] },
     ...BY_OPS,
     'hierarchy-version': { type: 'string', value: 'N', integer: true, description: 'the hierarchy version to use (default: the latest)', fills: ['hierarchyVersion'] },
     ...JSON_OPTION,
   },
-  examples: [
-    'trienkhai rollout start --resolution "Số: 21-NQ/TƯ" --date 2022-06-16 --title "Nghị quyết 21-NQ/TW về tổ chức cơ sở đảng" --root BG --plan examples/plans/minutes.json',
-  ],
+  examples: ['trienkhai rollout start --resolution "Số: 21-NQ/TƯ" --date 2022-06-16 --title "Nghị quyết 21-NQ/TW về tổ chức cơ sở đảng" --root BG --plan examples/plans/minutes.json'],
   async run({ values, io, rename }) {
     const planArg = values.plan ?? 'bac-giang-2022';
     const plan = planArg.endsWith('.json') ? readJsonFile(planArg) : planArg;
@@ -47,7 +45,11 @@ const start = defineCommand({
       const r = await startRollout(await s.deps(), request).catch(rename());
       if (values.json) io.out(JSON.stringify(r, null, 2));
       else {
-        io.out(r.alreadyStarted ? `Rollout ${r.rolloutId} was already started; nothing changed.` : `Started rollout ${r.rolloutId}: ${r.units} units, plan ${r.planId}, hierarchy version ${r.hierarchyVersion}.`);
+        io.out(
+          r.alreadyStarted
+            ? `Rollout ${r.rolloutId} was already started; nothing changed.`
+            : `Started rollout ${r.rolloutId}: ${r.units} units, plan ${r.planId}, hierarchy version ${r.hierarchyVersion}.`,
+        );
         io.out(`Next: npx trienkhai rollout status ${r.rolloutId}`);
       }
       return 0;
@@ -66,7 +68,12 @@ async function listRollouts({ values, io }: Context<typeof LIST_OPTIONS, readonl
     if (values.json) io.out(JSON.stringify(page, null, 2));
     else if (!page.total) io.out('No rollouts yet. Start one with: npx trienkhai rollout start …');
     else {
-      io.out(table(['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)], page.items.map((r) => [r.rolloutId, r.resolution, r.planId, r.status, formatLocal(new Date(r.startedAt), lang)])));
+      io.out(
+        table(
+          ['ID', 'Nghị quyết / resolution', label('plan', lang), label('status', lang), label('started', lang)],
+          page.items.map((r) => [r.rolloutId, r.resolution, r.planId, r.status, formatLocal(new Date(r.startedAt), lang)]),
+        ),
+      );
       const note = pageNote(page, lang);
       if (note) io.out(note);
     }
@@ -76,13 +83,18 @@ async function listRollouts({ values, io }: Context<typeof LIST_OPTIONS, readonl
 
 const status = defineCommand({
   name: 'status',
-  summary: 'a rollout\'s progress by level and step, its overdue steps; or one unit\'s steps and escalations',
+  summary: "a rollout's progress by level and step, its overdue steps; or one unit's steps and escalations",
   description: 'Without ROLLOUT_ID: the list of rollouts (as `rollout list`).',
   positionals: [{ name: 'ROLLOUT_ID', description: 'the rollout (default: list the rollouts)', fills: ['rolloutId'] }],
   options: { unit: { type: 'string', value: 'CODE', description: 'show this unit of the rollout', fills: ['unitCode'] }, ...LIST_OPTIONS },
   examples: ['trienkhai rollout status 21-NQ-TW.2022-06-16.BG', 'trienkhai rollout status 21-NQ-TW.2022-06-16.BG --unit BG.LN --lang en'],
   async run(ctx) {
-    const { values, args: [id], io, rename } = ctx;
+    const {
+      values,
+      args: [id],
+      io,
+      rename,
+    } = ctx;
     if (!id) return listRollouts(ctx as unknown as Context<typeof LIST_OPTIONS, readonly []>);
     const lang = langOf(values);
     return withSession(async (s) => {
@@ -114,7 +126,7 @@ const cancel = defineCommand({
   options: {
     reason: { type: 'string', value: 'TEXT', required: true, description: 'why it is cancelled (recorded)', fills: ['reason'] },
     ...BY_OPS,
-    id: { type: 'string', value: 'REQUEST_ID', description: 'this request\'s ID: the same ID again changes nothing', fills: ['requestId'] },
+    id: { type: 'string', value: 'REQUEST_ID', description: "this request's ID: the same ID again changes nothing", fills: ['requestId'] },
     ...JSON_OPTION,
   },
   examples: ['trienkhai rollout cancel 21-NQ-TW.2022-06-16.BG --reason "Nghị quyết được thay thế"'],
@@ -123,7 +135,10 @@ const cancel = defineCommand({
     return withSession(async (s) => {
       const r = await cancelRollout(await s.deps(), rolloutId, input).catch(rename());
       if (values.json) io.out(JSON.stringify(r, null, 2));
-      else io.out(`${r.duplicate ? 'Already cancelled by this request; nothing changed. ' : ''}Rollout ${rolloutId} cancelled at ${formatLocal(new Date(r.cancelledAt))}. Running units stop as the cancellation reaches them ("trienkhai rollout status ${rolloutId}" shows it).`);
+      else
+        io.out(
+          `${r.duplicate ? 'Already cancelled by this request; nothing changed. ' : ''}Rollout ${rolloutId} cancelled at ${formatLocal(new Date(r.cancelledAt))}. Running units stop as the cancellation reaches them ("trienkhai rollout status ${rolloutId}" shows it).`,
+        );
       return 0;
     });
   },

@@ -24,7 +24,12 @@ const issue = defineCommand({
     const role = values.role;
     if (!(ROLES as ReadonlyArray<string>).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}; got "${role}"\n\nusage: ${usage}`);
     return withSession(async (s) => {
-      const t = await issueToken(s.db, { role: role as never, label: values.label, ...(values.unit ? { unitCode: values.unit } : {}), createdBy: `user:${values.by ?? process.env.USER ?? 'ops'}` }).catch(rename());
+      const t = await issueToken(s.db, {
+        role: role as never,
+        label: values.label,
+        ...(values.unit ? { unitCode: values.unit } : {}),
+        createdBy: `user:${values.by ?? process.env.USER ?? 'ops'}`,
+      }).catch(rename());
       if (values.json) io.out(JSON.stringify(t, null, 2));
       else {
         io.out(`Token ${t.tokenId} (${t.role}${t.unitCode ? ` for ${t.unitCode}` : ''}) issued. It is shown only now; store it where its holder keeps secrets:`);
@@ -45,7 +50,21 @@ const list = defineCommand({
     return withSession(async (s) => {
       const rows = await listTokens(s.db);
       if (values.json) io.out(JSON.stringify(rows, null, 2));
-      else io.out(table(['id', 'role', 'unit', 'label', 'created', 'last used', 'revoked'], rows.map((r) => [r.token_id, r.role, r.unit_code ?? '', r.label, formatLocal(new Date(r.created_at)), r.last_used_at ? formatLocal(new Date(r.last_used_at)) : '', r.revoked_at ? formatLocal(new Date(r.revoked_at)) : ''])));
+      else
+        io.out(
+          table(
+            ['id', 'role', 'unit', 'label', 'created', 'last used', 'revoked'],
+            rows.map((r) => [
+              r.token_id,
+              r.role,
+              r.unit_code ?? '',
+              r.label,
+              formatLocal(new Date(r.created_at)),
+              r.last_used_at ? formatLocal(new Date(r.last_used_at)) : '',
+              r.revoked_at ? formatLocal(new Date(r.revoked_at)) : '',
+            ]),
+          ),
+        );
       return 0;
     });
   },
@@ -54,7 +73,7 @@ const list = defineCommand({
 const revoke = defineCommand({
   name: 'revoke',
   summary: 'revoke a token: it is refused from then on',
-  positionals: [{ name: 'TOKEN_ID', required: true, description: 'the token\'s ID (see `trienkhai token list`)' }],
+  positionals: [{ name: 'TOKEN_ID', required: true, description: "the token's ID (see `trienkhai token list`)" }],
   arity: 'give the token ID (see `trienkhai token list`)',
   options: {},
   examples: ['trienkhai token revoke 2ebb1d4a62b3'],

@@ -27,8 +27,15 @@ const PLAN = {
   ],
 };
 
-
-const countEvents = async (): Promise<number> => Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+const countEvents = async (): Promise<number> =>
+  Number(
+    (
+      await t.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 beforeAll(async () => {
   s = await startApiStack();
@@ -137,7 +144,7 @@ test('scoped reads show only the subtree: the tree, the overdue filter and the e
 });
 
 test('every role × write route × own/other object answers exactly as the access rules say, and refused writes record nothing', async () => {
-  const escOf = async (unit: string): Promise<string> => encodeURIComponent((await call("GET", `/api/v1/escalations?rolloutId=${R}&unit=${unit}`, "ops")).body.items[0].escalationId);
+  const escOf = async (unit: string): Promise<string> => encodeURIComponent((await call('GET', `/api/v1/escalations?rolloutId=${R}&unit=${unit}`, 'ops')).body.items[0].escalationId);
   const ownEsc = await escOf('P.A.1'); // addressed to P.A
   const otherEsc = await escOf('P.B.1'); // addressed to P.B
   const cellEsc = await escOf('P.A.1.C'); // addressed to P.A.1 (a commune: not this committee's)
@@ -186,7 +193,14 @@ test('every role × write route × own/other object answers exactly as the acces
   const dir = await call('POST', `/api/v1/escalations/${ownEsc}/direct`, 'committee', { directive: 'Tổ chức học bù trong tuần', respondBy: '2099-01-15' });
   expect(dir).toMatchObject({ status: 201, body: { action: 'directed' } });
   const inbox = await call('GET', '/api/v1/escalations?recipient=P.A', 'committee');
-  expect(inbox.body.items[0]).toMatchObject({ status: 'open', acknowledgedBy: 'committee:P.A/BTV huyện A', acknowledgementNote: 'Đã tiếp nhận', directives: 1, lastDirective: 'Tổ chức học bù trong tuần', respondBy: '2099-01-15' });
+  expect(inbox.body.items[0]).toMatchObject({
+    status: 'open',
+    acknowledgedBy: 'committee:P.A/BTV huyện A',
+    acknowledgementNote: 'Đã tiếp nhận',
+    directives: 1,
+    lastDirective: 'Tổ chức học bù trong tuần',
+    respondBy: '2099-01-15',
+  });
   const ext = await call('POST', `/api/v1/escalations/${ownEsc}/extend`, 'committee', extend);
   expect(ext).toMatchObject({ status: 201, body: { stepKey: 'study', resolvedEscalations: [decodeURIComponent(ownEsc)] } });
   expect((await call('POST', `/api/v1/escalations/${ownEsc}/extend`, 'committee', extend)).status).toBe(409); // already resolved
@@ -197,7 +211,9 @@ test('every role × write route × own/other object answers exactly as the acces
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'unit', { ...study(5), reportId: 'a1-study' })).body.duplicate).toBe(true);
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1/reports`, 'inspector', inspect)).status).toBe(201);
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.A.1.C/reports`, 'inspector', inspect)).status).toBe(400); // a cell has no inspect step: the engine says so
-  expect((await call('POST', '/api/v1/rollouts', 'ops', { resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R })).body.alreadyStarted).toBe(true);
+  expect(
+    (await call('POST', '/api/v1/rollouts', 'ops', { resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R })).body.alreadyStarted,
+  ).toBe(true);
   // The same ID with another body is another rollout: 409 naming what differs, nothing started.
   const other = await call('POST', '/api/v1/rollouts', 'ops', { resolution: '22-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết khác', rootUnit: 'P', plan: PLAN, rolloutId: R });
   expect(other.status).toBe(409);
@@ -246,8 +262,21 @@ test('the OpenAPI document is served and describes every route with its schemas'
   const doc = await call('GET', '/api/v1/openapi.json', null);
   expect(doc.status).toBe(200);
   expect(doc.body.openapi).toBe('3.1.0');
-  const ops = Object.entries(doc.body.paths as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`));
-  expect(ops).toEqual(expect.arrayContaining(['GET /api/v1/me', 'POST /api/v1/units/import', 'POST /api/v1/rollouts', 'GET /api/v1/rollouts/{rolloutId}/units', 'POST /api/v1/rollouts/{rolloutId}/units/{unitCode}/reports', 'GET /api/v1/escalations', 'POST /api/v1/escalations/{escalationId}/extend', 'GET /api/v1/rollouts/{rolloutId}/as-of']));
+  const ops = Object.entries(doc.body.paths as Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>).flatMap(([p, m]) =>
+    Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`),
+  );
+  expect(ops).toEqual(
+    expect.arrayContaining([
+      'GET /api/v1/me',
+      'POST /api/v1/units/import',
+      'POST /api/v1/rollouts',
+      'GET /api/v1/rollouts/{rolloutId}/units',
+      'POST /api/v1/rollouts/{rolloutId}/units/{unitCode}/reports',
+      'GET /api/v1/escalations',
+      'POST /api/v1/escalations/{escalationId}/extend',
+      'GET /api/v1/rollouts/{rolloutId}/as-of',
+    ]),
+  );
   const start = doc.body.paths['/api/v1/rollouts'].post;
   expect(start.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['resolution', 'resolutionDate', 'title', 'rootUnit']));
   expect(doc.body.paths['/api/v1/escalations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['recipient', 'status', 'page', 'pageSize']));
@@ -314,7 +343,9 @@ test("the CLI's --json prints exactly what the API returns for the same read", a
   expect(noAsOf(await cli('rollout', 'status', R))).toEqual(noAsOf(await api(`/api/v1/rollouts/${R}`)));
   expect(await cli('rollout', 'status', R, '--unit', 'P.A.1')).toEqual(await api(`/api/v1/rollouts/${R}/units/P.A.1`));
   expect(await cli('escalations', '--rollout', R, '--status', 'all', '--page-size', '100')).toEqual(await api(`/api/v1/escalations?rolloutId=${R}&status=all&pageSize=100`));
-  expect(await cli('audit', 'timeline', R, '--unit', 'P.A.1', '--page', '2', '--page-size', '3', '--lang', 'en')).toEqual(await api(`/api/v1/rollouts/${R}/units/P.A.1/timeline?page=2&pageSize=3&lang=en`));
+  expect(await cli('audit', 'timeline', R, '--unit', 'P.A.1', '--page', '2', '--page-size', '3', '--lang', 'en')).toEqual(
+    await api(`/api/v1/rollouts/${R}/units/P.A.1/timeline?page=2&pageSize=3&lang=en`),
+  );
   // One instant format everywhere: the Vietnam offset, never Z.
   const overview = (await api(`/api/v1/rollouts/${R}`)) as { rollout: { startedAt: string }; asOf: string };
   expect(overview.rollout.startedAt).toMatch(/\+07:00$/);

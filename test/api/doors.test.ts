@@ -173,7 +173,11 @@ test('the token bucket: burst, then 429 with Retry-After and RateLimit-* until t
       const r = await me();
       seen.push([r.status, r.headers['ratelimit-limit'], r.headers['ratelimit-remaining']]);
     }
-    expect(seen).toEqual([[200, '3', '2'], [200, '3', '1'], [200, '3', '0']]);
+    expect(seen).toEqual([
+      [200, '3', '2'],
+      [200, '3', '1'],
+      [200, '3', '0'],
+    ]);
     const refused = await me();
     expectError(refused, 429);
     expect(refused.headers['retry-after']).toBe('1');
@@ -268,7 +272,16 @@ test('contacts: webhooks to private addresses and over-long fields are refused a
     'P.B,webhook,https://eoffice.example.vn/hook,ok',
   ].join('\n');
   const r = await request(api.url, 'POST', '/api/v1/contacts/import', { headers: asOps(json), body: JSON.stringify({ fileName: 'c.csv', content: csv }) });
-  expectError(r, 400, ['line 2, column address', 'line 3, column address', 'line 4, column address', 'line 5, column address', 'line 6, column address', 'line 7, column address', 'line 8, column address', 'line 9, column name']);
+  expectError(r, 400, [
+    'line 2, column address',
+    'line 3, column address',
+    'line 4, column address',
+    'line 5, column address',
+    'line 6, column address',
+    'line 7, column address',
+    'line 8, column address',
+    'line 9, column name',
+  ]);
   expect(r.json.issues[0].message).toMatch(/127\.0\.0\.1 is loopback .*TRIENKHAI_WEBHOOK_ALLOW_PRIVATE/);
   expect(r.json.issues[4].message).toMatch(/at most 254 characters/);
   expect(r.json.issues[4].message.length).toBeLessThan(200);
@@ -291,7 +304,14 @@ test('contacts: webhooks to private addresses and over-long fields are refused a
   // Allowed by configuration, the same file imports.
   process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE = '10.0.0.0/8';
   try {
-    expect((await request(api.url, 'POST', '/api/v1/contacts/import', { headers: asOps(json), body: JSON.stringify({ fileName: 'c.csv', content: 'unit,channel,address,name\nP.A,webhook,http://10.0.0.7/hook,\n' }) })).status).toBe(201);
+    expect(
+      (
+        await request(api.url, 'POST', '/api/v1/contacts/import', {
+          headers: asOps(json),
+          body: JSON.stringify({ fileName: 'c.csv', content: 'unit,channel,address,name\nP.A,webhook,http://10.0.0.7/hook,\n' }),
+        })
+      ).status,
+    ).toBe(201);
   } finally {
     delete process.env.TRIENKHAI_WEBHOOK_ALLOW_PRIVATE;
   }
@@ -303,7 +323,10 @@ test('Temporal unreachable: a write that needs it is a 503 with Retry-After and 
   // A port nothing listens on: the same failure as a Temporal server that is down.
   const down = await startApiServer({ db: t.db, client: async () => new Client({ connection: await Connection.connect({ address: '127.0.0.1:1', connectTimeout: '2s' }) }), rateLimit: null });
   try {
-    const r = await request(down.url, 'POST', '/api/v1/rollouts', { headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' }, body: JSON.stringify({ resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: 'demo', rolloutId: 'temporal-down' }) });
+    const r = await request(down.url, 'POST', '/api/v1/rollouts', {
+      headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: 'demo', rolloutId: 'temporal-down' }),
+    });
     expect(r.status).toBe(503);
     expect(r.headers['retry-after']).toBe('5');
     expect(r.json).toMatchObject({ error: 'unavailable', message: expect.stringMatching(/Temporal\) is unavailable; try again with the same request ID/) });

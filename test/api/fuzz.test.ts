@@ -30,7 +30,11 @@ beforeAll(async () => {
   s.tokens.ops = ops;
   expect((await s.call('POST', '/api/v1/units/import', 'ops', { fileName: 'units.csv', content: HIERARCHY })).status).toBe(201);
   unit = (await issueToken(s.t.db, { role: 'unit', unitCode: 'P.A.1', label: 'Xã A1' })).token;
-  const plan = { id: 'fuzz', title: 'Fuzz', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P30D' }, reminders: [], escalation: { tiers: 1, interval: 'P7D' } }] };
+  const plan = {
+    id: 'fuzz',
+    title: 'Fuzz',
+    steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P30D' }, reminders: [], escalation: { tiers: 1, interval: 'P7D' } }],
+  };
   expect((await s.call('POST', '/api/v1/rollouts', 'ops', { resolution: 'Số: 21-NQ/TƯ', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan, rolloutId: R })).status).toBe(201);
 });
 
@@ -58,14 +62,63 @@ interface Case {
   body?: Buffer;
 }
 
-const describeCase = (c: Case): string => `#${c.n} ${c.method} ${c.path.slice(0, 300)} headers=${JSON.stringify(c.headers).slice(0, 300)}${c.body ? ` body=${JSON.stringify(c.body.toString('latin1').slice(0, 300))} (${c.body.length} bytes)` : ''}`;
+const describeCase = (c: Case): string =>
+  `#${c.n} ${c.method} ${c.path.slice(0, 300)} headers=${JSON.stringify(c.headers).slice(0, 300)}${c.body ? ` body=${JSON.stringify(c.body.toString('latin1').slice(0, 300))} (${c.body.length} bytes)` : ''}`;
 
 function generator(seed: number, routes: Array<{ method: string; path: string; query: string[]; body: string[] }>) {
   const r = rng(seed);
   const int = (n: number): number => Math.floor(r() * n);
   const pick = <T>(xs: ReadonlyArray<T>): T => xs[int(xs.length)]!;
-  const SEGMENTS = ['P', 'P.A.1', R, '1', 'demo', '%ZZ', '%C3%28', '%00', '%ED%A0%80', '%E2%82', '%', 'a%2', '%2F', '%25', '..', '.', encodeURIComponent('Đảng bộ'), encodeURIComponent("'; drop table events; --"), '-1', '1e309', '99999999999999999999', 'x'.repeat(65), 'y'.repeat(3000), '%F0%9F%98%80', '%FF%FE', '%C0%AF'];
-  const rawString = (): string => pick(['', ' ', 'a', 'P.A.1', 'Đảng bộ', 'x'.repeat(int(5000)), 'a\\u0000b', '\\ud800', '\\udfff', 'x\\ud83d', '\\ud83d\\ude00', '2026-02-30', '2026-01-01', 'P1D', '\\u202e', '<script>', '%00', '\\\\', '\\n\\r\\t']);
+  const SEGMENTS = [
+    'P',
+    'P.A.1',
+    R,
+    '1',
+    'demo',
+    '%ZZ',
+    '%C3%28',
+    '%00',
+    '%ED%A0%80',
+    '%E2%82',
+    '%',
+    'a%2',
+    '%2F',
+    '%25',
+    '..',
+    '.',
+    encodeURIComponent('Đảng bộ'),
+    encodeURIComponent("'; drop table events; --"),
+    '-1',
+    '1e309',
+    '99999999999999999999',
+    'x'.repeat(65),
+    'y'.repeat(3000),
+    '%F0%9F%98%80',
+    '%FF%FE',
+    '%C0%AF',
+  ];
+  const rawString = (): string =>
+    pick([
+      '',
+      ' ',
+      'a',
+      'P.A.1',
+      'Đảng bộ',
+      'x'.repeat(int(5000)),
+      'a\\u0000b',
+      '\\ud800',
+      '\\udfff',
+      'x\\ud83d',
+      '\\ud83d\\ude00',
+      '2026-02-30',
+      '2026-01-01',
+      'P1D',
+      '\\u202e',
+      '<script>',
+      '%00',
+      '\\\\',
+      '\\n\\r\\t',
+    ]);
   /** A JSON text for a hostile value (escapes written raw, so lone surrogates reach the server). */
   const value = (depth: number): string => {
     switch (int(depth > 3 ? 6 : 9)) {
@@ -132,7 +185,11 @@ function generator(seed: number, routes: Array<{ method: string; path: string; q
     let b: Buffer | undefined;
     if (method === 'POST' || r() < 0.05) {
       b = body(route.body);
-      if (b.length || r() < 0.5) headers['content-type'] = r() < 0.85 ? 'application/json' : pick(['text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'application/vnd.api+json', 'application/json;charset="utf-8"']);
+      if (b.length || r() < 0.5)
+        headers['content-type'] =
+          r() < 0.85
+            ? 'application/json'
+            : pick(['text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'application/vnd.api+json', 'application/json;charset="utf-8"']);
       if (b.length) headers['content-length'] = String(b.length);
     }
     return { n, method, path, headers, ...(b ? { body: b } : {}) };
@@ -141,7 +198,9 @@ function generator(seed: number, routes: Array<{ method: string; path: string; q
 
 test(`${COUNT} seeded hostile requests (seed ${SEED}): no 5xx, no hang, every error has the error shape`, async () => {
   const doc = (await request(s.api.url, 'GET', '/api/v1/openapi.json')).json;
-  const routes = Object.entries(doc.paths as Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>>).flatMap(([path, ops]) =>
+  const routes = Object.entries(
+    doc.paths as Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>>,
+  ).flatMap(([path, ops]) =>
     Object.entries(ops).map(([m, op]) => ({
       method: m.toUpperCase(),
       path,
@@ -165,7 +224,12 @@ test(`${COUNT} seeded hostile requests (seed ${SEED}): no 5xx, no hang, every er
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     const shaped =
       c.method === 'HEAD' ||
-      (res.json && typeof res.json.error === 'string' && typeof res.json.message === 'string' && Array.isArray(res.json.issues) && typeof res.json.requestId === 'string' && res.json.requestId === res.headers['x-request-id']);
+      (res.json &&
+        typeof res.json.error === 'string' &&
+        typeof res.json.message === 'string' &&
+        Array.isArray(res.json.issues) &&
+        typeof res.json.requestId === 'string' &&
+        res.json.requestId === res.headers['x-request-id']);
     if (res.status >= 500 || res.status < 100) failures.push(`${describeCase(c)}\n  → ${res.status} ${res.text.slice(0, 500)}`);
     else if (res.status >= 400 && !shaped) failures.push(`${describeCase(c)}\n  → ${res.status} without the error shape: ${res.text.slice(0, 300)}`);
   }

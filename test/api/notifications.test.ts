@@ -36,7 +36,6 @@ const PLAN = {
   steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'PT30S' }, reminders: ['PT20S'], escalation: { tiers: 1, interval: 'PT1H' } }],
 };
 
-
 beforeAll(async () => {
   await hook.start();
   s = await startApiStack();
@@ -69,14 +68,29 @@ test('a rollout reminds and escalates; every notification reaches the webhook of
   const started = await call('POST', '/api/v1/rollouts', 'ops', { resolution: 'Số: 21-NQ/TƯ', resolutionDate: '2022-06-16', title: 'Nghị quyết 21', rootUnit: 'P', plan: PLAN, rolloutId: R });
   expect(started.status).toBe(201);
   await until('the escalations', async () => ((await call('GET', `/api/v1/escalations?rolloutId=${R}`, 'ops')).body.total === 6 ? true : undefined), 120_000);
-  const reminders = Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', R).where('type', '=', 'ReminderSent').executeTakeFirstOrThrow()).n);
+  const reminders = Number(
+    (
+      await t.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('rollout_id', '=', R)
+        .where('type', '=', 'ReminderSent')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   expect(reminders).toBe(6);
-  const all = await until('every notification delivered', async () => {
-    const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, 'ops');
-    return r.body.total === 12 && r.body.items.every((n: { status: string }) => n.status === 'delivered') ? r.body.items : undefined;
-  }, 120_000);
+  const all = await until(
+    'every notification delivered',
+    async () => {
+      const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, 'ops');
+      return r.body.total === 12 && r.body.items.every((n: { status: string }) => n.status === 'delivered') ? r.body.items : undefined;
+    },
+    120_000,
+  );
 
-  const routes = (all as Array<{ eventType: string; unitCode: string; recipientUnit: string; address: string }>).map((n) => `${n.eventType} ${n.unitCode} → ${n.recipientUnit} ${n.address === hookOf(n.recipientUnit) ? 'ok' : n.address}`).sort();
+  const routes = (all as Array<{ eventType: string; unitCode: string; recipientUnit: string; address: string }>)
+    .map((n) => `${n.eventType} ${n.unitCode} → ${n.recipientUnit} ${n.address === hookOf(n.recipientUnit) ? 'ok' : n.address}`)
+    .sort();
   expect(routes).toEqual(
     [
       ...UNITS.map((u) => `ReminderSent ${u} → ${u} ok`),
@@ -94,7 +108,15 @@ test('a rollout reminds and escalates; every notification reaches the webhook of
   const toPA = hook.received.filter((r) => r.path === '/hook/P.A' && r.headers['x-trienkhai-event'] === 'Escalated');
   expect(toPA).toHaveLength(1);
   const body = JSON.parse(toPA[0]!.body);
-  expect(body).toMatchObject({ eventType: 'Escalated', rolloutId: R, rolloutTitle: 'Nghị quyết 21', unit: { code: 'P.A.1', name: 'Đảng bộ xã A1' }, recipient: { code: 'P.A', name: 'Đảng bộ huyện A' }, step: 'study', escalation: { tier: 1 } });
+  expect(body).toMatchObject({
+    eventType: 'Escalated',
+    rolloutId: R,
+    rolloutTitle: 'Nghị quyết 21',
+    unit: { code: 'P.A.1', name: 'Đảng bộ xã A1' },
+    recipient: { code: 'P.A', name: 'Đảng bộ huyện A' },
+    step: 'study',
+    escalation: { tier: 1 },
+  });
   expect(body.dueAt).toMatch(/\+07:00$/);
   for (const r of hook.received) expect(verifyWebhookSignature(SECRET, r.headers['x-trienkhai-timestamp']!, r.body, r.headers['x-trienkhai-signature'], { maxAgeSeconds: 300 })).toBe(true);
 });
@@ -139,18 +161,26 @@ test('every role × notification/contact route × own/other unit answers exactly
   expect((await t.db.selectFrom('unit_contacts').select('unit_code').execute()).length).toBe(6);
 
   // Scoped lists show only notifications addressed to the token's unit or below.
-  const recipients = async (who: string): Promise<string[]> => [...new Set<string>((await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, who)).body.items.map((n: { recipientUnit: string }) => n.recipientUnit))].sort();
+  const recipients = async (who: string): Promise<string[]> =>
+    [...new Set<string>((await call('GET', `/api/v1/notifications?rolloutId=${R}&pageSize=500`, who)).body.items.map((n: { recipientUnit: string }) => n.recipientUnit))].sort();
   expect(await recipients('ops')).toEqual([...UNITS].sort());
   expect(await recipients('committee')).toEqual(['P.A', 'P.A.1', 'P.A.1.C']);
   expect(await recipients('inspector')).toEqual(['P.A', 'P.A.1', 'P.A.1.C']);
   expect(await recipients('unit')).toEqual(['P.A.1', 'P.A.1.C']);
-  expect((await call('GET', '/api/v1/units/P.A/contacts', 'committee')).body).toEqual([expect.objectContaining({ unitCode: 'P.A', channel: 'webhook', address: hookOf('P.A'), name: 'Văn phòng P.A' })]);
+  expect((await call('GET', '/api/v1/units/P.A/contacts', 'committee')).body).toEqual([
+    expect.objectContaining({ unitCode: 'P.A', channel: 'webhook', address: hookOf('P.A'), name: 'Văn phòng P.A' }),
+  ]);
 
   // The allowed write: ops imports (replacing P.B's contacts only).
-  const ok = await call('POST', '/api/v1/contacts/import', 'ops', { fileName: 'c.json', content: JSON.stringify({ contacts: [{ unit: 'P.B', channel: 'email', address: 'vp@huyen-b.example.vn', name: 'Văn phòng' }] }) });
+  const ok = await call('POST', '/api/v1/contacts/import', 'ops', {
+    fileName: 'c.json',
+    content: JSON.stringify({ contacts: [{ unit: 'P.B', channel: 'email', address: 'vp@huyen-b.example.vn', name: 'Văn phòng' }] }),
+  });
   expect(ok).toMatchObject({ status: 201, body: { units: ['P.B'], contacts: 1, replaced: 1 } });
   expect((await call('GET', '/api/v1/units/P.B/contacts', 'ops')).body.map((c: { address: string }) => c.address)).toEqual(['vp@huyen-b.example.vn']);
 
   const doc = await call('GET', '/api/v1/openapi.json', 'ops');
-  expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/notifications', '/api/v1/notifications/{notificationId}/retry', '/api/v1/contacts/import', '/api/v1/units/{unitCode}/contacts']));
+  expect(Object.keys(doc.body.paths)).toEqual(
+    expect.arrayContaining(['/api/v1/notifications', '/api/v1/notifications/{notificationId}/retry', '/api/v1/contacts/import', '/api/v1/units/{unitCode}/contacts']),
+  );
 });

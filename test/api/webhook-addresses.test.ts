@@ -76,7 +76,11 @@ test('at delivery: a name resolving to a private address gets nothing (the conne
     const refused = await postWebhook(req, 's', 5_000, { resolve: rebound });
     expect(refused).toEqual({ ok: false, error: expect.stringMatching(/^EPRIVATEADDRESS: refused: hooks\.example\.vn resolves to 127\.0\.0\.1 is loopback/) });
     // A name with one public and one private address is refused too.
-    const mixed: Resolver = (_h, _o, cb) => cb(null, [{ address: '8.8.8.8', family: 4 }, { address: '::1', family: 6 }] as LookupAddress[]);
+    const mixed: Resolver = (_h, _o, cb) =>
+      cb(null, [
+        { address: '8.8.8.8', family: 4 },
+        { address: '::1', family: 6 },
+      ] as LookupAddress[]);
     expect(await postWebhook(req, 's', 5_000, { resolve: mixed })).toEqual({ ok: false, error: expect.stringMatching(/::1 is loopback/) });
     // An IP host never reaches DNS: checked before connecting.
     expect(await postWebhook({ ...req, url: `http://[::ffff:127.0.0.1]:${hook.port}/hook` }, 's', 5_000)).toEqual({ ok: false, error: expect.stringMatching(/^refused: .*loopback/) });
@@ -90,12 +94,22 @@ test('at delivery: a name resolving to a private address gets nothing (the conne
 });
 
 test('the guarded lookup answers both lookup styles node uses (one address, or all)', async () => {
-  const both: Resolver = (_h, _o, cb) => cb(null, [{ address: '8.8.8.8', family: 4 }, { address: '2606:4700:4700::1111', family: 6 }] as LookupAddress[]);
+  const both: Resolver = (_h, _o, cb) =>
+    cb(null, [
+      { address: '8.8.8.8', family: 4 },
+      { address: '2606:4700:4700::1111', family: 6 },
+    ] as LookupAddress[]);
   const lookup = guardedLookup([], both);
   const one = await new Promise((resolve) => lookup('x', {}, (err, address, family) => resolve({ err, address, family })));
   expect(one).toEqual({ err: null, address: '8.8.8.8', family: 4 });
   const all = await new Promise((resolve) => lookup('x', { all: true }, (err, address) => resolve({ err, address })));
-  expect(all).toEqual({ err: null, address: [{ address: '8.8.8.8', family: 4 }, { address: '2606:4700:4700::1111', family: 6 }] });
+  expect(all).toEqual({
+    err: null,
+    address: [
+      { address: '8.8.8.8', family: 4 },
+      { address: '2606:4700:4700::1111', family: 6 },
+    ],
+  });
   const real = await new Promise<NodeJS.ErrnoException | null>((resolve) => guardedLookup([])('localhost', {}, (err) => resolve(err)));
   expect(real?.code).toBe('EPRIVATEADDRESS');
 });

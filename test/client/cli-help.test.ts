@@ -143,7 +143,9 @@ test.each(COMMANDS)('`%s` refuses a wrong number of arguments', async (_path, g,
   const extra = await cli(...words(g, c), ...validArgs(c), 'one-too-many');
   expectUsageError(extra, /\n\nusage: trienkhai /);
   if (c.positionals.some((p) => p.required)) {
-    const required = Object.entries(c.options).filter(([, o]) => o.required).flatMap(([name]) => [`--${name}`, 'x']);
+    const required = Object.entries(c.options)
+      .filter(([, o]) => o.required)
+      .flatMap(([name]) => [`--${name}`, 'x']);
     expectUsageError(await cli(...words(g, c), ...required), /\n\nusage: trienkhai /);
   }
 });
@@ -154,16 +156,21 @@ test('the messages a user sees for a wrong count, a missing option, a bad number
   expectUsageError(await cli('escalations', 'R'), /^error: unexpected argument "R" \(use --rollout ID\)/);
   expectUsageError(await cli('extend', 'R', '--unit', 'A', '--step', 's', '--committee', 'C', '--until', '2030-01-01'), /^error: missing --reason\n/);
   expectUsageError(await cli('report', 'R', '--step', 'study', '--attended', '3'), /^error: missing --unit\n\nusage: trienkhai report ROLLOUT_ID/);
-  expectUsageError(await cli('extend', 'R', '--unit', 'A', '--step', 's', '--committee', 'C', '--until', '2030-01-01', '--reason', 'x', '--occurrence', 'two'), /^error: --occurrence must be a whole number, got "two"$/);
+  expectUsageError(
+    await cli('extend', 'R', '--unit', 'A', '--step', 's', '--committee', 'C', '--until', '2030-01-01', '--reason', 'x', '--occurrence', 'two'),
+    /^error: --occurrence must be a whole number, got "two"$/,
+  );
   expectUsageError(await cli('rollout', 'frobnicate'), /^error: unknown "rollout frobnicate" \(expected start, status, list or cancel\)\n\nusage: trienkhai rollout start/);
   expectUsageError(await cli('frobnicate'), /^error: unknown command "frobnicate"\n\ntrienkhai — theo dõi/);
   expectUsageError(await cli('rollout', 'status', '--lang', 'fr'), /^error: --lang must be "vi" or "en", got "fr"$/);
   expectUsageError(await cli('token', 'issue', '--role', 'king', '--label', 'x'), /^error: --role must be one of ops, /);
 });
 
-test('the usage lines come from the declarations, with a report\'s fields by step kind', async () => {
+test("the usage lines come from the declarations, with a report's fields by step kind", async () => {
   const r = await cli('report', '--help');
-  expect(r.out).toMatch(/^usage: trienkhai report ROLLOUT_ID \[--unit CODE\] \[--step STEP_ID\] \[--id REPORT_ID\] \[--by PERSON\] \[--occurrence N\] \[--file report\.json\] <fields for the step kind> \[--json\]$/m);
+  expect(r.out).toMatch(
+    /^usage: trienkhai report ROLLOUT_ID \[--unit CODE\] \[--step STEP_ID\] \[--id REPORT_ID\] \[--by PERSON\] \[--occurrence N\] \[--file report\.json\] <fields for the step kind> \[--json\]$/m,
+  );
   expect(r.out).toMatch(/^  studyConference: +--attended N \[--date YYYY-MM-DD\] \[--makeup\]$/m);
   expect(r.out).toMatch(/^  periodicReport: +--period LABEL \[--indicator NAME=VALUE \.\.\.\] \[--date YYYY-MM-DD\] \[--document NUMBER\] \[--document-date DATE\]$/m);
   expect(r.out).toMatch(/^  --indicator NAME=VALUE +.*\(repeatable\)$/m);
@@ -176,12 +183,48 @@ test('a refused domain field is named by the option the declaration says fills i
   const command = (path: string): Command => COMMANDS.find(([p]) => p === path)![2];
   // The names the CLI has always used (they were a hand-kept table before).
   expect(fieldNames(command('report'))).toMatchObject({
-    rolloutId: 'ROLLOUT_ID', reportId: '--id', unitCode: '--unit', stepId: '--step', sessionDate: '--date', submittedOn: '--date', issuedOn: '--date', inspectedOn: '--date',
-    attended: '--attended', draftedBy: '--drafted-by', title: '--title', documentNumber: '--document', documentDate: '--document-date', period: '--period',
-    indicators: '--indicator', inspector: '--inspector', findings: '--findings', review: '--review', summary: '--summary', occurrence: '--occurrence', reportedBy: '--by',
+    rolloutId: 'ROLLOUT_ID',
+    reportId: '--id',
+    unitCode: '--unit',
+    stepId: '--step',
+    sessionDate: '--date',
+    submittedOn: '--date',
+    issuedOn: '--date',
+    inspectedOn: '--date',
+    attended: '--attended',
+    draftedBy: '--drafted-by',
+    title: '--title',
+    documentNumber: '--document',
+    documentDate: '--document-date',
+    period: '--period',
+    indicators: '--indicator',
+    inspector: '--inspector',
+    findings: '--findings',
+    review: '--review',
+    summary: '--summary',
+    occurrence: '--occurrence',
+    reportedBy: '--by',
   });
-  expect(fieldNames(command('extend'))).toEqual({ unitCode: '--unit', stepId: '--step', committeeCode: '--committee', until: '--until', reason: '--reason', decision: '--decision', decidedBy: '--by', occurrence: '--occurrence', requestId: '--id' });
-  expect(fieldNames(command('rollout start'))).toEqual({ resolution: '--resolution', resolutionDate: '--date', title: '--title', rootUnit: '--root', root: '--root', rolloutId: '--id', hierarchyVersion: '--hierarchy-version' });
+  expect(fieldNames(command('extend'))).toEqual({
+    unitCode: '--unit',
+    stepId: '--step',
+    committeeCode: '--committee',
+    until: '--until',
+    reason: '--reason',
+    decision: '--decision',
+    decidedBy: '--by',
+    occurrence: '--occurrence',
+    requestId: '--id',
+  });
+  expect(fieldNames(command('rollout start'))).toEqual({
+    resolution: '--resolution',
+    resolutionDate: '--date',
+    title: '--title',
+    rootUnit: '--root',
+    root: '--root',
+    rolloutId: '--id',
+    hierarchyVersion: '--hierarchy-version',
+  });
   expect(fieldNames(command('escalations direct'))).toEqual({ committeeCode: '--committee', directive: '--directive', respondBy: '--respond-by', decidedBy: '--by', requestId: '--id' });
   expect(fieldNames(command('audit as-of'))).toEqual({ rolloutId: 'ROLLOUT_ID', at: 'INSTANT', unitCode: '--unit' });
 });

@@ -34,7 +34,11 @@ function reminder(stream: number, seq: number): AnyNewEvent {
 beforeAll(async () => {
   t = await freshDatabase();
   // Several streams interleaved, in batches, as workflows append them.
-  for (let seq = 1; seq <= N / 5; seq++) await appendEvents(t.db, [1, 2, 3, 4, 5].map((s) => reminder(s, seq)));
+  for (let seq = 1; seq <= N / 5; seq++)
+    await appendEvents(
+      t.db,
+      [1, 2, 3, 4, 5].map((s) => reminder(s, seq)),
+    );
 });
 afterAll(async () => {
   await t?.close();
@@ -55,7 +59,11 @@ async function trial(tamper: (db: Kysely<Database>) => Promise<unknown>, undo: (
 
 /** A row as stored (timestamps as text with their microseconds, so putting it back restores it exactly). */
 const row = async (seq: number): Promise<LogRow> => (await selectLogRows(t.db).where('chain_seq', '=', String(seq)).executeTakeFirstOrThrow()) as LogRow;
-const putBack = (db: Kysely<Database>, r: LogRow) => db.insertInto('events').values({ ...r, payload: JSON.stringify(r.payload) } as never).execute();
+const putBack = (db: Kysely<Database>, r: LogRow) =>
+  db
+    .insertInto('events')
+    .values({ ...r, payload: JSON.stringify(r.payload) } as never)
+    .execute();
 const summary = (ps: ChainProblem[]): string[] => ps.map((p) => `${p.kind}@${p.chainSeq}`);
 const positions = [1, 2, 17, 30, 44, 59];
 
@@ -111,7 +119,12 @@ test.each(positions.filter((k) => k < N))('a deletion hidden by renumbering the 
   expect(summary(problems)).toEqual([`missing@${k}`]);
 });
 
-test.each([[1, 2], [5, 40], [29, 30], [10, 60]])('two rows swapped are both found (#%i ⇄ #%i)', async (a, b) => {
+test.each([
+  [1, 2],
+  [5, 40],
+  [29, 30],
+  [10, 60],
+])('two rows swapped are both found (#%i ⇄ #%i)', async (a, b) => {
   // Through negative numbers: the unique constraint on chain_seq is checked row by row.
   const swap = async (db: Kysely<Database>) => {
     await sql`update events set chain_seq = case chain_seq when ${a} then ${-b}::bigint else ${-a}::bigint end where chain_seq in (${a}, ${b})`.execute(db);
@@ -128,36 +141,39 @@ test.each(positions.filter((k) => k < N))('a forged row inserted after #%i, with
   const ch = contentHash(forged);
   const occurred = usTextOfIso(forged.occurredAt);
   const recorded = prev.recorded_at;
-  const problems = await trial(async (db) => {
-    await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq > ${k}`.execute(db);
-    await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
-    await db
-      .insertInto('events')
-      .values({
-        event_id: forged.eventId,
-        stream_id: forged.streamId,
-        stream_seq: 1,
-        type: forged.type,
-        rollout_id: forged.rolloutId,
-        unit_code: forged.unitCode,
-        actor: forged.actor,
-        occurred_at: occurred,
-        recorded_at: recorded,
-        payload: JSON.stringify(forged.payload),
-        content_hash: ch,
-        chain_seq: String(k + 1),
-        prev_hash: prev.hash,
-        hash: recordHash(prev.hash, k + 1, ch, occurred, recorded),
-        hash_version: 2,
-      })
-      .execute();
-    await sql`update chain_head set seq = seq + 1`.execute(db);
-  }, async (db) => {
-    await sql`delete from events where event_id = 'forged#1'`.execute(db);
-    await sql`update events set chain_seq = -(chain_seq - 1) where chain_seq > ${k + 1}`.execute(db);
-    await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
-    await sql`update chain_head set seq = seq - 1`.execute(db);
-  });
+  const problems = await trial(
+    async (db) => {
+      await sql`update events set chain_seq = -(chain_seq + 1) where chain_seq > ${k}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      await db
+        .insertInto('events')
+        .values({
+          event_id: forged.eventId,
+          stream_id: forged.streamId,
+          stream_seq: 1,
+          type: forged.type,
+          rollout_id: forged.rolloutId,
+          unit_code: forged.unitCode,
+          actor: forged.actor,
+          occurred_at: occurred,
+          recorded_at: recorded,
+          payload: JSON.stringify(forged.payload),
+          content_hash: ch,
+          chain_seq: String(k + 1),
+          prev_hash: prev.hash,
+          hash: recordHash(prev.hash, k + 1, ch, occurred, recorded),
+          hash_version: 2,
+        })
+        .execute();
+      await sql`update chain_head set seq = seq + 1`.execute(db);
+    },
+    async (db) => {
+      await sql`delete from events where event_id = 'forged#1'`.execute(db);
+      await sql`update events set chain_seq = -(chain_seq - 1) where chain_seq > ${k + 1}`.execute(db);
+      await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
+      await sql`update chain_head set seq = seq - 1`.execute(db);
+    },
+  );
   expect(summary(problems)).toEqual([`inserted@${k + 1}`]);
   expect(problems[0]!.eventId).toBe('forged#1');
 });
@@ -200,7 +216,11 @@ test.each([
     async (db) => {
       await sql`update events set chain_seq = -(chain_seq + ${count}) where chain_seq > ${k}`.execute(db);
       await sql`update events set chain_seq = -chain_seq where chain_seq < 0`.execute(db);
-      for (let n = 1; n <= count; n++) await db.insertInto('events').values(madeUp(k, n) as never).execute();
+      for (let n = 1; n <= count; n++)
+        await db
+          .insertInto('events')
+          .values(madeUp(k, n) as never)
+          .execute();
       if (moveHead) await sql`update chain_head set seq = seq + ${count}`.execute(db);
     },
     async (db) => {
@@ -215,7 +235,11 @@ test.each([
 
 test('a row with made-up hashes added after the last event (head untouched) is one insertion', async () => {
   const problems = await trial(
-    (db) => db.insertInto('events').values(madeUp(N, 1) as never).execute(),
+    (db) =>
+      db
+        .insertInto('events')
+        .values(madeUp(N, 1) as never)
+        .execute(),
     (db) => sql`delete from events where stream_id = 'forged'`.execute(db),
   );
   expect(summary(problems)).toEqual([`inserted@${N + 1}`]);

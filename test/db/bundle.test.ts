@@ -30,7 +30,15 @@ const started = (rolloutId: string): AnyNewEvent => ({
   unitCode: null,
   actor: 'user:ops',
   occurredAt: '2027-07-22T02:00:00.000Z',
-  payload: { rolloutId, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' }, plan: { id: 'p' }, planId: 'p', rootUnit: 'BG', hierarchyVersion: 1, requestedBy: 'user:ops' },
+  payload: {
+    rolloutId,
+    resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' },
+    plan: { id: 'p' },
+    planId: 'p',
+    rootUnit: 'BG',
+    hierarchyVersion: 1,
+    requestedBy: 'user:ops',
+  },
 });
 
 const reminder = (n: number): AnyNewEvent => ({
@@ -111,7 +119,10 @@ test('removing the seal too does not help, nor does re-signing with another key 
   const resigned = cutBack('cut-resigned');
   const other = loadSigningKey(join(work, 'forger.pem'));
   const { sign } = await import('node:crypto');
-  writeFileSync(join(resigned, 'manifest.sig'), JSON.stringify({ publicKey: other.publicKeyPem, signature: sign(null, readFileSync(join(resigned, 'manifest.json')), other.privateKey).toString('base64') }));
+  writeFileSync(
+    join(resigned, 'manifest.sig'),
+    JSON.stringify({ publicKey: other.publicKeyPem, signature: sign(null, readFileSync(join(resigned, 'manifest.json')), other.privateKey).toString('base64') }),
+  );
   const again = await verifyBundle(resigned, { trustedPublicKey: pem() });
   expect(again.ok).toBe(false);
   expect(again.seal.problems).toEqual(['manifest.sig was signed by a different key than the one you trust']);

@@ -157,7 +157,10 @@ test('plain verification checks the log against every stored checkpoint: a chain
   }
   const write = (rs: LogRow[]) =>
     asSuperuserWithoutTriggers(t, async (conn) => {
-      for (const r of rs.slice(3)) await sql`update events set payload = ${JSON.stringify(r.payload)}::jsonb, content_hash = ${r.content_hash}, prev_hash = ${r.prev_hash}, hash = ${r.hash} where chain_seq = ${r.chain_seq}`.execute(conn);
+      for (const r of rs.slice(3))
+        await sql`update events set payload = ${JSON.stringify(r.payload)}::jsonb, content_hash = ${r.content_hash}, prev_hash = ${r.prev_hash}, hash = ${r.hash} where chain_seq = ${r.chain_seq}`.execute(
+          conn,
+        );
       await sql`update chain_head set hash = ${rs[rs.length - 1]!.hash}`.execute(conn);
     });
   await write(forged);
@@ -168,7 +171,9 @@ test('plain verification checks the log against every stored checkpoint: a chain
     const stored = (await t.db.selectFrom('checkpoints').select('id').execute()).length;
     expect(r.checkpoints).toEqual({ stored, holding: 0, provenUpTo: 0, brokenByRows: 0 });
     // The first broken checkpoint is named with what changed; the later ones, broken for the same reason, in one line.
-    expect(r.problems[0]!.message).toMatch(/^checkpoint \d+ \(events #1–#9, signed .*\): event #9 no longer ends in the checkpoint's chain link — so events #1–#9 were changed after they were recorded, and the chain rewritten to hide it$/);
+    expect(r.problems[0]!.message).toMatch(
+      /^checkpoint \d+ \(events #1–#9, signed .*\): event #9 no longer ends in the checkpoint's chain link — so events #1–#9 were changed after they were recorded, and the chain rewritten to hide it$/,
+    );
     expect(r.problems[1]!.message).toMatch(/^checkpoint \d+ \(events #1–#9, .*\): the Merkle root of events #1–#9, recomputed from their contents, differs/);
     expect(r.problems[r.problems.length - 1]!.message).toMatch(new RegExp(`^${stored - 1} later checkpoint\\(s\\) .* no longer hold either, for the same reason$`));
   } finally {
@@ -199,7 +204,12 @@ test('a deletion in the middle, checked against a checkpoint, is named by its po
     const problems = await checkCheckpoint(t.db, c);
     expect(problems).toEqual([`the log has only 15 of the 16 events the checkpoint covers: event #7 is missing (deleted) between unit/R/U#6 and unit/R/U#8`]);
   } finally {
-    await asSuperuserWithoutTriggers(t, (conn) => conn.insertInto('events').values({ ...gone!, payload: JSON.stringify(gone!.payload) } as never).execute());
+    await asSuperuserWithoutTriggers(t, (conn) =>
+      conn
+        .insertInto('events')
+        .values({ ...gone!, payload: JSON.stringify(gone!.payload) } as never)
+        .execute(),
+    );
   }
   expect(await checkCheckpoint(t.db, c)).toEqual([]);
 });

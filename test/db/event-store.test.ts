@@ -26,7 +26,15 @@ const started = (rolloutId: string): AnyNewEvent => ({
   unitCode: null,
   actor: 'user:ops',
   occurredAt: '2027-07-22T02:00:00.000Z',
-  payload: { rolloutId, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' }, plan: { id: 'p' }, planId: 'p', rootUnit: 'BG', hierarchyVersion: 1, requestedBy: 'user:ops' },
+  payload: {
+    rolloutId,
+    resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' },
+    plan: { id: 'p' },
+    planId: 'p',
+    rootUnit: 'BG',
+    hierarchyVersion: 1,
+    requestedBy: 'user:ops',
+  },
 });
 
 const enrolled = (rolloutId: string, seq = 1): AnyNewEvent => ({
@@ -38,7 +46,12 @@ const enrolled = (rolloutId: string, seq = 1): AnyNewEvent => ({
   unitCode: 'BG',
   actor: 'system',
   occurredAt: '2027-07-22T02:00:01.000Z',
-  payload: { unit: { code: 'BG', name: 'Bắc Giang', level: 'tinh', parent: null, members: 10, standingCommittee: true }, ancestors: [], steps: [{ key: 'study', stepId: 'study', kind: 'studyConference', occurrence: 0, status: 'open', dueAt: '2027-08-31T16:59:59.999Z' }], children: 0 },
+  payload: {
+    unit: { code: 'BG', name: 'Bắc Giang', level: 'tinh', parent: null, members: 10, standingCommittee: true },
+    ancestors: [],
+    steps: [{ key: 'study', stepId: 'study', kind: 'studyConference', occurrence: 0, status: 'open', dueAt: '2027-08-31T16:59:59.999Z' }],
+    children: 0,
+  },
 });
 
 test('an append is idempotent by event ID and projects into the read model once', async () => {
@@ -60,11 +73,24 @@ test('the same ID with different content is a conflict, never an overwrite', asy
 test('a stream accepts only its next sequence number; a failed batch records nothing', async () => {
   await appendEvents(t.db, [started('r2')]);
   const gap = enrolled('r2', 2);
-  await expect(appendEvents(t.db, [enrolled('r2', 1), gap].map((e, i) => (i === 1 ? { ...e, streamSeq: 3, eventId: 'unit/r2/BG#3' } : e)))).rejects.toThrow(/is at sequence 1/);
-  const count = await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', 'r2').executeTakeFirstOrThrow();
+  await expect(
+    appendEvents(
+      t.db,
+      [enrolled('r2', 1), gap].map((e, i) => (i === 1 ? { ...e, streamSeq: 3, eventId: 'unit/r2/BG#3' } : e)),
+    ),
+  ).rejects.toThrow(/is at sequence 1/);
+  const count = await t.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('rollout_id', '=', 'r2')
+    .executeTakeFirstOrThrow();
   expect(Number(count.n)).toBe(1);
   // Two different events claiming the same stream position: the unique constraint refuses the second.
-  await expect(sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash, hash_version) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h', 999, 'p', 'h', 2)`.execute(t.db)).rejects.toThrow(/events_stream_seq_unique/);
+  await expect(
+    sql`insert into events (event_id, stream_id, stream_seq, type, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash, hash_version) values ('x', 'rollout/r2', 1, 'RolloutCompleted', 'system', now(), '{}', 'h', 999, 'p', 'h', 2)`.execute(
+      t.db,
+    ),
+  ).rejects.toThrow(/events_stream_seq_unique/);
 });
 
 test('events are append-only: UPDATE, DELETE and TRUNCATE are refused (the application role has no such right; the trigger refuses even a superuser)', async () => {
@@ -80,7 +106,17 @@ test('events are append-only: UPDATE, DELETE and TRUNCATE are refused (the appli
 
 test('an append made while the read model is being rebuilt waits for it, and is not lost', async () => {
   await appendEvents(t.db, [started('r9'), enrolled('r9')]);
-  const reminder: AnyNewEvent = { eventId: 'unit/r9/BG#2', streamId: 'unit/r9/BG', streamSeq: 2, type: 'ReminderSent', rolloutId: 'r9', unitCode: 'BG', actor: 'system', occurredAt: '2027-08-24T02:00:00.000Z', payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' } };
+  const reminder: AnyNewEvent = {
+    eventId: 'unit/r9/BG#2',
+    streamId: 'unit/r9/BG',
+    streamSeq: 2,
+    type: 'ReminderSent',
+    rolloutId: 'r9',
+    unitCode: 'BG',
+    actor: 'system',
+    occurredAt: '2027-08-24T02:00:00.000Z',
+    payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' },
+  };
   let append: Promise<unknown> | undefined;
   const rebuilt = await rebuildReadModel(t.db, {
     // Mid-rebuild (the old rows deleted, the new ones half made), a worker appends.
@@ -99,7 +135,17 @@ test('an append made while the read model is being rebuilt waits for it, and is 
 
 test('looking back (as-of) neither changes nor locks the live read model', async () => {
   await appendEvents(t.db, [started('r8'), enrolled('r8')]);
-  const reminder: AnyNewEvent = { eventId: 'unit/r8/BG#2', streamId: 'unit/r8/BG', streamSeq: 2, type: 'ReminderSent', rolloutId: 'r8', unitCode: 'BG', actor: 'system', occurredAt: '2027-08-24T02:00:00.000Z', payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' } };
+  const reminder: AnyNewEvent = {
+    eventId: 'unit/r8/BG#2',
+    streamId: 'unit/r8/BG',
+    streamSeq: 2,
+    type: 'ReminderSent',
+    rolloutId: 'r8',
+    unitCode: 'BG',
+    actor: 'system',
+    occurredAt: '2027-08-24T02:00:00.000Z',
+    payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: 'P7D', recipient: 'BG' },
+  };
   const before = await readModelDigest(t.db);
   // As of a moment after the start and before the unit enrolled: the rollout, and no unit yet.
   const past = await withRolloutAsOf(t.db, 'r8', new Date('2027-07-22T02:00:00.500Z'), async (trx) => {
@@ -129,7 +175,17 @@ test('looking back (as-of) neither changes nor locks the live read model', async
 test('a periodic report with its document number counts among documents issued, also after a rebuild', async () => {
   const R = 'r-periodic';
   const unit = (seq: number, type: AnyNewEvent['type'], payload: unknown): AnyNewEvent =>
-    ({ eventId: `unit/${R}/BG#${seq}`, streamId: `unit/${R}/BG`, streamSeq: seq, type, rolloutId: R, unitCode: 'BG', actor: 'unit:BG', occurredAt: `2027-07-22T02:00:0${seq}.000Z`, payload }) as AnyNewEvent;
+    ({
+      eventId: `unit/${R}/BG#${seq}`,
+      streamId: `unit/${R}/BG`,
+      streamSeq: seq,
+      type,
+      rolloutId: R,
+      unitCode: 'BG',
+      actor: 'unit:BG',
+      occurredAt: `2027-07-22T02:00:0${seq}.000Z`,
+      payload,
+    }) as AnyNewEvent;
   const enrol = enrolled(R);
   (enrol.payload as { steps: unknown[] }).steps = [
     { key: 'report#1', stepId: 'report', kind: 'periodicReport', occurrence: 0, status: 'open', dueAt: '2027-12-15T16:59:59.999Z' },
@@ -142,7 +198,7 @@ test('a periodic report with its document number counts among documents issued, 
     unit(2, 'PeriodicReportSubmitted', { key: 'report#1', reportId: 'p1', period: '2027', indicators: {}, submittedOn: '2027-07-20', document: doc }),
     unit(3, 'PeriodicReportSubmitted', { key: 'report#2', reportId: 'p2', period: '2028', indicators: {}, submittedOn: '2027-07-21', document: null }),
   ]);
-  const docs = async () => (await t.db.selectFrom('unit_steps').select(['step_key', 'document_text', 'document_date']).where('rollout_id', '=', R).orderBy('step_key').execute());
+  const docs = async () => await t.db.selectFrom('unit_steps').select(['step_key', 'document_text', 'document_date']).where('rollout_id', '=', R).orderBy('step_key').execute();
   expect(await docs()).toEqual([
     { step_key: 'report#1', document_text: '12-BC/TU', document_date: '2027-07-20' },
     { step_key: 'report#2', document_text: null, document_date: null },

@@ -40,7 +40,9 @@ test('rows recorded before hash version 2 still verify, checkpoints over them st
       const ch = contentHash(e);
       const link = chainHash(prev, n, ch);
       await sql`insert into events (event_id, stream_id, stream_seq, type, rollout_id, unit_code, actor, occurred_at, payload, content_hash, chain_seq, prev_hash, hash)
-        values (${e.eventId}, ${e.streamId}, ${e.streamSeq}, ${e.type}, ${e.rolloutId}, ${e.unitCode}, ${e.actor}, ${e.occurredAt}, ${JSON.stringify(e.payload)}::jsonb, ${ch}, ${n}, ${prev}, ${link})`.execute(owner);
+        values (${e.eventId}, ${e.streamId}, ${e.streamSeq}, ${e.type}, ${e.rolloutId}, ${e.unitCode}, ${e.actor}, ${e.occurredAt}, ${JSON.stringify(e.payload)}::jsonb, ${ch}, ${n}, ${prev}, ${link})`.execute(
+        owner,
+      );
       prev = link;
     }
     await sql`update chain_head set seq = 3, hash = ${prev}`.execute(owner);

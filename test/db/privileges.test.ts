@@ -61,8 +61,8 @@ const refusals: Array<[string, string, RegExp]> = [
   ['disable the trigger', 'alter table events disable trigger events_no_update', /must be owner/],
   ['disable every trigger', 'alter table events disable trigger all', /must be owner/],
   ['drop the trigger', 'drop trigger events_no_update on events', /must be owner/],
-  ['replace the trigger function', "create or replace function events_append_only() returns trigger language plpgsql as $$ begin return new; end $$", /must be owner|permission denied/],
-  ['create a function in the schema', "create function public.let_through() returns trigger language plpgsql as $$ begin return new; end $$", /permission denied for schema public/],
+  ['replace the trigger function', 'create or replace function events_append_only() returns trigger language plpgsql as $$ begin return new; end $$', /must be owner|permission denied/],
+  ['create a function in the schema', 'create function public.let_through() returns trigger language plpgsql as $$ begin return new; end $$', /permission denied for schema public/],
   ['create a trigger on events', 'create trigger sneak before insert on events for each row execute function events_append_only()', /permission denied for table events/],
   ['create a rule on events', 'create rule sneak as on delete to events do instead nothing', /must be owner/],
   ['truncate', 'truncate events', /permission denied for table events/],
@@ -86,7 +86,10 @@ test.each(refusals)('the application role may not %s', async (_what, statement, 
 
 test('granting itself UPDATE gives it nothing, and after every refusal the log is as it was', async () => {
   // GRANT by a role without the grant option only warns; the privilege is still not there.
-  await sql.raw(`grant update, delete, truncate on events to ${APP_ROLE}`).execute(t.db).catch(() => undefined);
+  await sql
+    .raw(`grant update, delete, truncate on events to ${APP_ROLE}`)
+    .execute(t.db)
+    .catch(() => undefined);
   await expect(sql.raw("update events set actor = 'x'").execute(t.db)).rejects.toThrow(/permission denied/);
   const triggers = await sql<{ tgname: string; tgenabled: string }>`select tgname, tgenabled from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal order by tgname`.execute(t.db);
   expect(triggers.rows).toEqual([

@@ -23,8 +23,7 @@ test('the grammar', () => {
 
 test('no other source file has its own copy of a code pattern', () => {
   const root = join(__dirname, '..', '..');
-  const files = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : /\.(ts|js)$/.test(n) ? [join(dir, n)] : []));
+  const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : /\.(ts|js)$/.test(n) ? [join(dir, n)] : []));
   const copies = [/\[A-Za-z0-9\]\[A-Za-z0-9/, /\[a-z0-9_-\]/, /\[A-Za-z0-9\._-\]/];
   const found: string[] = [];
   for (const dir of ['app', 'api', 'client', 'notify', 'web', 'db', 'workflows', 'activities', 'audit', 'domain', 'stack', 'worker']) {

@@ -1,13 +1,5 @@
 import { DomainError } from '../../domain/errors';
-import {
-  DOCUMENT_ISSUERS,
-  DOCUMENT_TYPES,
-  DocumentNumberText,
-  DocumentRef,
-  documentIdentity,
-  documentKey,
-  parseDocumentNumber,
-} from '../../domain/documents';
+import { DOCUMENT_ISSUERS, DOCUMENT_TYPES, DocumentNumberText, DocumentRef, documentIdentity, documentKey, parseDocumentNumber } from '../../domain/documents';
 
 function reason(input: string): string {
   try {

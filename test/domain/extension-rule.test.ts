@@ -65,5 +65,8 @@ test('the workflow, the API and the unit view apply the same extension rule', ()
   expect(answers.sort()).toEqual(['A→C', 'A→X', 'P→A', 'P→B', 'P→C', 'P→P', 'P→X', 'P→Y', 'X→C', 'A→X'].filter((v, i, a) => a.indexOf(v) === i).sort());
   // Only committee tokens may extend.
   for (const role of ['ops', 'unit', 'inspector', 'auditor'] as const)
-    expect(authorize({ tokenId: 't', role, unitCode: role === 'ops' || role === 'auditor' ? null : 'P', label: role }, 'deadline.extend', { extension: { unit: U.C!, ancestors: ancestorsOf('C') } }).allowed).toBe(false);
+    expect(
+      authorize({ tokenId: 't', role, unitCode: role === 'ops' || role === 'auditor' ? null : 'P', label: role }, 'deadline.extend', { extension: { unit: U.C!, ancestors: ancestorsOf('C') } })
+        .allowed,
+    ).toBe(false);
 });

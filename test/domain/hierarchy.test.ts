@@ -1,15 +1,5 @@
 import { DomainError } from '../../domain/errors';
-import {
-  ancestorsOf,
-  buildIndex,
-  levelsOf,
-  parentLevelsOf,
-  parseUnitsCsv,
-  parseUnitsFile,
-  parseUnitsJson,
-  Unit,
-  validateTree,
-} from '../../domain/hierarchy';
+import { ancestorsOf, buildIndex, levelsOf, parentLevelsOf, parseUnitsCsv, parseUnitsFile, parseUnitsJson, Unit, validateTree } from '../../domain/hierarchy';
 
 function issuesOf(f: () => unknown): { path: string; message: string }[] {
   try {
@@ -154,7 +144,10 @@ describe('parseUnitsCsv', () => {
   it('checks the header: unknown, duplicate and missing columns', () => {
     const issues = issuesOf(() => parseUnitsCsv(['code,name,level,parent,members,standingCommittee,notes,code', 'R,Root,tinh,,1,1,,R'].join('\n')));
     expect(issues).toEqual([
-      { path: 'line 1, column standingCommittee', message: 'unknown column "standingCommittee" (did you mean "standing_committee"?) (expected code, name, level, parent, members, standing_committee, effective_from, predecessors)' },
+      {
+        path: 'line 1, column standingCommittee',
+        message: 'unknown column "standingCommittee" (did you mean "standing_committee"?) (expected code, name, level, parent, members, standing_committee, effective_from, predecessors)',
+      },
       { path: 'line 1, column notes', message: 'unknown column "notes" (expected code, name, level, parent, members, standing_committee, effective_from, predecessors)' },
       { path: 'line 1, column code', message: 'column "code" appears twice in the header (expected each column once)' },
       { path: 'line 1 (header)', message: 'missing column "standing_committee" (required: code, name, level, parent, members, standing_committee; optional: effective_from, predecessors)' },
@@ -250,7 +243,9 @@ describe('parseUnitsJson', () => {
       'line 13 (row 4)',
       'line 14 (row 5), field parent',
     ]);
-    expect(issues[0]?.message).toBe('unknown field "standingCommittee" (did you mean "standing_committee"?) (expected code, name, level, parent, members, standing_committee, effective_from, predecessors)');
+    expect(issues[0]?.message).toBe(
+      'unknown field "standingCommittee" (did you mean "standing_committee"?) (expected code, name, level, parent, members, standing_committee, effective_from, predecessors)',
+    );
     expect(issues[1]?.message).toBe('got the string "12" (expected the number of party members (số đảng viên), a whole number ≥ 0, as a JSON number)');
     expect(issues[3]?.message).toContain('1.5 is not a whole number ≥ 0');
     expect(issues[4]?.message).toBe('expected true or false, got number 1');
@@ -260,14 +255,16 @@ describe('parseUnitsJson', () => {
   });
 
   it('reports JSON syntax errors by line and column', () => {
-    expect(issuesOf(() => parseUnitsJson('[\n  {"code": "A",}\n]'))).toEqual([{ path: 'line 2, column 16', message: 'invalid JSON: expected a field name in double quotes, found \'}\'' }]);
+    expect(issuesOf(() => parseUnitsJson('[\n  {"code": "A",}\n]'))).toEqual([{ path: 'line 2, column 16', message: "invalid JSON: expected a field name in double quotes, found '}'" }]);
     expect(paths(() => parseUnitsJson('[\n{"name": "a\nb"}]'))).toEqual(['line 2, column 12']);
     expect(paths(() => parseUnitsJson('[1, 2'))).toEqual(['line 1, column 6']);
     expect(paths(() => parseUnitsJson('[] x'))).toEqual(['line 1, column 4']);
   });
 
   it('rejects other shapes and unknown top-level fields', () => {
-    expect(issuesOf(() => parseUnitsJson('{"units": [], \n "version": 2}'))).toEqual([{ path: 'line 2, field version', message: 'unknown top-level field "version" (expected an array of units, or an object { "units": [...] })' }]);
+    expect(issuesOf(() => parseUnitsJson('{"units": [], \n "version": 2}'))).toEqual([
+      { path: 'line 2, field version', message: 'unknown top-level field "version" (expected an array of units, or an object { "units": [...] })' },
+    ]);
     expect(issuesOf(() => parseUnitsJson('{"unit": []}'))[0]?.path).toBe('line 1, field unit');
     expect(issuesOf(() => parseUnitsJson('{}'))[0]?.message).toContain('missing "units"');
     expect(issuesOf(() => parseUnitsJson('"x"'))[0]?.message).toContain('the file holds the string "x"');
@@ -286,7 +283,9 @@ describe('parseUnitsFile', () => {
     expect(parseUnitsFile('data/units.json', '[{"code":"R","name":"Root","level":"tinh","parent":null,"members":1,"standing_committee":true}]')).toHaveLength(1);
   });
   it('rejects other files', () => {
-    expect(issuesOf(() => parseUnitsFile('units.xlsx', ''))).toEqual([{ path: 'file', message: '"units.xlsx": unsupported file type ".xlsx" (expected a .csv or .json file; save spreadsheets as "CSV UTF-8")' }]);
+    expect(issuesOf(() => parseUnitsFile('units.xlsx', ''))).toEqual([
+      { path: 'file', message: '"units.xlsx": unsupported file type ".xlsx" (expected a .csv or .json file; save spreadsheets as "CSV UTF-8")' },
+    ]);
     expect(issuesOf(() => parseUnitsFile('units', ''))[0]?.message).toContain('(no extension)');
   });
 });

@@ -13,7 +13,15 @@ test('each identifier reads back into the parts it was built from', () => {
   const id = escalationId(ref);
   expect(id).toBe('21-NQ-TW.2022-06-16.BG/BG.YT.BoHa/report#2/2022-09-30T16:59:59.999Z/t2');
   expect(parseEscalationId(id)).toEqual(ref);
-  for (const bad of ['', 'a/b/c/d', 'R/U/study/not-a-date/t1', 'R/U/study/2022-09-30T16:59:59.999Z/t0', 'R/U/study/2022-09-30T16:59:59.999Z/tx', 'R/U/study/2022-09-30T16:59:59.999Z/t1/extra', 'R/U/study/2022-09-30/t1'])
+  for (const bad of [
+    '',
+    'a/b/c/d',
+    'R/U/study/not-a-date/t1',
+    'R/U/study/2022-09-30T16:59:59.999Z/t0',
+    'R/U/study/2022-09-30T16:59:59.999Z/tx',
+    'R/U/study/2022-09-30T16:59:59.999Z/t1/extra',
+    'R/U/study/2022-09-30/t1',
+  ])
     expect(parseEscalationId(bad)).toBeUndefined();
 
   const stream = streams.unit('R.1', 'P.A');
@@ -32,8 +40,7 @@ test('each identifier reads back into the parts it was built from', () => {
 
 test('no other source file builds or parses these identifiers by hand', () => {
   const root = join(__dirname, '..', '..');
-  const files = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : /\.(ts|js)$/.test(n) ? [join(dir, n)] : []));
+  const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : /\.(ts|js)$/.test(n) ? [join(dir, n)] : []));
   const homes = ['domain/ids.ts', 'workflows/definitions.ts'];
   const handMade = [
     /`\$\{[^`]*\}#\$\{/, // `${streamId}#${seq}`

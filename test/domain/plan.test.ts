@@ -67,7 +67,9 @@ describe('a plan against the hierarchy it will run on', () => {
   });
 
   test('a level the hierarchy does not have is named, with the levels it has', () => {
-    expect(() => validatePlanForHierarchy(parsePlan(plan([step({ levels: ['xa'] })])), levels, parents)).toThrow('step "study" names level "xa", which the hierarchy does not have (levels: tinh, huyen, coso)');
+    expect(() => validatePlanForHierarchy(parsePlan(plan([step({ levels: ['xa'] })])), levels, parents)).toThrow(
+      'step "study" names level "xa", which the hierarchy does not have (levels: tinh, huyen, coso)',
+    );
   });
 
   test('a cascade whose parents have no such step is refused', () => {
@@ -79,6 +81,8 @@ describe('a plan against the hierarchy it will run on', () => {
         { id: 'issue-huyen', kind: 'issuePlan', title: 'y', levels: ['huyen'], deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' } },
       ],
     };
-    expect(() => validatePlanForHierarchy(parsePlan(p), levels, parents)).toThrow(/waits for the parent's issuePlan step, but units at level "huyen" have parents at level "tinh" and no issuePlan step applies to "tinh"/);
+    expect(() => validatePlanForHierarchy(parsePlan(p), levels, parents)).toThrow(
+      /waits for the parent's issuePlan step, but units at level "huyen" have parents at level "tinh" and no issuePlan step applies to "tinh"/,
+    );
   });
 });

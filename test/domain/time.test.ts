@@ -336,7 +336,9 @@ describe('purity', () => {
   // Workflow code imports these modules: no Node built-ins, no clock, no time-zone database.
   it.each(['time.ts', 'holidays.ts', 'documents.ts', 'hierarchy.ts', 'errors.ts'])('%s is sandbox-safe', (file) => {
     // Comments may mention what is forbidden; check the code only.
-    const src = readFileSync(join(__dirname, '../../domain', file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const src = readFileSync(join(__dirname, '../../domain', file), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     expect(src).not.toMatch(/from 'node:|require\(/);
     expect(src).not.toMatch(/new Date\(\)|Date\.now\(|Intl\.|Math\.random|toLocale|getHours|getDate\(|getTimezoneOffset/);
   });

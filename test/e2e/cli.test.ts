@@ -68,7 +68,15 @@ async function json<T>(...args: string[]): Promise<T> {
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trienkhai-e2e-'));
   t = await freshDatabase();
-  server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
+  server = await startTemporalDevServer({
+    dataDir: join(dir, 'temporal'),
+    port: 0,
+    persistent: false,
+    ui: false,
+    searchAttributes: { ...SEARCH_ATTRIBUTES },
+    log: () => undefined,
+    cli: process.env.TEMPORAL_CLI_PATH ?? {},
+  });
   connection = await NativeConnection.connect({ address: server.address });
   worker = await createWorker({ connection, db: t.db, workflowBundle: await workflowBundle() });
   running = worker.run();
@@ -118,7 +126,16 @@ test('import, start, report, escalate, extend and complete late — through the 
     JSON.stringify({
       id: 'e2e',
       title: 'Kiểm thử đầu cuối',
-      steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: `PT${DUE_S}S` }, reminders: [`PT${REMIND_S}S`], escalation: { tiers: 2, interval: 'PT1H' } }],
+      steps: [
+        {
+          id: 'study',
+          kind: 'studyConference',
+          title: 'Học tập nghị quyết',
+          deadline: { kind: 'afterStart', after: `PT${DUE_S}S` },
+          reminders: [`PT${REMIND_S}S`],
+          escalation: { tiers: 2, interval: 'PT1H' },
+        },
+      ],
     }),
   );
   // A bad resolution number is refused before anything starts.
@@ -127,11 +144,26 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(badStart.stderr).toMatch(/--resolution: "21-XX\/TW": unknown document type "XX"/);
   expect(await t.db.selectFrom('rollouts').selectAll().execute()).toHaveLength(0);
 
-  const start = await json<{ rolloutId: string; units: number }>('rollout', 'start', '--resolution', 'Số: 21-NQ/TƯ', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'));
+  const start = await json<{ rolloutId: string; units: number }>(
+    'rollout',
+    'start',
+    '--resolution',
+    'Số: 21-NQ/TƯ',
+    '--date',
+    '2022-06-16',
+    '--title',
+    'Nghị quyết 21',
+    '--root',
+    'P',
+    '--plan',
+    join(dir, 'plan.json'),
+  );
   expect(start).toMatchObject({ rolloutId: '21-NQ-TW.2022-06-16.P', units: 5 });
   const R = start.rolloutId;
   // A repeated start is harmless.
-  expect((await cli('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'))).stdout).toMatch(/already started/);
+  expect((await cli('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan.json'))).stdout).toMatch(
+    /already started/,
+  );
 
   await until('all units enrolled', async () => ((await json<{ counts: { units: number } }>('rollout', 'status', R)).counts.units === 5 ? true : undefined));
   const onTimeP = await cli('report', R, '--unit', 'P', '--step', 'study', '--attended', '30');
@@ -139,11 +171,16 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect(onTimeP.stdout).not.toMatch(/late by/);
   expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).code).toBe(0);
   // What follows assumes both reports came before the reminder; say so plainly if this machine was slower than that margin.
-  const dueAt = new Date((await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H1').executeTakeFirstOrThrow()).original_due_at!).getTime();
+  const dueAt = new Date(
+    (await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H1').executeTakeFirstOrThrow()).original_due_at!,
+  ).getTime();
   const onTime = await t.db.selectFrom('events').select(['unit_code', 'occurred_at']).where('rollout_id', '=', R).where('type', '=', 'StepCompleted').execute();
   expect(onTime.map((e) => e.unit_code).sort()).toEqual(['P', 'P.H1']);
   for (const e of onTime) {
-    if (new Date(e.occurred_at).getTime() >= dueAt - REMIND_S * 1000) throw new Error(`${e.unit_code} reported at ${new Date(e.occurred_at).toISOString()}, after the reminder (${new Date(dueAt - REMIND_S * 1000).toISOString()}): the ${DUE_S - REMIND_S} s margin was not enough on this machine`);
+    if (new Date(e.occurred_at).getTime() >= dueAt - REMIND_S * 1000)
+      throw new Error(
+        `${e.unit_code} reported at ${new Date(e.occurred_at).toISOString()}, after the reminder (${new Date(dueAt - REMIND_S * 1000).toISOString()}): the ${DUE_S - REMIND_S} s margin was not enough on this machine`,
+      );
   }
   // The same report ID again counts once.
   expect((await cli('report', R, '--unit', 'P.H1', '--step', 'study', '--attended', '10', '--id', 'h1-study')).stdout).toMatch(/Already recorded/);
@@ -165,7 +202,17 @@ test('import, start, report, escalate, extend and complete late — through the 
 
   // The deadline passes: the timers escalate each overdue unit to the nearest standing committee above it.
   // The CLI's --json is the API's view: camelCase, one instant format, a page.
-  type Esc = { escalationId: string; unitCode: string; recipient: { code: string }; tier: number; status: string; resolution: string | null; overdueMs: number; acknowledgedBy: string | null; directives: number };
+  type Esc = {
+    escalationId: string;
+    unitCode: string;
+    recipient: { code: string };
+    tier: number;
+    status: string;
+    resolution: string | null;
+    overdueMs: number;
+    acknowledgedBy: string | null;
+    directives: number;
+  };
   const escalations = async (...args: string[]): Promise<Esc[]> => (await json<{ items: Esc[]; page: number; total: number }>('escalations', ...args)).items;
   const open = await until(
     'tier-1 escalations',
@@ -176,7 +223,12 @@ test('import, start, report, escalate, extend and complete late — through the 
     DUE_S * 1000 + 120_000,
   );
   expect(open.every((r) => r.tier === 1)).toBe(true); // tier 2 is an hour away
-  expect(open.filter((r) => r.tier === 1).map((r) => `${r.unitCode}→${r.recipient.code}`).sort()).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
+  expect(
+    open
+      .filter((r) => r.tier === 1)
+      .map((r) => `${r.unitCode}→${r.recipient.code}`)
+      .sort(),
+  ).toEqual(['P.H1.X1.C1→P.H1.X1', 'P.H1.X1→P.H1', 'P.H2→P']);
   const reminded = await t.db.selectFrom('events').select('unit_code').where('type', '=', 'ReminderSent').execute();
   expect(reminded.map((r) => r.unit_code).sort()).toEqual(['P.H1.X1', 'P.H1.X1.C1', 'P.H2']);
   // The committee's inbox.
@@ -185,7 +237,22 @@ test('import, start, report, escalate, extend and complete late — through the 
   const wrong = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H2', '--until', new Date(Date.now() + 3600_000).toISOString(), '--reason', 'Mưa bão');
   expect(wrong.code).toBe(2);
   expect(wrong.stderr).toMatch(/--committee: P.H2 is not a standing committee above P.H1.X1/);
-  const ext = await cli('extend', R, '--unit', 'P.H1.X1', '--step', 'study', '--committee', 'P.H1', '--until', new Date(Date.now() + 3600_000).toISOString(), '--reason', 'Mưa bão', '--decision', 'Gia hạn 1 giờ');
+  const ext = await cli(
+    'extend',
+    R,
+    '--unit',
+    'P.H1.X1',
+    '--step',
+    'study',
+    '--committee',
+    'P.H1',
+    '--until',
+    new Date(Date.now() + 3600_000).toISOString(),
+    '--reason',
+    'Mưa bão',
+    '--decision',
+    'Gia hạn 1 giờ',
+  );
   expect(ext.code).toBe(0);
   expect(ext.stdout).toMatch(/1 open escalation\(s\) resolved/);
 
@@ -213,7 +280,6 @@ test('import, start, report, escalate, extend and complete late — through the 
   expect((await cli('escalations', 'direct', cellEsc, '--committee', 'P.H1.X1', '--directive', 'Tổ chức học bù ngay', '--respond-by', '2099-01-15')).code).toBe(0);
   expect((await escalations('--recipient', 'P.H1.X1'))[0]).toMatchObject({ escalationId: cellEsc, status: 'open', acknowledgedBy: 'committee:P.H1.X1', directives: 1 });
 
-
   const unit = await json<{ steps: Array<{ stepKey: string; status: string; attended: number; lateByMs: number; completedAt: string }>; escalations: Esc[] }>('rollout', 'status', R, '--unit', 'P.H2');
   expect(unit.steps[0]).toMatchObject({ stepKey: 'study', status: 'done', attended: 8 });
   expect(unit.steps[0]!.lateByMs).toBeGreaterThan(0);
@@ -235,10 +301,14 @@ test('import, start, report, escalate, extend and complete late — through the 
   // As of an instant: folded from the events up to it, without touching the live tables.
   type Status = { counts: { units: number; openEscalations: number }; progress: Array<{ level: string; done: number; overdue: number }> };
   // Instants taken from the record itself: just before the first escalation, and just after the last tier-1 one.
-  const escalatedAt = (await t.db.selectFrom('events').select('occurred_at').where('rollout_id', '=', R).where('type', '=', 'Escalated').orderBy('occurred_at').execute()).map((r) => new Date(r.occurred_at).getTime());
+  const escalatedAt = (await t.db.selectFrom('events').select('occurred_at').where('rollout_id', '=', R).where('type', '=', 'Escalated').orderBy('occurred_at').execute()).map((r) =>
+    new Date(r.occurred_at).getTime(),
+  );
   const huyenDoneBefore = async (at: number) =>
     (await t.db.selectFrom('events').select('unit_code').where('type', '=', 'StepCompleted').where('unit_code', 'in', ['P.H1', 'P.H2']).where('occurred_at', '<', new Date(at)).execute()).length;
-  const due = new Date((await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H2').executeTakeFirstOrThrow()).original_due_at!).getTime();
+  const due = new Date(
+    (await t.db.selectFrom('unit_steps').select('original_due_at').where('rollout_id', '=', R).where('unit_code', '=', 'P.H2').executeTakeFirstOrThrow()).original_due_at!,
+  ).getTime();
   expect(escalatedAt[0]!).toBeGreaterThan(due);
   const early = await json<Status>('audit', 'as-of', R, new Date(due).toISOString());
   expect(early.counts.openEscalations).toBe(0);
@@ -329,9 +399,26 @@ test('import, start, report, escalate, extend and complete late — through the 
 async function lateRollout(): Promise<string> {
   writeFileSync(join(dir, 'units.csv'), HIERARCHY);
   expect((await cli('units', 'import', join(dir, 'units.csv'))).code).toBe(0);
-  const plan = { id: 'e2e-late', title: 'Kiểm thử: quá hạn', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT3S' }, reminders: [], escalation: { tiers: 2, interval: 'PT1H' } }] };
+  const plan = {
+    id: 'e2e-late',
+    title: 'Kiểm thử: quá hạn',
+    steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập nghị quyết', deadline: { kind: 'afterStart', after: 'PT3S' }, reminders: [], escalation: { tiers: 2, interval: 'PT1H' } }],
+  };
   writeFileSync(join(dir, 'plan-late.json'), JSON.stringify(plan));
-  const { rolloutId } = await json<{ rolloutId: string }>('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'Nghị quyết 21', '--root', 'P', '--plan', join(dir, 'plan-late.json'));
+  const { rolloutId } = await json<{ rolloutId: string }>(
+    'rollout',
+    'start',
+    '--resolution',
+    '21-NQ/TW',
+    '--date',
+    '2022-06-16',
+    '--title',
+    'Nghị quyết 21',
+    '--root',
+    'P',
+    '--plan',
+    join(dir, 'plan-late.json'),
+  );
   await until('every unit escalated', async () => (await json<{ items: Array<{ tier: number }> }>('escalations', '--rollout', rolloutId)).items.filter((r) => r.tier === 1).length === 5, 120_000);
   const late = await cli('report', rolloutId, '--unit', 'P.H2', '--step', 'study', '--attended', '8');
   expect(late.stdout).toMatch(/late by/);
@@ -370,11 +457,21 @@ function fixManifest(b: string): void {
   const m = JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { files: Record<string, { sha256: string; bytes: number }> };
   for (const f of Object.keys(m.files)) {
     if (!existsSync(join(b, f))) delete m.files[f];
-    else m.files[f] = { sha256: createHash('sha256').update(readFileSync(join(b, f))).digest('hex'), bytes: statSync(join(b, f)).size };
+    else
+      m.files[f] = {
+        sha256: createHash('sha256')
+          .update(readFileSync(join(b, f)))
+          .digest('hex'),
+        bytes: statSync(join(b, f)).size,
+      };
   }
   writeFileSync(join(b, 'manifest.json'), JSON.stringify(m));
 }
-const readRows = (b: string): ChainRow[] => readFileSync(join(b, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ChainRow);
+const readRows = (b: string): ChainRow[] =>
+  readFileSync(join(b, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ChainRow);
 const writeRows = (b: string, rows: ChainRow[]): void => writeFileSync(join(b, 'events.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
 test('an exported bundle is verified, replayed and cross-checked in a fresh process with no database or server', async () => {

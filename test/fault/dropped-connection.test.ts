@@ -30,7 +30,11 @@ import { until } from '../helpers/wait';
 
 const useEnv = useTimeSkippingEnv();
 const UNITS = [{ code: 'P', name: 'Tỉnh', level: 'tinh', parent: null, members: 10, standingCommittee: true }];
-const PLAN = parsePlan({ id: 't', title: 't', steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P10D' }, reminders: [], escalation: { tiers: 1, interval: 'P3D' } }] });
+const PLAN = parsePlan({
+  id: 't',
+  title: 't',
+  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P10D' }, reminders: [], escalation: { tiers: 1, interval: 'P3D' } }],
+});
 
 let t: TestDb;
 beforeAll(async () => {
@@ -68,7 +72,16 @@ test('a connection terminated under a waiting append: the worker survives, the a
       await useEnv().client.workflow.start(rolloutWorkflow, {
         taskQueue: R,
         workflowId: rolloutWorkflowId(R),
-        args: [{ rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: version, requestedBy: 'user:test' }],
+        args: [
+          {
+            rolloutId: R,
+            resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
+            plan: PLAN,
+            rootUnit: 'P',
+            hierarchyVersion: version,
+            requestedBy: 'user:test',
+          },
+        ],
       });
       const count = async (type: string) => Number((await sql<{ n: string }>`select count(*) as n from events where rollout_id = ${R} and type = ${type}`.execute(t.db)).rows[0]!.n);
       await until('the unit enrolled', async () => (await count('UnitEnrolled')) === 1, 60_000, 200);
@@ -77,7 +90,9 @@ test('a connection terminated under a waiting append: the worker survives, the a
       await locker.query('begin');
       await locker.query('select * from chain_head for update');
       const report: StepReportInput = { reportId: 'rep-1', unitCode: 'P', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-02', attended: 10 } as StepReportInput;
-      const answer = useEnv().client.workflow.getHandle(unitWorkflowId(R, 'P')).executeUpdate(reportStepUpdate, { args: [report] });
+      const answer = useEnv()
+        .client.workflow.getHandle(unitWorkflowId(R, 'P'))
+        .executeUpdate(reportStepUpdate, { args: [report] });
       const waiting = await until(
         'the append waiting on the chain head lock',
         async () => {
@@ -142,7 +157,9 @@ test('a database that cannot be reached: one classifier, a 503 with Retry-After,
 });
 
 test('an Update refused while the workflow task is in failed state is sent again, a bounded number of times', async () => {
-  const transient = Object.assign(new Error('Workflow Update failed'), { cause: Object.assign(new Error('9 FAILED_PRECONDITION: Unable to perform workflow execution update due to Workflow Task in failed state.'), { code: 9 }) });
+  const transient = Object.assign(new Error('Workflow Update failed'), {
+    cause: Object.assign(new Error('9 FAILED_PRECONDITION: Unable to perform workflow execution update due to Workflow Task in failed state.'), { code: 9 }),
+  });
   let calls = 0;
   const flaky = { executeUpdate: async () => (++calls < 3 ? Promise.reject(transient) : 'answered') } as never;
   const retried: number[] = [];

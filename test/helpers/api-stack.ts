@@ -45,7 +45,15 @@ export async function startApiStack(opts: { staticFiles?: (req: IncomingMessage,
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'trienkhai-api-'));
   const t = await freshDatabase();
-  const server = await startTemporalDevServer({ dataDir: join(dir, 'temporal'), port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
+  const server = await startTemporalDevServer({
+    dataDir: join(dir, 'temporal'),
+    port: 0,
+    persistent: false,
+    ui: false,
+    searchAttributes: { ...SEARCH_ATTRIBUTES },
+    log: () => undefined,
+    cli: process.env.TEMPORAL_CLI_PATH ?? {},
+  });
   const native = await NativeConnection.connect({ address: server.address });
   const worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
   const running = worker.run();

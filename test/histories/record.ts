@@ -62,7 +62,15 @@ const PLAN = parsePlan({
   title: 'Replay histories',
   steps: [
     { id: 'study', kind: 'studyConference', title: 'Học tập, quán triệt', deadline: { kind: 'afterStart', after: 'P10D' }, reminders: ['P2D'], escalation: { tiers: 2, interval: 'P3D' } },
-    { id: 'issue-province', kind: 'issuePlan', title: 'Tỉnh ủy ban hành kế hoạch', levels: ['tinh'], deadline: { kind: 'afterStart', after: 'P5D' }, reminders: ['P1D'], escalation: { tiers: 1, interval: 'P2D' } },
+    {
+      id: 'issue-province',
+      kind: 'issuePlan',
+      title: 'Tỉnh ủy ban hành kế hoạch',
+      levels: ['tinh'],
+      deadline: { kind: 'afterStart', after: 'P5D' },
+      reminders: ['P1D'],
+      escalation: { tiers: 1, interval: 'P2D' },
+    },
     {
       id: 'issue-lower',
       kind: 'issuePlan',
@@ -73,7 +81,16 @@ const PLAN = parsePlan({
       reminders: ['P2D'],
       escalation: { tiers: 2, interval: 'P3D' },
     },
-    { id: 'report', kind: 'periodicReport', title: 'Báo cáo định kỳ', levels: ['tinh', 'huyen'], deadline: { kind: 'afterStart', after: 'P20D' }, schedule: { every: 'P10D', count: 2 }, reminders: ['P2D'], escalation: { tiers: 1, interval: 'P2D' } },
+    {
+      id: 'report',
+      kind: 'periodicReport',
+      title: 'Báo cáo định kỳ',
+      levels: ['tinh', 'huyen'],
+      deadline: { kind: 'afterStart', after: 'P20D' },
+      schedule: { every: 'P10D', count: 2 },
+      reminders: ['P2D'],
+      escalation: { tiers: 1, interval: 'P2D' },
+    },
   ],
 });
 
@@ -92,11 +109,12 @@ async function drive(env: TestWorkflowEnvironment, store: MemoryStore): Promise<
   const date = (day: number): string => new Date(day0 + day * DAY + LOCAL_OFFSET).toISOString().slice(0, 10);
   const handle = (code: string) => env.client.workflow.getHandle(unitWorkflowId(ROLLOUT, code));
   let n = 0;
-  const report = (code: string, body: Record<string, unknown>) =>
-    handle(code).executeUpdate(reportStepUpdate, { args: [{ reportId: `${code}-${++n}`, unitCode: code, ...body } as StepReportInput] });
-  const study = (code: string, day: number, attended: number, reportId?: string) => report(code, { stepId: 'study', kind: 'studyConference', sessionDate: date(day), attended, ...(reportId ? { reportId } : {}) });
+  const report = (code: string, body: Record<string, unknown>) => handle(code).executeUpdate(reportStepUpdate, { args: [{ reportId: `${code}-${++n}`, unitCode: code, ...body } as StepReportInput] });
+  const study = (code: string, day: number, attended: number, reportId?: string) =>
+    report(code, { stepId: 'study', kind: 'studyConference', sessionDate: date(day), attended, ...(reportId ? { reportId } : {}) });
   const issue = (code: string, stepId: string, doc: string, day: number) => report(code, { stepId, kind: 'issuePlan', documentNumber: doc, issuedOn: date(day), title: 'Kế hoạch thực hiện' });
-  const periodic = (code: string, occurrence: number, day: number) => report(code, { stepId: 'report', kind: 'periodicReport', occurrence, period: `kỳ ${occurrence + 1}`, indicators: { pct: 90 + occurrence }, submittedOn: date(day) });
+  const periodic = (code: string, occurrence: number, day: number) =>
+    report(code, { stepId: 'report', kind: 'periodicReport', occurrence, period: `kỳ ${occurrence + 1}`, indicators: { pct: 90 + occurrence }, submittedOn: date(day) });
   const rejected = async (p: Promise<unknown>): Promise<void> => {
     const e = await p.then(
       () => new Error('expected the update to be rejected'),
@@ -122,7 +140,17 @@ async function drive(env: TestWorkflowEnvironment, store: MemoryStore): Promise<
   const rollout = await env.client.workflow.start(rolloutWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: rolloutWorkflowId(ROLLOUT),
-    args: [{ rolloutId: ROLLOUT, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: date(-30) }, title: 'NQ 21' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: 1, requestedBy: 'user:recorder', maxChildren: 2 }],
+    args: [
+      {
+        rolloutId: ROLLOUT,
+        resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: date(-30) }, title: 'NQ 21' },
+        plan: PLAN,
+        rootUnit: 'P',
+        hierarchyVersion: 1,
+        requestedBy: 'user:recorder',
+        maxChildren: 2,
+      },
+    ],
   });
 
   // Validator rejections: nothing is recorded (a rejected Update leaves no trace in the history either).
@@ -204,18 +232,33 @@ async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): P
   const date = (day: number): string => new Date(day0 + day * DAY + LOCAL_OFFSET).toISOString().slice(0, 10);
   const handle = (code: string) => env.client.workflow.getHandle(unitWorkflowId(ROLLOUT, code));
   const rejected = async (p: Promise<unknown>): Promise<void> => {
-    const e = await p.then(() => new Error('expected the update to be rejected'), (err: unknown) => err);
+    const e = await p.then(
+      () => new Error('expected the update to be rejected'),
+      (err: unknown) => err,
+    );
     if (!(e instanceof WorkflowUpdateFailedError)) throw e;
   };
   await at(0);
   const rollout = await env.client.workflow.start(rolloutWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: rolloutWorkflowId(ROLLOUT),
-    args: [{ rolloutId: ROLLOUT, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: date(-30) }, title: 'NQ 21' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: 1, requestedBy: 'user:recorder', maxChildren: 2 }],
+    args: [
+      {
+        rolloutId: ROLLOUT,
+        resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: date(-30) }, title: 'NQ 21' },
+        plan: PLAN,
+        rootUnit: 'P',
+        hierarchyVersion: 1,
+        requestedBy: 'user:recorder',
+        maxChildren: 2,
+      },
+    ],
   });
   await at(1);
   for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2']) {
-    await handle(code).executeUpdate(reportStepUpdate, { args: [{ reportId: `${code}-study`, unitCode: code, stepId: 'study', kind: 'studyConference', sessionDate: date(1), attended: 2 } as StepReportInput] });
+    await handle(code).executeUpdate(reportStepUpdate, {
+      args: [{ reportId: `${code}-study`, unitCode: code, stepId: 'study', kind: 'studyConference', sessionDate: date(1), attended: 2 } as StepReportInput],
+    });
   }
   await at(12);
   const escalationOf = (code: string): string => {
@@ -241,10 +284,20 @@ async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): P
   }
   // Every unit still had steps to do (plans, reports), so every one is cancelled; the cancellation reaches
   // the lower units after the rollout has returned: wait for it, in real time.
-  const cancelledUnits = () => store.events.filter((e) => e.type === 'UnitCancelled').map((e) => e.unitCode).sort();
+  const cancelledUnits = () =>
+    store.events
+      .filter((e) => e.type === 'UnitCancelled')
+      .map((e) => e.unitCode)
+      .sort();
   for (let waited = 0; cancelledUnits().length < UNITS.length && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   const cancelled = cancelledUnits();
-  if (cancelled.join() !== UNITS.map((u) => u.code).sort().join()) throw new Error(`unexpected cancelled units: ${cancelled.join()}`);
+  if (
+    cancelled.join() !==
+    UNITS.map((u) => u.code)
+      .sort()
+      .join()
+  )
+    throw new Error(`unexpected cancelled units: ${cancelled.join()}`);
 }
 
 /**

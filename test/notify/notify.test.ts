@@ -70,7 +70,15 @@ function file(name: string, content: string): string {
   return p;
 }
 
-const count = async (table: 'notification_outbox' | 'unit_contacts'): Promise<number> => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+const count = async (table: 'notification_outbox' | 'unit_contacts'): Promise<number> =>
+  Number(
+    (
+      await t.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 const R = 'notify-r';
 let seq = 0;
@@ -80,9 +88,24 @@ const unitEvent = (unit: string, type: AnyNewEvent['type'], payload: unknown, at
   return { eventId: `unit/${R}/${unit}#${seq}`, streamId: `unit/${R}/${unit}`, streamSeq: seq, type, rolloutId: R, unitCode: unit, actor: 'system', occurredAt: at, payload } as AnyNewEvent;
 };
 const escalated = (n: number): AnyNewEvent =>
-  unitEvent('P.A.1', 'Escalated', { key: 'study', escalationId: `${R}/P.A.1/study/t${n}`, tier: n, recipient: { code: 'P.A', name: 'Đảng bộ huyện A', level: 'huyen', standingCommittee: true }, self: false, dueAt: '2026-11-21T02:59:59.999Z' });
+  unitEvent('P.A.1', 'Escalated', {
+    key: 'study',
+    escalationId: `${R}/P.A.1/study/t${n}`,
+    tier: n,
+    recipient: { code: 'P.A', name: 'Đảng bộ huyện A', level: 'huyen', standingCommittee: true },
+    self: false,
+    dueAt: '2026-11-21T02:59:59.999Z',
+  });
 
-const fast = (over: Partial<DispatcherConfig> = {}): Partial<DispatcherConfig> => ({ webhookSecret: SECRET, backoffBaseMs: 0, backoffMaxMs: 0, jitter: 0, webhookTimeoutMs: 2_000, maxAttempts: 12, ...over });
+const fast = (over: Partial<DispatcherConfig> = {}): Partial<DispatcherConfig> => ({
+  webhookSecret: SECRET,
+  backoffBaseMs: 0,
+  backoffMaxMs: 0,
+  jitter: 0,
+  webhookTimeoutMs: 2_000,
+  maxAttempts: 12,
+  ...over,
+});
 
 /** Run batches until nothing is due (bounded, so a bug cannot loop forever). */
 async function drain(d: Dispatcher, rounds = 20): Promise<void> {
@@ -99,21 +122,38 @@ test('contacts import: every bad row is named with its field, exit code 2, nothi
   expect(r.err).toMatch(/Nothing was recorded/);
   expect(await count('unit_contacts')).toBe(0);
 
-  const unknownUnit = await cli('contacts', 'import', file('unknown.json', JSON.stringify([{ unit: 'P.A', channel: 'email', address: 'a@example.vn', name: 'x' }, { unit: 'NOPE', channel: 'email', address: 'b@example.vn', name: 'y' }])));
+  const unknownUnit = await cli(
+    'contacts',
+    'import',
+    file(
+      'unknown.json',
+      JSON.stringify([
+        { unit: 'P.A', channel: 'email', address: 'a@example.vn', name: 'x' },
+        { unit: 'NOPE', channel: 'email', address: 'b@example.vn', name: 'y' },
+      ]),
+    ),
+  );
   expect(unknownUnit.code).toBe(2);
   expect(unknownUnit.err).toMatch(/row 2, field unit: unit "NOPE" is not in the latest hierarchy/);
   expect(await count('unit_contacts')).toBe(0);
 
   // NFD input is stored NFC.
   const nfd = 'Văn phòng Huyện ủy'.normalize('NFD');
-  const ok = await cli('contacts', 'import', file('ok.csv', `unit,channel,address,name\nP.A,email,vanphong@huyen-a.example.vn,${nfd}\nP.A,webhook,http://127.0.0.1:1/old,\nP.B,email,b@huyen-b.example.vn,\n`));
+  const ok = await cli(
+    'contacts',
+    'import',
+    file('ok.csv', `unit,channel,address,name\nP.A,email,vanphong@huyen-a.example.vn,${nfd}\nP.A,webhook,http://127.0.0.1:1/old,\nP.B,email,b@huyen-b.example.vn,\n`),
+  );
   expect(ok).toMatchObject({ code: 0 });
   const listed = JSON.parse((await cli('contacts', 'list', '--unit', 'P.A', '--json')).out) as Array<{ name: string; address: string }>;
   expect(listed.map((c) => c.address)).toEqual(['vanphong@huyen-a.example.vn', 'http://127.0.0.1:1/old']);
   expect(listed[0]!.name).toBe('Văn phòng Huyện ủy'.normalize('NFC'));
   // A second import replaces P.A's contacts only.
   expect((await cli('contacts', 'import', file('again.csv', 'unit,channel,address\nP.A,email,vanphong@huyen-a.example.vn\n'))).code).toBe(0);
-  expect((await t.db.selectFrom('unit_contacts').select(['unit_code', 'address']).orderBy('unit_code').execute()).map((c) => `${c.unit_code} ${c.address}`)).toEqual(['P.A vanphong@huyen-a.example.vn', 'P.B b@huyen-b.example.vn']);
+  expect((await t.db.selectFrom('unit_contacts').select(['unit_code', 'address']).orderBy('unit_code').execute()).map((c) => `${c.unit_code} ${c.address}`)).toEqual([
+    'P.A vanphong@huyen-a.example.vn',
+    'P.B b@huyen-b.example.vn',
+  ]);
 });
 
 const hook = new WebhookReceiver();
@@ -123,10 +163,13 @@ test('outbox rows are written in the same transaction as the event: none for a r
   await hook.reserve(); // a port nothing listens on yet: the receiver is down
   await smtp.reserve();
   await t.db.deleteFrom('unit_contacts').execute();
-  await t.db.insertInto('unit_contacts').values([
-    { unit_code: 'P.A', channel: 'webhook', address: hook.url, name: 'e-office huyện A' },
-    { unit_code: 'P.A', channel: 'email', address: 'vanphong@huyen-a.example.vn', name: 'Văn phòng' },
-  ]).execute();
+  await t.db
+    .insertInto('unit_contacts')
+    .values([
+      { unit_code: 'P.A', channel: 'webhook', address: hook.url, name: 'e-office huyện A' },
+      { unit_code: 'P.A', channel: 'email', address: 'vanphong@huyen-a.example.vn', name: 'Văn phòng' },
+    ])
+    .execute();
 
   const e1 = escalated(1);
   // A batch whose second event is out of sequence fails as a whole: no event, no outbox row.
@@ -143,7 +186,16 @@ test('outbox rows are written in the same transaction as the event: none for a r
   ]);
   expect(rows[1]!.idempotency_key).toBe(idempotencyKey(e1.eventId, 'webhook', hook.url));
   const payload = rows[1]!.payload as { subject: string; text: string; body: Record<string, unknown> };
-  expect(payload.body).toMatchObject({ eventType: 'Escalated', eventId: e1.eventId, rolloutId: R, unit: { code: 'P.A.1' }, recipient: { code: 'P.A' }, step: 'study', dueAt: '2026-11-21T09:59:59.999+07:00', escalation: { tier: 1 } });
+  expect(payload.body).toMatchObject({
+    eventType: 'Escalated',
+    eventId: e1.eventId,
+    rolloutId: R,
+    unit: { code: 'P.A.1' },
+    recipient: { code: 'P.A' },
+    step: 'study',
+    dueAt: '2026-11-21T09:59:59.999+07:00',
+    escalation: { tier: 1 },
+  });
   expect(payload.text.indexOf('Báo cáo Ban Thường vụ')).toBeGreaterThanOrEqual(0);
   expect(payload.text.indexOf('Báo cáo Ban Thường vụ')).toBeLessThan(payload.text.indexOf('Escalated to the standing committee'));
 
@@ -201,7 +253,11 @@ test('email: the SMTP sink down, then up; the message carries Message-ID and the
   try {
     await withMail.runOnce();
     const down = await t.db.selectFrom('notification_outbox').selectAll().where('channel', '=', 'email').orderBy('notification_id').execute();
-    expect(down.map((r) => [r.status, r.attempts])).toEqual([['pending', 1], ['pending', 1], ['pending', 1]]);
+    expect(down.map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 1],
+      ['pending', 1],
+      ['pending', 1],
+    ]);
     expect(down[0]!.last_error).toMatch(/ECONNREFUSED/);
     await smtp.start();
     await drain(withMail);
@@ -236,8 +292,16 @@ test('a receiver that records the message but answers 500 or drops the connectio
   await appendEvents(t.db, [escalated(4), escalated(5)], withOutbox);
   const d = new Dispatcher(t.db, fast({ email: null }));
   await drain(d);
-  const fresh = await t.db.selectFrom('notification_outbox').selectAll().where('channel', '=', 'webhook').where('event_id', 'in', [`unit/${R}/P.A.1#${seq - 1}`, `unit/${R}/P.A.1#${seq}`]).execute();
-  expect(fresh.map((r) => [r.status, r.attempts])).toEqual([['delivered', 2], ['delivered', 2]]);
+  const fresh = await t.db
+    .selectFrom('notification_outbox')
+    .selectAll()
+    .where('channel', '=', 'webhook')
+    .where('event_id', 'in', [`unit/${R}/P.A.1#${seq - 1}`, `unit/${R}/P.A.1#${seq}`])
+    .execute();
+  expect(fresh.map((r) => [r.status, r.attempts])).toEqual([
+    ['delivered', 2],
+    ['delivered', 2],
+  ]);
   expect(fresh.map((r) => r.last_error)).toEqual([null, null]);
   // Each was received twice with the same key (and the same body), and acted on once.
   for (const r of fresh) {
@@ -281,7 +345,17 @@ test('after the maximum attempts a notification is failed, visible over the API 
     const failed = await call('GET', `/api/v1/notifications?status=failed&rolloutId=${R}`, auditor);
     expect(failed.status).toBe(200);
     expect(failed.body.total).toBe(1);
-    expect(failed.body.items[0]).toMatchObject({ status: 'failed', attempts: 3, lastError: 'HTTP 503: status 503', channel: 'webhook', recipientUnit: 'P.A', unitCode: 'P.A.1', eventType: 'Escalated', deliveredAt: null, nextAttemptAt: null });
+    expect(failed.body.items[0]).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      lastError: 'HTTP 503: status 503',
+      channel: 'webhook',
+      recipientUnit: 'P.A',
+      unitCode: 'P.A.1',
+      eventType: 'Escalated',
+      deliveredAt: null,
+      nextAttemptAt: null,
+    });
     const id = failed.body.items[0].notificationId as string;
     expect((await cli('notifications', '--status', 'failed')).out).toMatch(new RegExp(`${id} .*Escalated.*HTTP 503`));
     // Still failed: nothing more is attempted on its own.
@@ -331,6 +405,13 @@ test('the webhook secret: TRIENKHAI_WEBHOOK_SECRET wins; else `up` generates one
   expect(webhookSecret(env, { create: true })).toEqual({ ...made, created: false });
   expect(webhookSecret(env)).toEqual({ ...made, created: false });
   expect(webhookSecret({ ...env, TRIENKHAI_WEBHOOK_SECRET: 's3cret' })).toEqual({ secret: 's3cret', source: 'TRIENKHAI_WEBHOOK_SECRET', created: false });
-  expect(notifyConfig({ TRIENKHAI_SMTP_URL: 'smtp://127.0.0.1:2525', TRIENKHAI_NOTIFY_MAX_ATTEMPTS: '5' }, 'x')).toMatchObject({ enabled: true, webhookSecret: 'x', email: { url: 'smtp://127.0.0.1:2525', from: 'trienkhai@localhost' }, maxAttempts: 5, backoffBaseMs: 10_000, backoffMaxMs: 3_600_000 });
+  expect(notifyConfig({ TRIENKHAI_SMTP_URL: 'smtp://127.0.0.1:2525', TRIENKHAI_NOTIFY_MAX_ATTEMPTS: '5' }, 'x')).toMatchObject({
+    enabled: true,
+    webhookSecret: 'x',
+    email: { url: 'smtp://127.0.0.1:2525', from: 'trienkhai@localhost' },
+    maxAttempts: 5,
+    backoffBaseMs: 10_000,
+    backoffMaxMs: 3_600_000,
+  });
   expect(() => notifyConfig({ TRIENKHAI_NOTIFY_BACKOFF_SECONDS: 'soon' }, null)).toThrow(/TRIENKHAI_NOTIFY_BACKOFF_SECONDS must be a number/);
 });

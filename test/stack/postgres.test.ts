@@ -151,9 +151,7 @@ test('a busy port is a clear error', async () => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as net.AddressInfo).port;
   try {
-    await expect(ensurePostgres({ dataDir: path.join(dir('pg'), 'c'), port, log: () => undefined })).rejects.toThrow(
-      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use.*DATABASE_URL`),
-    );
+    await expect(ensurePostgres({ dataDir: path.join(dir('pg'), 'c'), port, log: () => undefined })).rejects.toThrow(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use.*DATABASE_URL`));
   } finally {
     blocker.close();
   }

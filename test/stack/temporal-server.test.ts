@@ -101,9 +101,7 @@ test('a busy port is a clear error', async () => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as net.AddressInfo).port;
   try {
-    await expect(start({ dataDir: dir('tsrv'), port, ui: false })).rejects.toThrow(
-      new RegExp(`gRPC port ${port} on 127\\.0\\.0\\.1 is already in use.*TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${port}`),
-    );
+    await expect(start({ dataDir: dir('tsrv'), port, ui: false })).rejects.toThrow(new RegExp(`gRPC port ${port} on 127\\.0\\.0\\.1 is already in use.*TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${port}`));
   } finally {
     blocker.close();
   }
@@ -112,9 +110,7 @@ test('a busy port is a clear error', async () => {
 test('a server that dies during start-up is reported with its output', async () => {
   const dataDir = dir('tsrv');
   const broken = script(path.join(dataDir, 'bin', 'temporal'), 'echo "fatal: cannot open database: disk on fire" >&2; exit 3');
-  await expect(startTemporalDevServer({ dataDir, port: 0, cli: broken, log: quiet })).rejects.toThrow(
-    /exited during start-up \(code 3\)[\s\S]*disk on fire/,
-  );
+  await expect(startTemporalDevServer({ dataDir, port: 0, cli: broken, log: quiet })).rejects.toThrow(/exited during start-up \(code 3\)[\s\S]*disk on fire/);
 });
 
 test('a server left running by a dead parent is stopped before starting again', async () => {

@@ -16,7 +16,8 @@ export function ensureChromium(): string {
   if (r.status !== 0) {
     // The package lists may be missing or stale on a fresh machine.
     const update = apt(['update']);
-    if (update.status !== 0) throw new Error(`Chromium is needed for the dashboard tests; \`apt-get update\` failed (exit ${update.status ?? update.error?.message}):\n${update.stderr || update.stdout}`);
+    if (update.status !== 0)
+      throw new Error(`Chromium is needed for the dashboard tests; \`apt-get update\` failed (exit ${update.status ?? update.error?.message}):\n${update.stderr || update.stdout}`);
     r = apt(['install', '-y', '--no-install-recommends', 'chromium']);
   }
   if (r.status !== 0 || !existsSync(CHROMIUM)) {

@@ -39,7 +39,15 @@ const PLAN = {
     { id: 'study', kind: 'studyConference', title: 'Học tập', levels: ['tinh', 'huyen', 'chibo'], deadline: { kind: 'afterStart', after: 'PT12S' }, reminders: [], escalation: esc },
     { id: 'study-coso', kind: 'studyConference', title: 'Học tập (cơ sở)', levels: ['coso'], deadline: { kind: 'afterStart', after: 'PT10M' }, reminders: [], escalation: esc },
     { id: 'issue', kind: 'issuePlan', title: 'Tỉnh ủy ban hành kế hoạch', levels: ['tinh'], deadline: { kind: 'afterStart', after: 'P30D' }, reminders: [], escalation: esc },
-    { id: 'issue-lower', kind: 'issuePlan', title: 'Cấp dưới ban hành kế hoạch', levels: ['huyen', 'coso'], deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' }, reminders: [], escalation: esc },
+    {
+      id: 'issue-lower',
+      kind: 'issuePlan',
+      title: 'Cấp dưới ban hành kế hoạch',
+      levels: ['huyen', 'coso'],
+      deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' },
+      reminders: [],
+      escalation: esc,
+    },
   ],
 };
 
@@ -52,7 +60,6 @@ let browser: Browser;
 let dispatcher: Dispatcher | undefined;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
-
 
 /** A fresh browser profile (its own sessionStorage) for one person. */
 async function personPage(): Promise<Page> {
@@ -74,7 +81,16 @@ async function logIn(page: Page, token: string): Promise<void> {
 }
 
 const reportEvents = async (unit: string): Promise<number> =>
-  Number((await t.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('unit_code', '=', unit).where('type', 'like', '%Report%').executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('unit_code', '=', unit)
+        .where('type', 'like', '%Report%')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -186,12 +202,16 @@ test("the escalation appears in the standing committee's inbox; it extends the d
   expect(await page.locator('h1').textContent()).toBe('Kiến nghị gửi Ban Thường vụ P');
   // The study deadline (12 s after the start) passes: P.A and P.B are escalated to P. Refresh until they show.
   const row = page.locator('#escalations tr[data-unit="P.A"]');
-  await until('P.A escalated to P in the inbox', async () => {
-    if (await row.count()) return true;
-    await page.locator('#refresh').click();
-    await page.waitForTimeout(300);
-    return false;
-  }, 120_000);
+  await until(
+    'P.A escalated to P in the inbox',
+    async () => {
+      if (await row.count()) return true;
+      await page.locator('#refresh').click();
+      await page.waitForTimeout(300);
+      return false;
+    },
+    120_000,
+  );
   expect(await row.locator('td').nth(1).textContent()).toBe('study');
   expect(await row.locator('.overdue-by').textContent()).toMatch(/giây|phút/);
   const apiRow = (await call('GET', `/api/v1/escalations?recipient=P&unit=P.A`, 'committee')).body.items[0];
@@ -231,13 +251,19 @@ test("the escalation appears in the standing committee's inbox; it extends the d
   expect(await page.locator('#inbox-msg').textContent()).toBe(`P.A study: Đã gia hạn đến ${d}/${m}/${y} 23:59.`);
 
   // It leaves the open list, and shows among the resolved ones as extended.
-  await until('P.A gone from the open list', async () => (await page.locator('#escalations, #no-escalations').count()) > 0 && (await page.locator('#escalations tr[data-unit="P.A"]').count()) === 0, 30_000);
+  await until(
+    'P.A gone from the open list',
+    async () => (await page.locator('#escalations, #no-escalations').count()) > 0 && (await page.locator('#escalations tr[data-unit="P.A"]').count()) === 0,
+    30_000,
+  );
   await page.locator('.tabs a[data-status="resolved"]').click();
   const resolved = page.locator('#escalations tr[data-unit="P.A"]');
   await resolved.waitFor();
   expect(await resolved.getAttribute('data-status')).toBe('resolved');
   expect(await resolved.locator('.resolution-extended').textContent()).toMatch(/^đã gia hạn /);
-  expect((await t.db.selectFrom('escalations').select(['status', 'resolution']).where('rollout_id', '=', R).where('unit_code', '=', 'P.A').execute())).toEqual([{ status: 'resolved', resolution: 'extended' }]);
+  expect(await t.db.selectFrom('escalations').select(['status', 'resolution']).where('rollout_id', '=', R).where('unit_code', '=', 'P.A').execute()).toEqual([
+    { status: 'resolved', resolution: 'extended' },
+  ]);
   await shot(page, '08-inbox-resolved');
 });
 
@@ -274,7 +300,17 @@ test('a committee above a unit extends a deadline from its page before any escal
 test('the tree shows each step as a coloured state, and the overdue filter narrows it to the overdue units', async () => {
   // Two more facts, reported through the API: P.B studies late, P issues its plan (a document).
   expect((await call('POST', `/api/v1/rollouts/${R}/units/P.B/reports`, 'unitB', { stepId: 'study', kind: 'studyConference', attended: 6, sessionDate: localDateOf(Date.now()) })).status).toBe(201);
-  expect((await call('POST', `/api/v1/rollouts/${R}/units/P/reports`, 'unitP', { stepId: 'issue', kind: 'issuePlan', documentNumber: '45-KH/TU', issuedOn: localDateOf(Date.now()), title: 'Kế hoạch thực hiện Nghị quyết 21' })).status).toBe(201);
+  expect(
+    (
+      await call('POST', `/api/v1/rollouts/${R}/units/P/reports`, 'unitP', {
+        stepId: 'issue',
+        kind: 'issuePlan',
+        documentNumber: '45-KH/TU',
+        issuedOn: localDateOf(Date.now()),
+        title: 'Kế hoạch thực hiện Nghị quyết 21',
+      })
+    ).status,
+  ).toBe(201);
   await until('P.B done and P issued in the read model', async () => {
     const rows = await t.db.selectFrom('unit_steps').select(['unit_code', 'step_key', 'status']).where('rollout_id', '=', R).where('status', '=', 'done').execute();
     const done = new Set(rows.map((r) => `${r.unit_code}/${r.step_key}`));
@@ -299,8 +335,14 @@ test('the tree shows each step as a coloured state, and the overdue filter narro
   expect(await state('P.A.1', 'study-coso')).toBe('onTime');
   expect(await state('P.A.1', 'issue-lower')).toBe('waiting');
   expect(await page.locator('.legend [data-legend]').evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), 'data-legend')).toEqual(['onTime', 'late', 'open', 'overdue', 'waiting', 'cancelled']);
-  const colour = (sel: string) => page.locator(sel).first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor);
-  expect(new Set([await colour('.chip[data-state="overdue"]'), await colour('.chip[data-state="onTime"]'), await colour('.chip[data-state="open"]'), await colour('.chip[data-state="late"]')]).size).toBe(4);
+  const colour = (sel: string) =>
+    page
+      .locator(sel)
+      .first()
+      .evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor);
+  expect(
+    new Set([await colour('.chip[data-state="overdue"]'), await colour('.chip[data-state="onTime"]'), await colour('.chip[data-state="open"]'), await colour('.chip[data-state="late"]')]).size,
+  ).toBe(4);
   await shot(page, '09-tree');
 
   await page.locator('#overdue-only').check();
@@ -355,10 +397,14 @@ test('the overview charts show what the read model holds, the VI/EN switch chang
   await until('Vietnamese labels', async () => (await page.locator('h1').textContent()) === 'Tổng quan đợt triển khai');
 
   // The province's webhook is down: the escalations addressed to it failed, and the panel shows each with its error.
-  const failed = await until('failed deliveries', async () => {
-    const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&status=failed`, 'ops');
-    return r.body.total > 0 ? r.body.items : undefined;
-  }, 30_000);
+  const failed = await until(
+    'failed deliveries',
+    async () => {
+      const r = await call('GET', `/api/v1/notifications?rolloutId=${R}&status=failed`, 'ops');
+      return r.body.total > 0 ? r.body.items : undefined;
+    },
+    30_000,
+  );
   await page.reload();
   const first = page.locator(`#notifications tr[data-notification="${failed[0].notificationId}"]`);
   await first.waitFor();
@@ -389,13 +435,35 @@ test('ops cancels the rollout from the overview: a reason is required, then ever
   await form.locator('textarea[name="reason"]').fill('Nghị quyết được thay thế');
   await shot(page, '14-overview-cancel');
   await form.locator('button[type=submit]').click();
-  await until('the overview says cancelled', async () => ((await page.locator('#rollout-status').textContent().catch(() => '')) ?? '') === 'đã hủy', 30_000);
+  await until(
+    'the overview says cancelled',
+    async () =>
+      ((await page
+        .locator('#rollout-status')
+        .textContent()
+        .catch(() => '')) ?? '') === 'đã hủy',
+    30_000,
+  );
   expect(await page.locator('#cancel-toggle').count()).toBe(0); // nothing left to cancel
-  await until('the stopped units counted', async () => {
-    await page.reload();
-    await page.locator('#counts').waitFor();
-    return Number((await page.locator('#counts [data-count="cancelled"], #counts .count-cancelled').first().textContent().catch(() => '0'))?.match(/\d+/)?.[0] ?? 0) > 0;
-  }, 30_000);
+  await until(
+    'the stopped units counted',
+    async () => {
+      await page.reload();
+      await page.locator('#counts').waitFor();
+      return (
+        Number(
+          (
+            await page
+              .locator('#counts [data-count="cancelled"], #counts .count-cancelled')
+              .first()
+              .textContent()
+              .catch(() => '0')
+          )?.match(/\d+/)?.[0] ?? 0,
+        ) > 0
+      );
+    },
+    30_000,
+  );
   await until('every unit stopped', async () => (await t.db.selectFrom('rollout_units').select('status').where('rollout_id', '=', R).where('status', '=', 'active').execute()).length === 0, 30_000);
   // The tree: steps left open are shown as stopped, none as overdue.
   await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}/tree`);

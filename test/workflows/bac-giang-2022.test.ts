@@ -67,7 +67,9 @@ async function rejection(p: Promise<unknown>): Promise<string> {
 
 /** The recorded events of a type, as readable lines: "when unit step detail". */
 function lines(type: string, detail: (p: Record<string, unknown>) => string = () => ''): string[] {
-  return store.events.filter((e) => e.type === type).map((e) => `${formatLocal(new Date(e.occurredAt))} ${e.unitCode} ${(e.payload as { key?: string }).key ?? ''}${detail(e.payload as Record<string, unknown>)}`.trimEnd());
+  return store.events
+    .filter((e) => e.type === type)
+    .map((e) => `${formatLocal(new Date(e.occurredAt))} ${e.unitCode} ${(e.payload as { key?: string }).key ?? ''}${detail(e.payload as Record<string, unknown>)}`.trimEnd());
 }
 
 beforeAll(async () => {
@@ -89,7 +91,16 @@ test('the Bắc Giang 2022 timeline: reminders, escalations routed up the tree, 
     await env.client.workflow.start(rolloutWorkflow, {
       taskQueue: 'bg',
       workflowId: `rollout-${ROLLOUT}`,
-      args: [{ rolloutId: ROLLOUT, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: `${Y}-06-16` }, title: 'NQ 21' }, plan, rootUnit: 'BG', hierarchyVersion: 1, requestedBy: 'user:ops' }],
+      args: [
+        {
+          rolloutId: ROLLOUT,
+          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: `${Y}-06-16` }, title: 'NQ 21' },
+          plan,
+          rootUnit: 'BG',
+          hierarchyVersion: 1,
+          requestedBy: 'user:ops',
+        },
+      ],
     });
 
     // Study: 100% by the end of August, make-up sessions included.
@@ -101,9 +112,11 @@ test('the Bắc Giang 2022 timeline: reminders, escalations routed up the tree, 
     await study('BG.YT.BoHa.CB01', date('08-05'), 40);
     await study('BG.YT.DongTam', date('08-05'), 200);
     // A unit cannot report for another, nor more attendees than members who have not yet studied.
-    expect(await rejection(handle('BG.YT').executeUpdate(reportStepUpdate, { args: [{ reportId: 'x1', unitCode: 'BG.YT.DongTam', stepId: 'study', kind: 'studyConference', sessionDate: date('08-05'), attended: 1 }] }))).toBe(
-      'unitCode: unit BG.YT.DongTam cannot report for unit BG.YT: a unit may report only for its own steps',
-    );
+    expect(
+      await rejection(
+        handle('BG.YT').executeUpdate(reportStepUpdate, { args: [{ reportId: 'x1', unitCode: 'BG.YT.DongTam', stepId: 'study', kind: 'studyConference', sessionDate: date('08-05'), attended: 1 }] }),
+      ),
+    ).toBe('unitCode: unit BG.YT.DongTam cannot report for unit BG.YT: a unit may report only for its own steps');
     expect(await rejection(study('BG.YT.BoHa', date('08-05'), 41))).toBe('attended: 41 attendees is more than the 40 members who have not yet studied (60 of 100 already attended)');
     expect(await rejection(study('BG.YT.BoHa', date('08-06'), 1))).toMatch(/^sessionDate: .* is in the future/);
     expect(await rejection(report('BG.YT', { stepId: 'study', kind: 'studyConference', sessionDate: 'yesterday', attended: 1 } as never))).toMatch(/^report\.sessionDate: /);
@@ -126,7 +139,14 @@ test('the Bắc Giang 2022 timeline: reminders, escalations routed up the tree, 
     expect(late.lateByMs! - (local('09-05', '10:00') - (local('09-01', '00:00') - 1))).toBeLessThan(1000);
 
     await at('09-06', '10:00');
-    const ext: ExtendDeadlineInput = { requestId: 'ext-1', stepId: 'study', committeeCode: 'BG.LN', until: date('09-20'), reason: 'Bão lũ, thị trấn đề nghị gia hạn', decision: 'Đồng ý gia hạn đến 20/9' };
+    const ext: ExtendDeadlineInput = {
+      requestId: 'ext-1',
+      stepId: 'study',
+      committeeCode: 'BG.LN',
+      until: date('09-20'),
+      reason: 'Bão lũ, thị trấn đề nghị gia hạn',
+      decision: 'Đồng ý gia hạn đến 20/9',
+    };
     // Only a standing committee above the unit may extend its deadline.
     expect(await rejection(handle('BG.LN.PhuongSon').executeUpdate(extendDeadlineUpdate, { args: [{ ...ext, requestId: 'ext-0', committeeCode: 'BG.YT' }] }))).toBe(
       'committeeCode: BG.YT is not a standing committee above BG.LN.PhuongSon; it may be extended by BG.LN, BG',
@@ -163,7 +183,11 @@ test('the Bắc Giang 2022 timeline: reminders, escalations routed up the tree, 
     await at('12-31', '12:00');
 
     // Reminders 14 and 3 days before the end of 31/8 (i.e. at midnight) to every unit not done by then.
-    expect(lines('ReminderSent').filter((l) => l.includes(' study')).sort(byTimeThenUnit)).toEqual(
+    expect(
+      lines('ReminderSent')
+        .filter((l) => l.includes(' study'))
+        .sort(byTimeThenUnit),
+    ).toEqual(
       [
         `18/08/${Y} 00:00 BG.YT.BoHa study`,
         `18/08/${Y} 00:00 BG.YT.BoHa.CB02 study`,
@@ -203,14 +227,25 @@ test('the Bắc Giang 2022 timeline: reminders, escalations routed up the tree, 
 
     // Extension: recorded with who decided and why; it resolved the open escalation.
     const extEvent = store.events.find((e) => e.type === 'DeadlineExtended')!;
-    expect(extEvent).toMatchObject({ unitCode: 'BG.LN.PhuongSon', actor: 'committee:BG.LN', payload: { reason: 'Bão lũ, thị trấn đề nghị gia hạn', decision: 'Đồng ý gia hạn đến 20/9', resolvedEscalations: [expect.stringContaining('BG.LN.PhuongSon/study')] } });
+    expect(extEvent).toMatchObject({
+      unitCode: 'BG.LN.PhuongSon',
+      actor: 'committee:BG.LN',
+      payload: { reason: 'Bão lũ, thị trấn đề nghị gia hạn', decision: 'Đồng ý gia hạn đến 20/9', resolvedEscalations: [expect.stringContaining('BG.LN.PhuongSon/study')] },
+    });
     // Late completion resolves the escalation and records how late it was.
     const lnDone = store.events.find((e) => e.type === 'StepCompleted' && e.unitCode === 'BG.LN' && (e.payload as { key: string }).key === 'study')!;
     expect(lnDone.payload).toMatchObject({ lateByMs: late.lateByMs, resolvedEscalations: [expect.stringContaining('BG.LN/study')] });
 
     // A year of supervision: annual reports due 15/12 of Y+1.
     await at('12-01', '09:00', Y + 1);
-    const bgAnnual = { reportId: 'bg-annual-1', stepId: 'annual-report', kind: 'periodicReport' as const, period: String(Y + 1), indicators: { goodOrBetterPct: 91.5, newMembersPct: 3.4 }, submittedOn: date('12-01', Y + 1) };
+    const bgAnnual = {
+      reportId: 'bg-annual-1',
+      stepId: 'annual-report',
+      kind: 'periodicReport' as const,
+      period: String(Y + 1),
+      indicators: { goodOrBetterPct: 91.5, newMembersPct: 3.4 },
+      submittedOn: date('12-01', Y + 1),
+    };
     const first = await report('BG', bgAnnual);
     expect(first).toMatchObject({ stepKey: 'annual-report#1', status: 'done', duplicate: false });
     await report('BG.YT', { stepId: 'annual-report', kind: 'periodicReport', period: String(Y + 1), indicators: { goodOrBetterPct: 93 }, submittedOn: date('12-01', Y + 1) });

@@ -86,7 +86,17 @@ function rolloutDriver(rolloutId: string, year: number) {
         taskQueue,
         workflowId: rolloutWorkflowId(rolloutId),
         ...extra,
-        args: [{ rolloutId, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: `${year}-06-16` }, title: 'Nghị quyết 21-NQ/TW' }, plan: parsePlan(plan), rootUnit: 'BG', hierarchyVersion, units: UNITS.length, requestedBy: 'user:ops' }],
+        args: [
+          {
+            rolloutId,
+            resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: `${year}-06-16` }, title: 'Nghị quyết 21-NQ/TW' },
+            plan: parsePlan(plan),
+            rootUnit: 'BG',
+            hierarchyVersion,
+            units: UNITS.length,
+            requestedBy: 'user:ops',
+          },
+        ],
       }),
     study: (code: string, on: string, attended: number, makeup = false) => report(code, { stepId: 'study', kind: 'studyConference', sessionDate: date(on), attended, makeup }),
     draft: (code: string, stepId: string, on: string) => report(code, { stepId, kind: 'draftPlan', draftedBy: 'Ban Tổ chức', title: 'Dự thảo kế hoạch', submittedOn: date(on) }),
@@ -144,7 +154,10 @@ async function asOf(db: Kysely<Database>, rolloutId: string, at: number) {
     const counts = await unitCounts(trx, rolloutId);
     const progress = (await rolloutProgress(trx, rolloutId, when))
       .filter((p) => PLAN_STEPS.has(p.stepId))
-      .map((p) => `${p.level} ${p.stepId}: ${p.done}/${p.units} done (${p.doneLate} late), ${p.open} open, ${p.waiting} waiting, ${p.overdue} overdue${p.kind === 'studyConference' ? `, studied ${p.attended}/${p.members}` : ''}`)
+      .map(
+        (p) =>
+          `${p.level} ${p.stepId}: ${p.done}/${p.units} done (${p.doneLate} late), ${p.open} open, ${p.waiting} waiting, ${p.overdue} overdue${p.kind === 'studyConference' ? `, studied ${p.attended}/${p.members}` : ''}`,
+      )
       .sort();
     const steps: Record<string, Record<string, string>> = {};
     const unitStatus: Record<string, string> = {};
@@ -189,7 +202,14 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
       await tl.at('09-06', '10:00');
       // The district's committee extends PhuongSon's study to 20/9: its tier-1 escalation is resolved, and
       // no tier 2 follows on 08/09 (its timers restart from the new deadline).
-      await tl.extend('BG.LN.PhuongSon', { requestId: 'ext-ps-study', stepId: 'study', committeeCode: 'BG.LN', until: tl.date('09-20'), reason: 'Bão lũ, thị trấn đề nghị gia hạn', decision: 'Đồng ý gia hạn đến 20/9' });
+      await tl.extend('BG.LN.PhuongSon', {
+        requestId: 'ext-ps-study',
+        stepId: 'study',
+        committeeCode: 'BG.LN',
+        until: tl.date('09-20'),
+        reason: 'Bão lũ, thị trấn đề nghị gia hạn',
+        decision: 'Đồng ý gia hạn đến 20/9',
+      });
       // 08/09 00:00: CB02 still short → tier 2 to the next committee up, BG.YT.
       await tl.at('09-10');
       await tl.draft('BG', 'draft-province', '09-10');
@@ -224,7 +244,11 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
       await tl.at('12-12');
       // Timers append their events asynchronously: wait until the last ones (08/12) are in the log.
       await waitFor('the 08/12 escalations in the read model', async () => {
-        const n = await t1.db.selectFrom('escalations').select((eb) => eb.fn.countAll<string>().as('n')).where('rollout_id', '=', R1).executeTakeFirstOrThrow();
+        const n = await t1.db
+          .selectFrom('escalations')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('rollout_id', '=', R1)
+          .executeTakeFirstOrThrow();
         return Number(n.n) >= 12;
       });
     });
@@ -242,7 +266,16 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   const A = await asOf(t1.db, R1, local(Y, '08-25', '12:00'));
   expect(A.rolloutStatus).toBe('running');
   expect(A.counts).toEqual({ units: 8, completed: 1, cancelled: 0, openEscalations: 0 }); // CB01 finished on 5/8
-  expect(A.unitStatus).toEqual({ BG: 'active', 'BG.YT': 'active', 'BG.YT.BoHa': 'active', 'BG.YT.BoHa.CB01': 'completed', 'BG.YT.BoHa.CB02': 'active', 'BG.YT.DongTam': 'active', 'BG.LN': 'active', 'BG.LN.PhuongSon': 'active' });
+  expect(A.unitStatus).toEqual({
+    BG: 'active',
+    'BG.YT': 'active',
+    'BG.YT.BoHa': 'active',
+    'BG.YT.BoHa.CB01': 'completed',
+    'BG.YT.BoHa.CB02': 'active',
+    'BG.YT.DongTam': 'active',
+    'BG.LN': 'active',
+    'BG.LN.PhuongSon': 'active',
+  });
   expect(A.steps).toEqual({
     BG: { study: 'done 1000/1000', 'draft-province': 'open', 'issue-province': 'waiting' },
     'BG.YT': { study: 'done 300/300', 'draft-lower': 'waiting', 'issue-lower': 'waiting' },
@@ -499,7 +532,10 @@ test('rebuild: after a rollout whose worker was shut down part-way (timers came 
       // PhuongSon both → BG.LN. 08/12 00:00, tier 2: DongTam's and PhuongSon's four → BG.
       await tl.at('12-10');
       await waitFor('the 08/12 escalations in the read model', async () => {
-        const n = await db.selectFrom('escalations').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+        const n = await db
+          .selectFrom('escalations')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow();
         return Number(n.n) >= 14;
       });
     });
@@ -521,7 +557,12 @@ test('rebuild: after a rollout whose worker was shut down part-way (timers came 
     expect(new Date(r.recorded_at).getTime()).toBeGreaterThanOrEqual(shutDownAt.getTime());
   }
   // The reminders 3 days before (28/08 23:59:59.999) came while the second worker ran.
-  expect(reminders.filter((r) => r.offset === 'P3D').map((r) => r.unit_code).sort()).toEqual(['BG.LN', 'BG.LN.PhuongSon', 'BG.YT.BoHa.CB02']);
+  expect(
+    reminders
+      .filter((r) => r.offset === 'P3D')
+      .map((r) => r.unit_code)
+      .sort(),
+  ).toEqual(['BG.LN', 'BG.LN.PhuongSon', 'BG.YT.BoHa.CB02']);
   expect(reminders).toHaveLength(6);
 
   // ---- the read model, hand-counted ------------------------------------------------------------------------
@@ -583,7 +624,14 @@ test('rebuild: after a rollout whose worker was shut down part-way (timers came 
 
   // The comparison can fail: a read model edited behind the log's back differs from its rebuild, and the
   // rebuild (kept) is the one derived from the events.
-  await db.updateTable('escalations').set({ status: 'resolved', resolution: 'extended' }).where('rollout_id', '=', R2).where('unit_code', '=', 'BG.YT.DongTam').where('tier', '=', 2).where('step_key', '=', 'issue-lower').execute();
+  await db
+    .updateTable('escalations')
+    .set({ status: 'resolved', resolution: 'extended' })
+    .where('rollout_id', '=', R2)
+    .where('unit_code', '=', 'BG.YT.DongTam')
+    .where('tier', '=', 2)
+    .where('step_key', '=', 'issue-lower')
+    .execute();
   const again = await rebuildReadModel(db);
   expect(again.equal).toBe(false);
   expect(again.before.tables.escalations!.digest).not.toBe(digest.tables.escalations!.digest);

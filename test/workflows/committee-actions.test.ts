@@ -42,7 +42,11 @@ afterAll(async () => {
 });
 
 /** Why an Update was refused: the workflow's message (carried as the cause), or 'accepted'. */
-const refusal = (p: Promise<unknown>): Promise<string> => p.then(() => 'accepted', (e: { message: string; cause?: { message: string } }) => e.cause?.message ?? e.message);
+const refusal = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'accepted',
+    (e: { message: string; cause?: { message: string } }) => e.cause?.message ?? e.message,
+  );
 
 const countEvents = async (db: Kysely<Database>, type?: string): Promise<number> => {
   let q = db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n'));
@@ -62,12 +66,25 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
     const rollout = await env.client.workflow.start(rolloutWorkflow, {
       taskQueue: 'actions',
       workflowId: rolloutWorkflowId(R),
-      args: [{ rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: version, units: UNITS.length, requestedBy: 'user:ops', maxChildren: 2 }],
+      args: [
+        {
+          rolloutId: R,
+          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
+          plan: PLAN,
+          rootUnit: 'P',
+          hierarchyVersion: version,
+          units: UNITS.length,
+          requestedBy: 'user:ops',
+          maxChildren: 2,
+        },
+      ],
     });
     const unit = (code: string) => env.client.workflow.getHandle(unitWorkflowId(R, code));
     await until('every unit enrolled', async () => (await countEvents(db, 'UnitEnrolled')) === UNITS.length, 60_000, 100);
     // P.B studies on time; the rest miss the deadline and are escalated.
-    await unit('P.B').executeUpdate(reportStepUpdate, { args: [{ reportId: 'b1', unitCode: 'P.B', stepId: 'study', kind: 'studyConference', sessionDate: new Date(await env.currentTimeMs()).toISOString().slice(0, 10), attended: 4 }] });
+    await unit('P.B').executeUpdate(reportStepUpdate, {
+      args: [{ reportId: 'b1', unitCode: 'P.B', stepId: 'study', kind: 'studyConference', sessionDate: new Date(await env.currentTimeMs()).toISOString().slice(0, 10), attended: 4 }],
+    });
     await env.sleep('12 days');
     const open = await until('escalations of P.A.1', async () => {
       const rows = await listEscalations(db, { rolloutId: R, unitCode: 'P.A.1', status: 'open' });
@@ -78,17 +95,27 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
 
     // Acknowledge: only the committee it is addressed to; once.
     const before = await countEvents(db);
-    expect(await refusal(unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack0', escalationId: esc.escalation_id, committeeCode: 'P' }] }))).toMatch(/addressed to P\.A, not P/);
+    expect(await refusal(unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack0', escalationId: esc.escalation_id, committeeCode: 'P' }] }))).toMatch(
+      /addressed to P\.A, not P/,
+    );
     expect(await refusal(unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack0', escalationId: 'nope', committeeCode: 'P.A' }] }))).toMatch(/not open on P\.A\.1/);
     expect(await countEvents(db)).toBe(before);
     const ack = await unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack1', escalationId: esc.escalation_id, committeeCode: 'P.A', note: 'Đã nhận, sẽ đôn đốc' }] });
     expect(ack).toMatchObject({ duplicate: false, action: 'acknowledged', stepKey: 'study' });
     expect(await unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack1', escalationId: esc.escalation_id, committeeCode: 'P.A' }] })).toMatchObject({ duplicate: true });
-    expect(await refusal(unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack2', escalationId: esc.escalation_id, committeeCode: 'P.A' }] }))).toMatch(/already been acknowledged/);
+    expect(await refusal(unit('P.A.1').executeUpdate(acknowledgeEscalationUpdate, { args: [{ requestId: 'ack2', escalationId: esc.escalation_id, committeeCode: 'P.A' }] }))).toMatch(
+      /already been acknowledged/,
+    );
     // Direct: may be repeated; the escalation stays open.
-    await unit('P.A.1').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir1', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: 'Tổ chức học tập bù trong tuần', respondBy: '2030-01-01' }] });
-    await unit('P.A.1').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir2', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: 'Báo cáo kết quả', respondBy: '2030-02-01' }] });
-    expect(await refusal(unit('P.A.1').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir3', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: '   ' }] }))).toMatch(/directive/);
+    await unit('P.A.1').executeUpdate(directEscalationUpdate, {
+      args: [{ requestId: 'dir1', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: 'Tổ chức học tập bù trong tuần', respondBy: '2030-01-01' }],
+    });
+    await unit('P.A.1').executeUpdate(directEscalationUpdate, {
+      args: [{ requestId: 'dir2', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: 'Báo cáo kết quả', respondBy: '2030-02-01' }],
+    });
+    expect(await refusal(unit('P.A.1').executeUpdate(directEscalationUpdate, { args: [{ requestId: 'dir3', escalationId: esc.escalation_id, committeeCode: 'P.A', directive: '   ' }] }))).toMatch(
+      /directive/,
+    );
     const [after] = await listEscalations(db, { rolloutId: R, unitCode: 'P.A.1', status: 'open' });
     expect(after).toMatchObject({ status: 'open', acknowledged_by: 'committee:P.A', acknowledgement_note: 'Đã nhận, sẽ đôn đốc', directives: 2, last_directive: 'Báo cáo kết quả' });
     expect(String(after!.respond_by)).toBe('2030-02-01');
@@ -98,14 +125,27 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
     // Cancel: recorded, run down the tree (through the fan-out batches), every unit stops.
     const openEscalations = (await listEscalations(db, { rolloutId: R, status: 'open' })).length;
     expect(openEscalations).toBeGreaterThan(1);
-    const cancel = await env.client.workflow.getHandle(rolloutWorkflowId(R)).executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'c1', reason: 'Nghị quyết được thay thế', requestedBy: 'user:ops' }] });
+    const cancel = await env.client.workflow
+      .getHandle(rolloutWorkflowId(R))
+      .executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'c1', reason: 'Nghị quyết được thay thế', requestedBy: 'user:ops' }] });
     expect(cancel).toMatchObject({ rolloutId: R, duplicate: false });
-    expect(await refusal(env.client.workflow.getHandle(rolloutWorkflowId(R)).executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'c2', reason: 'again', requestedBy: 'user:ops' }] }))).toMatch(/already cancelled/);
+    expect(await refusal(env.client.workflow.getHandle(rolloutWorkflowId(R)).executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'c2', reason: 'again', requestedBy: 'user:ops' }] }))).toMatch(
+      /already cancelled/,
+    );
     expect(await rollout.result()).toMatchObject({ rolloutId: R, cancelled: true });
     // P.B had finished its own steps but waits for nothing (no children): it completed before; the others were cancelled.
     await until('every running unit cancelled', async () => (await countEvents(db, 'UnitCancelled')) === UNITS.length - 1, 60_000, 100);
     const statuses = await db.selectFrom('rollout_units').select(['unit_code', 'status']).where('rollout_id', '=', R).orderBy('unit_code').execute();
-    expect(Object.fromEntries(statuses.map((s) => [s.unit_code, s.status]))).toEqual({ P: 'cancelled', 'P.A': 'cancelled', 'P.B': 'completed', 'P.A.1': 'cancelled', 'P.A.2': 'cancelled', 'P.A.3': 'cancelled', 'P.A.4': 'cancelled', 'P.A.5': 'cancelled' });
+    expect(Object.fromEntries(statuses.map((s) => [s.unit_code, s.status]))).toEqual({
+      P: 'cancelled',
+      'P.A': 'cancelled',
+      'P.B': 'completed',
+      'P.A.1': 'cancelled',
+      'P.A.2': 'cancelled',
+      'P.A.3': 'cancelled',
+      'P.A.4': 'cancelled',
+      'P.A.5': 'cancelled',
+    });
     expect((await db.selectFrom('rollouts').select('status').where('rollout_id', '=', R).executeTakeFirstOrThrow()).status).toBe('cancelled');
     expect(await countEvents(db, 'RolloutCompleted')).toBe(0);
     expect(await listEscalations(db, { rolloutId: R, status: 'open' })).toEqual([]);
@@ -116,7 +156,11 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
     const progress = await rolloutProgress(db, R, new Date(await env.currentTimeMs()));
     expect(progress.reduce((n, p) => n + p.open + p.waiting + p.overdue, 0)).toBe(0);
     // Reports after the cancellation are refused (the workflows have stopped).
-    expect(await refusal(unit('P.A.2').executeUpdate(reportStepUpdate, { args: [{ reportId: 'late', unitCode: 'P.A.2', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 1 }] }))).not.toBe('accepted');
+    expect(
+      await refusal(
+        unit('P.A.2').executeUpdate(reportStepUpdate, { args: [{ reportId: 'late', unitCode: 'P.A.2', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-01', attended: 1 }] }),
+      ),
+    ).not.toBe('accepted');
     expect((await verifyChain(db)).ok).toBe(true);
     // Directives and the cancellation reach the unit's contacts (queued in the outbox with their events); acknowledgements tell nobody.
     const outbox = await db.selectFrom('notification_outbox').select(['event_type', 'recipient_unit']).where('recipient_unit', '=', 'P.A.1').orderBy('notification_id').execute();

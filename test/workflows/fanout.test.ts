@@ -32,7 +32,14 @@ test('seven communes under one district go through three batches; the cascade re
     title: 'fan-out',
     steps: [
       { id: 'issue-district', kind: 'issuePlan', title: 'Huyện ban hành kế hoạch', levels: ['huyen'], deadline: { kind: 'afterStart', after: 'P10D' } },
-      { id: 'issue-commune', kind: 'issuePlan', title: 'Xã ban hành kế hoạch', levels: ['coso'], opensAfterParent: 'issuePlan', deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P10D' } },
+      {
+        id: 'issue-commune',
+        kind: 'issuePlan',
+        title: 'Xã ban hành kế hoạch',
+        levels: ['coso'],
+        opensAfterParent: 'issuePlan',
+        deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P10D' },
+      },
     ],
   });
   const worker = await Worker.create({ connection: useEnv().nativeConnection, taskQueue: 'fanout', workflowBundle: await workflowBundle(), activities: store.activities });
@@ -41,26 +48,53 @@ test('seven communes under one district go through three batches; the cascade re
     const rollout = await useEnv().client.workflow.start(rolloutWorkflow, {
       taskQueue: 'fanout',
       workflowId: rolloutWorkflowId(R),
-      args: [{ rolloutId: R, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 't' }, plan, rootUnit: 'D', hierarchyVersion: 1, requestedBy: 'test', maxChildren: 3 }],
+      args: [
+        {
+          rolloutId: R,
+          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 't' },
+          plan,
+          rootUnit: 'D',
+          hierarchyVersion: 1,
+          requestedBy: 'test',
+          maxChildren: 3,
+        },
+      ],
     });
     await useEnv().sleep('1 hour');
-    const today = new Date(await useEnv().currentTimeMs() + 7 * 3600_000).toISOString().slice(0, 10);
-    await useEnv().client.workflow.getHandle(unitWorkflowId(R, 'D')).executeUpdate(reportStepUpdate, { args: [{ reportId: 'd', unitCode: 'D', stepId: 'issue-district', kind: 'issuePlan', documentNumber: '12-KH/HU', issuedOn: today, title: 'KH' }] });
+    const today = new Date((await useEnv().currentTimeMs()) + 7 * 3600_000).toISOString().slice(0, 10);
+    await useEnv()
+      .client.workflow.getHandle(unitWorkflowId(R, 'D'))
+      .executeUpdate(reportStepUpdate, { args: [{ reportId: 'd', unitCode: 'D', stepId: 'issue-district', kind: 'issuePlan', documentNumber: '12-KH/HU', issuedOn: today, title: 'KH' }] });
     await useEnv().sleep('1 hour');
     // Every commune's step was opened by the cascade, forwarded through its batch.
-    const opened = store.events.filter((e) => e.type === 'DeadlineScheduled').map((e) => e.unitCode).sort();
+    const opened = store.events
+      .filter((e) => e.type === 'DeadlineScheduled')
+      .map((e) => e.unitCode)
+      .sort();
     expect(opened).toEqual([...communes].sort());
     for (const code of communes) {
-      await useEnv().client.workflow.getHandle(unitWorkflowId(R, code)).executeUpdate(reportStepUpdate, { args: [{ reportId: code, unitCode: code, stepId: 'issue-commune', kind: 'issuePlan', documentNumber: '05-KH/ĐU', issuedOn: today, title: 'KH' }] });
+      await useEnv()
+        .client.workflow.getHandle(unitWorkflowId(R, code))
+        .executeUpdate(reportStepUpdate, { args: [{ reportId: code, unitCode: code, stepId: 'issue-commune', kind: 'issuePlan', documentNumber: '05-KH/ĐU', issuedOn: today, title: 'KH' }] });
     }
     expect(await rollout.result()).toEqual({ rolloutId: R, lateSteps: 0 });
     // Three batches of at most three, each a finished workflow.
     for (const b of [0, 1, 2]) {
-      const d = await useEnv().client.workflow.getHandle(fanoutWorkflowId(R, 'D', b)).describe();
+      const d = await useEnv()
+        .client.workflow.getHandle(fanoutWorkflowId(R, 'D', b))
+        .describe();
       expect(d.status.name).toBe('COMPLETED');
-      expect(await useEnv().client.workflow.getHandle(fanoutWorkflowId(R, 'D', b)).result()).toEqual({ children: b < 2 ? 3 : 1 });
+      expect(
+        await useEnv()
+          .client.workflow.getHandle(fanoutWorkflowId(R, 'D', b))
+          .result(),
+      ).toEqual({ children: b < 2 ? 3 : 1 });
     }
-    await expect(useEnv().client.workflow.getHandle(fanoutWorkflowId(R, 'D', 3)).describe()).rejects.toThrow();
+    await expect(
+      useEnv()
+        .client.workflow.getHandle(fanoutWorkflowId(R, 'D', 3))
+        .describe(),
+    ).rejects.toThrow();
     expect(store.events.filter((e) => e.type === 'UnitCompleted')).toHaveLength(8);
     expect(store.events.at(-1)?.type).toBe('RolloutCompleted');
   });

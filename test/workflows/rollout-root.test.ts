@@ -25,7 +25,16 @@ test('a rollout rooted below the top: the root opens its cascaded steps at once 
     await useEnv().client.workflow.start(rolloutWorkflow, {
       taskQueue: 'district',
       workflowId: `r-district-${Date.now()}`,
-      args: [{ rolloutId: 'R2', resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' }, plan, rootUnit: 'P.A', hierarchyVersion: 1, requestedBy: 'test' }],
+      args: [
+        {
+          rolloutId: 'R2',
+          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
+          plan,
+          rootUnit: 'P.A',
+          hierarchyVersion: 1,
+          requestedBy: 'test',
+        },
+      ],
     });
     await useEnv().sleep('20 days');
     const enrolled = store.events.filter((e) => e.type === 'UnitEnrolled');
@@ -33,7 +42,10 @@ test('a rollout rooted below the top: the root opens its cascaded steps at once 
     const root = enrolled.find((e) => e.unitCode === 'P.A')!.payload as { ancestors: unknown[]; steps: Array<{ key: string; status: string; dueAt: string | null }> };
     expect(root.ancestors).toEqual([]);
     expect(root.steps.find((s) => s.key === 'issue')).toMatchObject({ status: 'open', dueAt: expect.any(String) });
-    const escalated = store.events.filter((e) => e.type === 'Escalated').map((e) => `${e.unitCode}→${(e.payload as { recipient: { code: string } }).recipient.code}`).sort();
+    const escalated = store.events
+      .filter((e) => e.type === 'Escalated')
+      .map((e) => `${e.unitCode}→${(e.payload as { recipient: { code: string } }).recipient.code}`)
+      .sort();
     // The province is not part of this rollout: the district is told about itself; its cell goes to it.
     expect(escalated).toEqual(['P.A.1→P.A', 'P.A→P.A', 'P.A→P.A']);
     expect(store.events.filter((e) => e.type === 'StepCompleted').map((e) => e.unitCode)).toEqual(['P.A.2']);

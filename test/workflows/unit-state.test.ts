@@ -43,8 +43,24 @@ const PLAN = parsePlan({
   steps: [
     { id: 'study', kind: 'studyConference', title: 'Học tập', target: 0.75, deadline: { kind: 'afterStart', after: 'P30D' }, reminders: ['P7D', 'P1D'], escalation: { tiers: 2, interval: 'P7D' } },
     { id: 'draft', kind: 'draftPlan', title: 'Dự thảo', requires: ['study'], deadline: { kind: 'afterStart', after: 'P45D' }, reminders: [] },
-    { id: 'issue', kind: 'issuePlan', title: 'Ban hành', requires: ['draft'], deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' }, reminders: [], escalation: { tiers: 3, interval: 'P7D' } },
-    { id: 'report', kind: 'periodicReport', title: 'Báo cáo', deadline: { kind: 'absolute', at: '2022-12-31' }, schedule: { every: 'P7D', count: 3 }, reminders: [], escalation: { tiers: 1, interval: 'P7D' } },
+    {
+      id: 'issue',
+      kind: 'issuePlan',
+      title: 'Ban hành',
+      requires: ['draft'],
+      deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P30D' },
+      reminders: [],
+      escalation: { tiers: 3, interval: 'P7D' },
+    },
+    {
+      id: 'report',
+      kind: 'periodicReport',
+      title: 'Báo cáo',
+      deadline: { kind: 'absolute', at: '2022-12-31' },
+      schedule: { every: 'P7D', count: 3 },
+      reminders: [],
+      escalation: { tiers: 1, interval: 'P7D' },
+    },
     { id: 'inspect', kind: 'supervise', title: 'Kiểm tra', levels: ['huyen'], deadline: { kind: 'absolute', at: '2023-06-30' }, reminders: [] },
     { id: 'review', kind: 'review', title: 'Sơ kết', deadline: { kind: 'absolute', at: '2024-12-31' }, reminders: [] },
   ],
@@ -100,7 +116,18 @@ describe('instances and keys', () => {
     expect(instancesFor(PLAN, 'chibo').map((i) => i.key)).toEqual(['study', 'draft', 'issue', 'report#1', 'report#2', 'report#3', 'review']);
     expect(instancesFor(PLAN, 'huyen').map((i) => i.key)).toEqual(['study', 'draft', 'issue', 'report#1', 'report#2', 'report#3', 'inspect', 'review']);
     const fresh = instancesFor(PLAN, 'chibo')[3]!;
-    expect(fresh).toMatchObject({ stepId: 'report', kind: 'periodicReport', occurrence: 0, status: 'waiting', dueAt: null, timersDone: 0, missed: false, openEscalations: [], attended: 0, completedAt: null });
+    expect(fresh).toMatchObject({
+      stepId: 'report',
+      kind: 'periodicReport',
+      occurrence: 0,
+      status: 'waiting',
+      dueAt: null,
+      timersDone: 0,
+      missed: false,
+      openEscalations: [],
+      attended: 0,
+      completedAt: null,
+    });
     expect(stepKey('report', 2, true)).toBe('report#3');
     expect(stepKey('study', 0, false)).toBe('study');
   });
@@ -276,7 +303,9 @@ describe('selecting the instance a request is about', () => {
   test('an unknown step, a step of another level and an occurrence out of range are refused, naming the field', () => {
     const ctx = cell();
     const steps = enrolled(ctx);
-    expect(refusal(() => selectInstance(ctx, steps, 'nope', undefined))).toEqual([{ path: 'stepId', message: 'the plan has no step "nope" (this unit\'s steps: study, draft, issue, report, review)' }]);
+    expect(refusal(() => selectInstance(ctx, steps, 'nope', undefined))).toEqual([
+      { path: 'stepId', message: 'the plan has no step "nope" (this unit\'s steps: study, draft, issue, report, review)' },
+    ]);
     expect(refusal(() => selectInstance(ctx, steps, 'inspect', undefined))).toEqual([
       { path: 'stepId', message: 'step "inspect" does not apply to unit P.H.X.C at level "chibo" (its steps: study, draft, issue, report, review)' },
     ]);
@@ -297,7 +326,11 @@ describe('evaluateReport', () => {
   test('study: attendance accumulates; the step completes when the target share (75%) is reached, not before', () => {
     const { ctx, steps } = cellState();
     const first = evaluateReport(ctx, steps, {}, {}, study(2), NOW);
-    expect(first).toMatchObject({ completes: false, documentDate: null, event: { type: 'StudySessionReported', payload: { sessionDate: '2022-07-02', attended: 2, makeup: false, totalAttended: 2, members: 4 } } });
+    expect(first).toMatchObject({
+      completes: false,
+      documentDate: null,
+      event: { type: 'StudySessionReported', payload: { sessionDate: '2022-07-02', attended: 2, makeup: false, totalAttended: 2, members: 4 } },
+    });
     expect(first.inst.key).toBe('study');
     byKey(steps, 'study').attended = 2;
     const second = evaluateReport(ctx, steps, {}, {}, study(1, { makeup: true }), NOW);
@@ -311,7 +344,9 @@ describe('evaluateReport', () => {
     expect(refusal(() => evaluateReport(ctx, steps, {}, {}, study(2), NOW))).toEqual([
       { path: 'attended', message: '2 attendees is more than the 1 members who have not yet studied (3 of 4 already attended)' },
     ]);
-    expect(refusal(() => evaluateReport(ctx, steps, {}, {}, study(1, { sessionDate: '2022-07-03' }), NOW))).toEqual([{ path: 'sessionDate', message: expect.stringMatching(/is in the future \(today is /) }]);
+    expect(refusal(() => evaluateReport(ctx, steps, {}, {}, study(1, { sessionDate: '2022-07-03' }), NOW))).toEqual([
+      { path: 'sessionDate', message: expect.stringMatching(/is in the future \(today is /) },
+    ]);
   });
 
   test('draftPlan: recorded and done once study is; refused while study is not', () => {
@@ -319,7 +354,11 @@ describe('evaluateReport', () => {
     const draft = report({ unitCode: C.code, stepId: 'draft', kind: 'draftPlan', draftedBy: 'Ban Tuyên giáo', title: 'Dự thảo kế hoạch', submittedOn: '2022-07-02' });
     expect(refusal(() => evaluateReport(ctx, steps, {}, {}, draft, NOW))).toEqual([{ path: 'stepId', message: 'step "draft" requires step "study" to be completed first' }]);
     done(byKey(steps, 'study'));
-    expect(evaluateReport(ctx, steps, {}, {}, draft, NOW)).toMatchObject({ completes: true, documentDate: null, event: { type: 'PlanDrafted', payload: { draftedBy: 'Ban Tuyên giáo', title: 'Dự thảo kế hoạch', submittedOn: '2022-07-02' } } });
+    expect(evaluateReport(ctx, steps, {}, {}, draft, NOW)).toMatchObject({
+      completes: true,
+      documentDate: null,
+      event: { type: 'PlanDrafted', payload: { draftedBy: 'Ban Tuyên giáo', title: 'Dự thảo kế hoạch', submittedOn: '2022-07-02' } },
+    });
   });
 
   test('issuePlan: a plan document (KH) on or after the parent plan’s date completes it and keeps its date; other types, earlier dates and the cascade refuse', () => {
@@ -337,14 +376,23 @@ describe('evaluateReport', () => {
       event: { type: 'PlanIssued', payload: { document: { text: '09-KH/ĐU', issuer: 'ĐU', type: 'KH', number: 9, date: '2022-08-15' }, title: 'Kế hoạch thực hiện' } },
     });
     expect(evaluateReport(ctx, steps, parentDone, parentDate, issue('09-KH/ĐU', '2022-08-10'), now).completes).toBe(true); // the same day as the parent's is fine
-    expect(refusal(() => evaluateReport(ctx, steps, parentDone, parentDate, issue('09-KH/ĐU', '2022-08-09'), now))).toEqual([{ path: 'issuedOn', message: expect.stringMatching(/is before the parent unit's plan/) }]);
-    expect(refusal(() => evaluateReport(ctx, steps, parentDone, parentDate, issue('09-BC/ĐU', '2022-08-15'), now))).toEqual([{ path: 'documentNumber', message: '09-BC/ĐU is a BC document; step "issue" accepts KH, CTr, CTHĐ' }]);
+    expect(refusal(() => evaluateReport(ctx, steps, parentDone, parentDate, issue('09-KH/ĐU', '2022-08-09'), now))).toEqual([
+      { path: 'issuedOn', message: expect.stringMatching(/is before the parent unit's plan/) },
+    ]);
+    expect(refusal(() => evaluateReport(ctx, steps, parentDone, parentDate, issue('09-BC/ĐU', '2022-08-15'), now))).toEqual([
+      { path: 'documentNumber', message: '09-BC/ĐU is a BC document; step "issue" accepts KH, CTr, CTHĐ' },
+    ]);
   });
 
   test('periodicReport: each occurrence in turn, with or without a document', () => {
     const { ctx, steps } = cellState();
-    const periodic = (extra: Record<string, unknown>) => report({ unitCode: C.code, stepId: 'report', kind: 'periodicReport', period: '2022-H2', indicators: { units: 3 }, submittedOn: '2022-07-02', ...extra });
-    expect(evaluateReport(ctx, steps, {}, {}, periodic({}), NOW)).toMatchObject({ completes: true, documentDate: null, event: { type: 'PeriodicReportSubmitted', payload: { period: '2022-H2', indicators: { units: 3 }, submittedOn: '2022-07-02', document: null } } });
+    const periodic = (extra: Record<string, unknown>) =>
+      report({ unitCode: C.code, stepId: 'report', kind: 'periodicReport', period: '2022-H2', indicators: { units: 3 }, submittedOn: '2022-07-02', ...extra });
+    expect(evaluateReport(ctx, steps, {}, {}, periodic({}), NOW)).toMatchObject({
+      completes: true,
+      documentDate: null,
+      event: { type: 'PeriodicReportSubmitted', payload: { period: '2022-H2', indicators: { units: 3 }, submittedOn: '2022-07-02', document: null } },
+    });
     const withDoc = evaluateReport(ctx, steps, {}, {}, periodic({ documentNumber: '12-BC/CB', documentDate: '2022-07-01' }), NOW);
     expect(withDoc.event.payload).toMatchObject({ document: { type: 'BC', number: 12, issuer: 'CB', date: '2022-07-01' } });
     expect(withDoc.inst.key).toBe('report#1');
@@ -356,15 +404,25 @@ describe('evaluateReport', () => {
     const ctx = district();
     const steps = enrolled(ctx);
     const inspect = report({ unitCode: Hd.code, stepId: 'inspect', kind: 'supervise', inspectedOn: '2022-07-02', inspector: 'UBKT', findings: 'Đạt' });
-    expect(evaluateReport(ctx, steps, {}, {}, inspect, NOW)).toMatchObject({ completes: true, event: { type: 'InspectionRecorded', payload: { inspectedOn: '2022-07-02', inspector: 'UBKT', findings: 'Đạt' } } });
+    expect(evaluateReport(ctx, steps, {}, {}, inspect, NOW)).toMatchObject({
+      completes: true,
+      event: { type: 'InspectionRecorded', payload: { inspectedOn: '2022-07-02', inspector: 'UBKT', findings: 'Đạt' } },
+    });
     const { ctx: cctx, steps: csteps } = cellState();
-    expect(refusal(() => evaluateReport(cctx, csteps, {}, {}, { ...inspect, unitCode: C.code }, NOW))[0]).toMatchObject({ path: 'stepId', message: expect.stringMatching(/does not apply to unit P\.H\.X\.C at level "chibo"/) });
+    expect(refusal(() => evaluateReport(cctx, csteps, {}, {}, { ...inspect, unitCode: C.code }, NOW))[0]).toMatchObject({
+      path: 'stepId',
+      message: expect.stringMatching(/does not apply to unit P\.H\.X\.C at level "chibo"/),
+    });
   });
 
   test('review: a BC document completes it with its date; a plan document does not', () => {
     const { ctx, steps } = cellState();
     const review = (documentNumber: string) => report({ unitCode: C.code, stepId: 'review', kind: 'review', review: 'midterm', documentNumber, issuedOn: '2022-07-02', summary: 'Sơ kết' });
-    expect(evaluateReport(ctx, steps, {}, {}, review('30-BC/CB'), NOW)).toMatchObject({ completes: true, documentDate: '2022-07-02', event: { type: 'ReviewSubmitted', payload: { review: 'midterm', summary: 'Sơ kết', document: { type: 'BC', number: 30 } } } });
+    expect(evaluateReport(ctx, steps, {}, {}, review('30-BC/CB'), NOW)).toMatchObject({
+      completes: true,
+      documentDate: '2022-07-02',
+      event: { type: 'ReviewSubmitted', payload: { review: 'midterm', summary: 'Sơ kết', document: { type: 'BC', number: 30 } } },
+    });
     expect(refusal(() => evaluateReport(ctx, steps, {}, {}, review('30-KH/CB'), NOW))).toEqual([{ path: 'documentNumber', message: '30-KH/CB is a KH document; step "review" accepts BC' }]);
   });
 
@@ -394,7 +452,9 @@ describe('evaluateExtension: only a standing committee above the unit may extend
     const ctx = cell();
     const steps = enrolled(ctx);
     for (const c of ['P.H.X.C', 'P.H2', 'P.H.X.C.G', 'Q']) {
-      expect(refusal(() => evaluateExtension(ctx, steps, req(c), NOW))).toEqual([{ path: 'committeeCode', message: `${c} is not a standing committee above P.H.X.C; it may be extended by P.H.X, P.H, P` }]);
+      expect(refusal(() => evaluateExtension(ctx, steps, req(c), NOW))).toEqual([
+        { path: 'committeeCode', message: `${c} is not a standing committee above P.H.X.C; it may be extended by P.H.X, P.H, P` },
+      ]);
     }
     // An ancestor without a standing committee (a cell above a group) may not either.
     const group = ctxOf(unit(ref('P.H.X.C.G', 'to', false), C.code, 3), [C, X, Hd, P]);
@@ -410,7 +470,9 @@ describe('evaluateExtension: only a standing committee above the unit may extend
   test('refused: a done step, a step with no deadline yet, an unreadable date, a date not later, a date already past', () => {
     const ctx = cell();
     const steps = enrolled(ctx);
-    expect(refusal(() => evaluateExtension(ctx, steps, req('P.H', '2022-08-15', 'issue'), NOW))).toEqual([{ path: 'stepId', message: 'step "issue" has no deadline yet (it waits for the parent unit)' }]);
+    expect(refusal(() => evaluateExtension(ctx, steps, req('P.H', '2022-08-15', 'issue'), NOW))).toEqual([
+      { path: 'stepId', message: 'step "issue" has no deadline yet (it waits for the parent unit)' },
+    ]);
     expect(refusal(() => evaluateExtension(ctx, steps, req('P.H', 'soon-ish'), NOW))[0]!.path).toBe('until');
     expect(refusal(() => evaluateExtension(ctx, steps, req('P.H', '2022-07-31'), NOW))).toEqual([{ path: 'until', message: expect.stringMatching(/must be later than the current one/) }]); // the same instant
     expect(evaluateExtension(ctx, steps, req('P.H', '2022-08-01T00:00+07:00'), NOW).newDueAt).toBe(D + 1); // 1 ms later is later

@@ -51,7 +51,16 @@ async function startRollout(rolloutId: string, taskQueue: string): Promise<void>
   await useEnv().client.workflow.start(rolloutWorkflow, {
     taskQueue,
     workflowId: rolloutWorkflowId(rolloutId),
-    args: [{ rolloutId, resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' }, plan: PLAN, rootUnit: 'P', hierarchyVersion: version, requestedBy: 'user:test' }],
+    args: [
+      {
+        rolloutId,
+        resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
+        plan: PLAN,
+        rootUnit: 'P',
+        hierarchyVersion: version,
+        requestedBy: 'user:test',
+      },
+    ],
   });
   await until('both units enrolled', async () => (await eventsOf(rolloutId)).filter((e) => e.type === 'UnitEnrolled').length === 2, 60_000, 200);
 }

@@ -200,7 +200,15 @@ async function rolloutsPage(stale) {
     ? h(
         'table',
         { class: 'table', id: 'rollouts' },
-        h('thead', {}, h('tr', {}, [t('rolloutId'), t('resolution'), t('title'), t('rootUnit'), t('startedAt'), t('status')].map((c) => h('th', {}, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            [t('rolloutId'), t('resolution'), t('title'), t('rootUnit'), t('startedAt'), t('status')].map((c) => h('th', {}, c)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -233,7 +241,15 @@ function startRolloutForm(plans) {
     { name: 'plan', type: 'textarea', max: 200_000 },
     { name: 'rolloutId', type: 'text', max: 100 },
   ];
-  const labels = { resolution: t('resolution'), resolutionDate: t('resolutionDate'), title: t('title'), rootUnit: t('rootUnit'), planName: t('planBuiltIn'), plan: t('planJson'), rolloutId: t('rolloutId') };
+  const labels = {
+    resolution: t('resolution'),
+    resolutionDate: t('resolutionDate'),
+    title: t('title'),
+    rootUnit: t('rootUnit'),
+    planName: t('planBuiltIn'),
+    plan: t('planJson'),
+    rolloutId: t('rolloutId'),
+  };
   const form = buildForm(fields, { id: 'start-rollout', submitLabel: t('start'), labels });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -249,11 +265,16 @@ function startRolloutForm(plans) {
       }
     }
     if (rest.rolloutId && (rest.rolloutId.length > CODES.rolloutIdMax || !new RegExp(CODES.rolloutId).test(rest.rolloutId))) return showErrors(form, { rolloutId: t('v_code') }, t('fixErrors'));
-    await submit(form, () => post('/api/v1/rollouts', { ...rest, plan }), (res) => {
-      flash = res.alreadyStarted ? t('alreadyStarted', { id: res.rolloutId }) : t('started', { id: res.rolloutId, units: res.units });
-      location.hash = `#/r/${enc(res.rolloutId)}`;
-      return flash;
-    }, { root: 'rootUnit', hierarchy: 'rootUnit' });
+    await submit(
+      form,
+      () => post('/api/v1/rollouts', { ...rest, plan }),
+      (res) => {
+        flash = res.alreadyStarted ? t('alreadyStarted', { id: res.rolloutId }) : t('started', { id: res.rolloutId, units: res.units });
+        location.hash = `#/r/${enc(res.rolloutId)}`;
+        return flash;
+      },
+      { root: 'rootUnit', hierarchy: 'rootUnit' },
+    );
   });
   return h('section', { class: 'card' }, h('h2', {}, t('startRollout')), form);
 }
@@ -320,7 +341,12 @@ async function overviewPage(stale, id) {
   show(
     h('h1', {}, t('overview')),
     h('p', { class: 'rollout-head' }, h('strong', {}, r.rolloutId), ` — ${r.resolution} (${fmtLocalDate(r.resolutionDate)}): ${r.title}`),
-    h('p', { class: 'muted' }, `${t('plan')} ${r.planId} · ${t('rootUnit')} ${r.rootUnit} · ${t('startedAt')} ${fmtDateTime(r.startedAt)} · `, h('span', { class: `status status-${r.status}`, id: 'rollout-status' }, t(`status_${r.status}`))),
+    h(
+      'p',
+      { class: 'muted' },
+      `${t('plan')} ${r.planId} · ${t('rootUnit')} ${r.rootUnit} · ${t('startedAt')} ${fmtDateTime(r.startedAt)} · `,
+      h('span', { class: `status status-${r.status}`, id: 'rollout-status' }, t(`status_${r.status}`)),
+    ),
     rolloutNav(id, 'overview'),
     countsEl,
     chartsEl,
@@ -338,22 +364,49 @@ async function overviewPage(stale, id) {
 const countCard = (key, label, n) => h('div', { class: 'count', 'data-count': key }, h('div', { class: 'count-n' }, String(n)), h('div', { class: 'count-label' }, label));
 
 function renderCharts(c) {
-  const fig = (key, title, svg, note) => h('figure', { class: 'card chart-card', 'data-chart': key }, h('figcaption', {}, title, note ? h('span', { class: 'muted' }, ` (${note})`) : null), svg ? h('div', { html: svg }) : h('p', { class: 'empty' }, t('noData')));
+  const fig = (key, title, svg, note) =>
+    h(
+      'figure',
+      { class: 'card chart-card', 'data-chart': key },
+      h('figcaption', {}, title, note ? h('span', { class: 'muted' }, ` (${note})`) : null),
+      svg ? h('div', { html: svg }) : h('p', { class: 'empty' }, t('noData')),
+    );
   const study = c.studyCoverage.length
     ? barChart(
-        c.studyCoverage.map((s) => ({ key: s.level, label: levelLabel(s.level), value: s.attended, max: s.members, text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}` })),
+        c.studyCoverage.map((s) => ({
+          key: s.level,
+          label: levelLabel(s.level),
+          value: s.attended,
+          max: s.members,
+          text: `${fmtPercent(s.coverage)} · ${t('membersStudied', { attended: s.attended, members: s.members })} · ${t('unitsDone', { done: s.done, units: s.units })}`,
+        })),
         { title: t('chartStudy'), cls: 'bar-study' },
       )
     : null;
   const seg = (key, value, cls) => ({ key, value, cls, label: t(`state_${key}`) });
   const plans = c.plansIssued.length
     ? stackedBars(
-        c.plansIssued.map((p) => ({ key: p.level, label: levelLabel(p.level), segments: [seg('onTime', p.onTime, 'state-onTime'), seg('late', p.late, 'state-late'), seg('overdue', p.overdue, 'state-overdue'), seg('open', p.open, 'state-open'), seg('waiting', p.waiting, 'state-waiting')] })),
+        c.plansIssued.map((p) => ({
+          key: p.level,
+          label: levelLabel(p.level),
+          segments: [
+            seg('onTime', p.onTime, 'state-onTime'),
+            seg('late', p.late, 'state-late'),
+            seg('overdue', p.overdue, 'state-overdue'),
+            seg('open', p.open, 'state-open'),
+            seg('waiting', p.waiting, 'state-waiting'),
+          ],
+        })),
         { title: t('chartPlans') },
       )
     : null;
   const maxDocs = Math.max(1, ...c.documentsIssued.map((d) => d.documents));
-  const docs = c.documentsIssued.length ? barChart(c.documentsIssued.map((d) => ({ key: d.level, label: levelLabel(d.level), value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })), { title: t('chartDocs'), cls: 'bar-docs' }) : null;
+  const docs = c.documentsIssued.length
+    ? barChart(
+        c.documentsIssued.map((d) => ({ key: d.level, label: levelLabel(d.level), value: d.documents, max: maxDocs, text: `${d.documents} ${t('documents')}` })),
+        { title: t('chartDocs'), cls: 'bar-docs' },
+      )
+    : null;
   const pts = c.openEscalations.points;
   const escChart = pts.length ? lineChart(pts, { title: t('chartEsc'), fmt: c.openEscalations.bucket === 'day' ? fmtDate : fmtDateTime }) : null;
   return [
@@ -382,7 +435,15 @@ async function loadNotifications(panel, rolloutId) {
       ? h(
           'table',
           { class: 'table' },
-          h('thead', {}, h('tr', {}, [t('event'), t('unit'), t('recipient'), t('channel'), t('status'), t('attempts'), t('lastError'), t('nextAttempt')].map((c) => h('th', {}, c)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              [t('event'), t('unit'), t('recipient'), t('channel'), t('status'), t('attempts'), t('lastError'), t('nextAttempt')].map((c) => h('th', {}, c)),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -414,7 +475,14 @@ function cancelSection(id) {
     ev.preventDefault();
     const r = readForm(form, fields);
     if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
-    if (await submit(form, () => post(`/api/v1/rollouts/${enc(id)}/cancel`, r.values), () => (flash = t('cancelled')))) setTimeout(route, 300);
+    if (
+      await submit(
+        form,
+        () => post(`/api/v1/rollouts/${enc(id)}/cancel`, r.values),
+        () => (flash = t('cancelled')),
+      )
+    )
+      setTimeout(route, 300);
   });
   return h('section', { class: 'card danger' }, h('button', { type: 'button', class: 'danger', id: 'cancel-toggle', onclick: () => (form.hidden = !form.hidden) }, t('cancelRollout')), form);
 }
@@ -432,9 +500,24 @@ export function stepState(s) {
 const STATES = ['onTime', 'late', 'open', 'overdue', 'waiting', 'cancelled'];
 
 const chip = (s) =>
-  h('span', { class: `chip state-${stepState(s)}`, 'data-step': s.stepKey, 'data-state': stepState(s), title: `${kindLabel(s.kind)} — ${t(`state_${stepState(s)}`)}${s.dueAt ? ` · ${t('due')} ${fmtDateTime(s.dueAt)}` : ''}` }, s.stepKey);
+  h(
+    'span',
+    {
+      class: `chip state-${stepState(s)}`,
+      'data-step': s.stepKey,
+      'data-state': stepState(s),
+      title: `${kindLabel(s.kind)} — ${t(`state_${stepState(s)}`)}${s.dueAt ? ` · ${t('due')} ${fmtDateTime(s.dueAt)}` : ''}`,
+    },
+    s.stepKey,
+  );
 
-const legend = () => h('div', { class: 'legend', 'aria-label': t('legend') }, h('span', { class: 'muted' }, `${t('legend')}:`), STATES.map((s) => h('span', { class: `chip state-${s}`, 'data-legend': s }, t(`state_${s}`))));
+const legend = () =>
+  h(
+    'div',
+    { class: 'legend', 'aria-label': t('legend') },
+    h('span', { class: 'muted' }, `${t('legend')}:`),
+    STATES.map((s) => h('span', { class: `chip state-${s}`, 'data-legend': s }, t(`state_${s}`))),
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Hierarchy tree: one page of children at a time; never the whole tree
@@ -444,7 +527,12 @@ async function treePage(stale, id, query) {
   const rootCode = seesWholeRollout() ? (await get(`/api/v1/rollouts/${enc(id)}`)).rollout.rootUnit : me.unitCode;
   const root = await get(`/api/v1/rollouts/${enc(id)}/units/${enc(rootCode)}`);
   if (stale()) return;
-  const toggle = h('input', { type: 'checkbox', id: 'overdue-only', checked: overdueOnly || undefined, onchange: (ev) => (location.hash = `#/r/${enc(id)}/tree${ev.target.checked ? '?overdue=true' : ''}`) });
+  const toggle = h('input', {
+    type: 'checkbox',
+    id: 'overdue-only',
+    checked: overdueOnly || undefined,
+    onchange: (ev) => (location.hash = `#/r/${enc(id)}/tree${ev.target.checked ? '?overdue=true' : ''}`),
+  });
   const body = h('div', { class: 'tree', id: 'tree' });
   show(
     h('h1', {}, t('tree')),
@@ -456,7 +544,11 @@ async function treePage(stale, id, query) {
   if (overdueOnly) {
     const list = h('ul', { class: 'flat', id: 'overdue-list' });
     body.append(list);
-    await loadPages(list, (page) => `/api/v1/rollouts/${enc(id)}/units${qs({ overdue: 'true', within: rootCode, page, pageSize: PAGE_SIZE })}`, (u) => unitRow(id, u, { flat: true }));
+    await loadPages(
+      list,
+      (page) => `/api/v1/rollouts/${enc(id)}/units${qs({ overdue: 'true', within: rootCode, page, pageSize: PAGE_SIZE })}`,
+      (u) => unitRow(id, u, { flat: true }),
+    );
     return;
   }
   const summary = { unitCode: root.unit.unitCode, name: root.unit.name, level: root.unit.level, children: root.unit.children, depth: root.unit.ancestors.length, steps: root.steps };
@@ -471,13 +563,17 @@ function unitRow(rolloutId, u, { flat }) {
   const li = h('li', { class: 'node', 'data-unit': u.unitCode, 'data-depth': u.depth, style: flat ? `--depth:${u.depth}` : undefined });
   const toggle =
     !flat && u.children > 0
-      ? h('button', {
-          type: 'button',
-          class: 'twisty',
-          'aria-expanded': 'false',
-          'aria-label': `${t('expand')} ${u.unitCode}`,
-          onclick: () => (li.querySelector(':scope > ul') ? collapse(li) : expand(rolloutId, li, u.unitCode)),
-        }, '▸')
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'twisty',
+            'aria-expanded': 'false',
+            'aria-label': `${t('expand')} ${u.unitCode}`,
+            onclick: () => (li.querySelector(':scope > ul') ? collapse(li) : expand(rolloutId, li, u.unitCode)),
+          },
+          '▸',
+        )
       : h('span', { class: 'twisty-space' });
   li.append(
     h(
@@ -510,7 +606,11 @@ async function expand(rolloutId, li, code) {
     b.textContent = '▾';
   }
   try {
-    await loadPages(ul, (page) => `/api/v1/rollouts/${enc(rolloutId)}/units${qs({ parent: code, page, pageSize: PAGE_SIZE })}`, (u) => unitRow(rolloutId, u, { flat: false }));
+    await loadPages(
+      ul,
+      (page) => `/api/v1/rollouts/${enc(rolloutId)}/units${qs({ parent: code, page, pageSize: PAGE_SIZE })}`,
+      (u) => unitRow(rolloutId, u, { flat: false }),
+    );
   } catch (e) {
     ul.replaceChildren(h('li', {}, errorBox(e)));
   }
@@ -525,7 +625,15 @@ async function loadPages(ul, url, row, page = 1, shown = 0) {
   const n = shown + res.items.length;
   if (n < res.total) {
     ul.append(
-      h('li', { class: 'more' }, h('button', { type: 'button', class: 'load-more', onclick: (ev) => ((ev.target.disabled = true), loadPages(ul, url, row, page + 1, n).catch((e) => ul.append(h('li', {}, errorBox(e))))) }, t('loadMore', { shown: n, total: res.total }))),
+      h(
+        'li',
+        { class: 'more' },
+        h(
+          'button',
+          { type: 'button', class: 'load-more', onclick: (ev) => ((ev.target.disabled = true), loadPages(ul, url, row, page + 1, n).catch((e) => ul.append(h('li', {}, errorBox(e))))) },
+          t('loadMore', { shown: n, total: res.total }),
+        ),
+      ),
     );
   }
 }
@@ -548,7 +656,11 @@ async function inboxPage(stale, query) {
         h('input', { id: 'recipient', name: 'recipient', value: recipient, pattern: CODES.unitCode.replace(/^\^|\$$/g, '').replace('._-', '._\\-'), maxlength: CODES.unitCodeMax }),
         h('button', { type: 'submit' }, t('show')),
       );
-  const tabs = h('div', { class: 'tabs', role: 'tablist' }, ['open', 'resolved', 'all'].map((s) => link(hashFor({ status: s }), t(`esc_${s}`), { role: 'tab', 'data-status': s, 'aria-selected': String(s === status), class: s === status ? 'active' : '' })));
+  const tabs = h(
+    'div',
+    { class: 'tabs', role: 'tablist' },
+    ['open', 'resolved', 'all'].map((s) => link(hashFor({ status: s }), t(`esc_${s}`), { role: 'tab', 'data-status': s, 'aria-selected': String(s === status), class: s === status ? 'active' : '' })),
+  );
   const listEl = h('div', { id: 'inbox-list' });
   const refresh = h('button', { type: 'button', id: 'refresh', onclick: () => load() }, t('refresh'));
   show(
@@ -576,14 +688,29 @@ function escalationTable(res, mayAct, reload) {
   return h(
     'table',
     { class: 'table', id: 'escalations' },
-    h('thead', {}, h('tr', {}, [t('unit'), t('step'), t('tier'), t('deadline'), t('overdueBy'), t('status'), mayAct ? t('actions') : null].filter(Boolean).map((c) => h('th', {}, c)))),
-    h('tbody', {}, res.items.map((e) => escalationRows(e, mayAct, reload))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        [t('unit'), t('step'), t('tier'), t('deadline'), t('overdueBy'), t('status'), mayAct ? t('actions') : null].filter(Boolean).map((c) => h('th', {}, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      res.items.map((e) => escalationRows(e, mayAct, reload)),
+    ),
     res.total > res.items.length ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, `${res.items.length}/${res.total}`))) : null,
   );
 }
 
 function escalationRows(e, mayAct, reload) {
-  const state = e.status === 'open' ? h('span', { class: 'status status-open' }, t('esc_open')) : h('span', { class: `status status-resolved resolution-${e.resolution}` }, t(`resolution_${e.resolution}`) + (e.resolvedAt ? ` ${fmtDateTime(e.resolvedAt)}` : ''));
+  const state =
+    e.status === 'open'
+      ? h('span', { class: 'status status-open' }, t('esc_open'))
+      : h('span', { class: `status status-resolved resolution-${e.resolution}` }, t(`resolution_${e.resolution}`) + (e.resolvedAt ? ` ${fmtDateTime(e.resolvedAt)}` : ''));
   const ack = e.acknowledgedAt ? h('div', { class: 'muted ack' }, t('acknowledged', { at: fmtDateTime(e.acknowledgedAt) })) : null;
   const dirs = e.directives ? h('div', { class: 'muted' }, t('directives', { n: e.directives })) : null;
   const formRow = h('tr', { class: 'action-row', hidden: true }, h('td', { colspan: 7 }));
@@ -642,7 +769,11 @@ function actionForm(kind, e, reload) {
     ev.preventDefault();
     const r = readForm(form, fields);
     if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
-    const res = await submit(form, () => post(`/api/v1/escalations/${enc(e.escalationId)}/${kind}`, r.values), (res) => (kind === 'extend' ? t('extended', { at: fmtDateTime(res.newDueAt) }) : t('directed')));
+    const res = await submit(
+      form,
+      () => post(`/api/v1/escalations/${enc(e.escalationId)}/${kind}`, r.values),
+      (res) => (kind === 'extend' ? t('extended', { at: fmtDateTime(res.newDueAt) }) : t('directed')),
+    );
     if (!res) return;
     // The answer stays above the list, which is read again (the escalation leaves the open list).
     const msg = document.getElementById('inbox-msg');
@@ -665,7 +796,10 @@ function mayReport(unit, step) {
 }
 
 async function unitPage(stale, id, code) {
-  const [d, story] = await Promise.all([get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}`), get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}/timeline${qs({ lang: getLang(), pageSize: 500 })}`)]);
+  const [d, story] = await Promise.all([
+    get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}`),
+    get(`/api/v1/rollouts/${enc(id)}/units/${enc(code)}/timeline${qs({ lang: getLang(), pageSize: 500 })}`),
+  ]);
   const timeline = story.items;
   if (stale()) return;
   const u = d.unit;
@@ -684,7 +818,15 @@ async function unitPage(stale, id, code) {
   const steps = h(
     'table',
     { class: 'table', id: 'steps' },
-    h('thead', {}, h('tr', {}, [t('step'), '', t('status'), t('due'), t('completed'), t('lateBy'), t('attended'), t('reminders')].map((c) => h('th', {}, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        [t('step'), '', t('status'), t('due'), t('completed'), t('lateBy'), t('attended'), t('reminders')].map((c) => h('th', {}, c)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -729,7 +871,9 @@ async function unitPage(stale, id, code) {
       ? h(
           'ol',
           { class: 'timeline', id: 'timeline' },
-          timeline.map((e) => h('li', { 'data-type': e.type, title: e.title }, h('time', {}, fmtDateTime(e.occurredAt)), h('span', { class: 'text' }, e.text), h('span', { class: 'muted by' }, ` — ${e.by}`))),
+          timeline.map((e) =>
+            h('li', { 'data-type': e.type, title: e.title }, h('time', {}, fmtDateTime(e.occurredAt)), h('span', { class: 'text' }, e.text), h('span', { class: 'muted by' }, ` — ${e.by}`)),
+          ),
         )
       : h('p', { class: 'empty' }, t('noTimeline')),
   );
@@ -744,10 +888,19 @@ function unitExtendForm(rolloutId, unit, step) {
     ev.preventDefault();
     const r = readForm(form, fields);
     if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
-    const res = await submit(form, () => post(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unit.unitCode)}/extend`, { stepId: step.stepId, occurrence: step.occurrence, ...r.values }), (res) => (flash = t('extended', { at: fmtDateTime(res.newDueAt) })));
+    const res = await submit(
+      form,
+      () => post(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unit.unitCode)}/extend`, { stepId: step.stepId, occurrence: step.occurrence, ...r.values }),
+      (res) => (flash = t('extended', { at: fmtDateTime(res.newDueAt) })),
+    );
     if (res) setTimeout(route, 300);
   });
-  return h('section', { class: 'card extend', 'data-extend-step': step.stepKey }, h('h3', {}, `${step.stepKey} — ${kindLabel(step.kind)}`, h('span', { class: 'muted' }, ` · ${t('due')} ${fmtDateTime(step.dueAt)}`)), form);
+  return h(
+    'section',
+    { class: 'card extend', 'data-extend-step': step.stepKey },
+    h('h3', {}, `${step.stepKey} — ${kindLabel(step.kind)}`, h('span', { class: 'muted' }, ` · ${t('due')} ${fmtDateTime(step.dueAt)}`)),
+    form,
+  );
 }
 
 function reportForm(rolloutId, unit, step) {
@@ -762,13 +915,27 @@ function reportForm(rolloutId, unit, step) {
     const r = readForm(form, fields);
     if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
     const body = { reportId, stepId: step.stepId, kind: step.kind, ...(step.occurrence ? { occurrence: step.occurrence } : {}), ...r.values };
-    const res = await submit(form, () => post(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unit.unitCode)}/reports`, body), (res) =>
-      (flash = [res.duplicate ? t('duplicate') : t('recorded'), res.status === 'done' ? t('stepNowDone') : t('stepStillOpen'), res.coverage !== undefined ? t('coverage', { p: fmtPercent(res.coverage) }) : ''].filter(Boolean).join(' ')),
+    const res = await submit(
+      form,
+      () => post(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unit.unitCode)}/reports`, body),
+      (res) =>
+        (flash = [
+          res.duplicate ? t('duplicate') : t('recorded'),
+          res.status === 'done' ? t('stepNowDone') : t('stepStillOpen'),
+          res.coverage !== undefined ? t('coverage', { p: fmtPercent(res.coverage) }) : '',
+        ]
+          .filter(Boolean)
+          .join(' ')),
     );
     // The page again, from the read model: the step's new state and the report in the timeline.
     if (res) setTimeout(route, 300);
   });
-  return h('section', { class: 'card report', 'data-report-step': step.stepKey }, h('h3', {}, t('reportFor', { step: step.stepKey }), h('span', { class: 'muted' }, ` — ${kindLabel(step.kind)}`)), form);
+  return h(
+    'section',
+    { class: 'card report', 'data-report-step': step.stepKey },
+    h('h3', {}, t('reportFor', { step: step.stepKey }), h('span', { class: 'muted' }, ` — ${kindLabel(step.kind)}`)),
+    form,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

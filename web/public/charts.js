@@ -46,7 +46,10 @@ export function stackedBars(rows, { title } = {}) {
           return out;
         })
         .join('');
-      const text = r.segments.filter((s) => s.value > 0).map((s) => `${s.value} ${s.label}`).join(' · ');
+      const text = r.segments
+        .filter((s) => s.value > 0)
+        .map((s) => `${s.value} ${s.label}`)
+        .join(' · ');
       return `<g class="row" data-key="${esc(r.key)}">
   <text x="${LABEL - 8}" y="${y + BAR - 4}" text-anchor="end" class="axis-label">${esc(r.label)}</text>
   <rect x="${LABEL}" y="${y}" width="${span}" height="${BAR}" class="track"/>${segs}
@@ -73,7 +76,11 @@ export function lineChart(points, { title, fmt }) {
   const area = `${d}V${Y(0).toFixed(1)}H${X(points[0].at).toFixed(1)}Z`;
   const last = points[points.length - 1];
   const ticks = [0, Math.round(max / 2), max].filter((v, i, a) => a.indexOf(v) === i);
-  const dots = points.map((p) => `<circle cx="${X(p.at).toFixed(1)}" cy="${Y(p.open).toFixed(1)}" r="2.5" class="dot" data-at="${esc(p.at)}" data-value="${p.open}"><title>${esc(fmt(p.at))}: ${p.open}</title></circle>`).join('');
+  const dots = points
+    .map(
+      (p) => `<circle cx="${X(p.at).toFixed(1)}" cy="${Y(p.open).toFixed(1)}" r="2.5" class="dot" data-at="${esc(p.at)}" data-value="${p.open}"><title>${esc(fmt(p.at))}: ${p.open}</title></circle>`,
+    )
+    .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(title)}" class="chart line">
   ${ticks.map((v) => `<line x1="${pad.l}" x2="${W - pad.r}" y1="${Y(v)}" y2="${Y(v)}" class="grid"/><text x="${pad.l - 6}" y="${Y(v) + 4}" text-anchor="end" class="axis-label">${v}</text>`).join('')}
   <path d="${area}" class="area"/><path d="${d}" class="stroke"/>${dots}

@@ -15,7 +15,11 @@ export function isCalendarDate(s) {
 
 /** The shape of `number-TYPE/ISSUER` after the server's normalisation ("Số:" dropped, spaces around - and / removed). */
 export function looksLikeDocumentNumber(s) {
-  const n = s.normalize('NFC').trim().replace(/^s[ốo](?:\s*:\s*|\s+|(?=\d))/iu, '').replace(/\s*([-/])\s*/g, '$1');
+  const n = s
+    .normalize('NFC')
+    .trim()
+    .replace(/^s[ốo](?:\s*:\s*|\s+|(?=\d))/iu, '')
+    .replace(/\s*([-/])\s*/g, '$1');
   return /^\d+[A-Za-z]?-[^\s/-][^\s/]*\/\S+$/u.test(n);
 }
 
@@ -29,7 +33,12 @@ export const REPORT_FIELDS = {
   issuePlan: () => [{ name: 'documentNumber', type: 'doc', required: true }, date('issuedOn'), text('title', 500)],
   periodicReport: () => [text('period', 40), { name: 'indicators', type: 'indicators' }, date('submittedOn'), { name: 'documentNumber', type: 'doc' }, date('documentDate', { optional: true })],
   supervise: () => [date('inspectedOn'), text('inspector', 200), text('findings', 4000, { long: true })],
-  review: () => [{ name: 'review', type: 'select', options: ['midterm', 'final'], required: true }, { name: 'documentNumber', type: 'doc', required: true }, date('issuedOn'), text('summary', 4000, { long: true })],
+  review: () => [
+    { name: 'review', type: 'select', options: ['midterm', 'final'], required: true },
+    { name: 'documentNumber', type: 'doc', required: true },
+    date('issuedOn'),
+    text('summary', 4000, { long: true }),
+  ],
 };
 
 export const EXTEND_FIELDS = () => [date('until'), text('reason', 2000, { long: true }), text('decision', 2000, { long: true, optional: true })];
@@ -100,9 +109,20 @@ export function buildForm(fields, { id, submitLabel, labels = {} }) {
     else if (f.type === 'int') input = el('input', { ...common, type: 'number', min: f.min, step: 1, inputmode: 'numeric' });
     else input = el('input', { ...common, type: 'text', maxlength: f.max, placeholder: f.type === 'doc' ? '45-KH/TU' : undefined });
     const label = el('label', { for: inputId, text: (labels[f.name] ?? t(`f_${f.name}`)) + (f.required || f.type === 'checkbox' ? '' : ` (${t('optional')})`) });
-    form.append(el('div', { class: `field field-${f.type}`, 'data-field': f.name }, f.type === 'checkbox' ? [input, label] : [label, input], el('div', { class: 'field-error', id: `${inputId}-error`, 'data-error-for': f.name, role: 'alert' })));
+    form.append(
+      el(
+        'div',
+        { class: `field field-${f.type}`, 'data-field': f.name },
+        f.type === 'checkbox' ? [input, label] : [label, input],
+        el('div', { class: 'field-error', id: `${inputId}-error`, 'data-error-for': f.name, role: 'alert' }),
+      ),
+    );
   }
-  form.append(el('div', { class: 'form-error', role: 'alert' }), el('div', { class: 'form-actions' }, el('button', { type: 'submit', class: 'primary', text: submitLabel })), el('div', { class: 'form-result', role: 'status' }));
+  form.append(
+    el('div', { class: 'form-error', role: 'alert' }),
+    el('div', { class: 'form-actions' }, el('button', { type: 'submit', class: 'primary', text: submitLabel })),
+    el('div', { class: 'form-result', role: 'status' }),
+  );
   return form;
 }
 
@@ -151,7 +171,9 @@ function htmlMessage(f, input) {
 export function issuesByField(issues) {
   const out = {};
   for (const i of issues ?? []) {
-    const name = String(i.path ?? '').replace(/^body\.?/, '').split('.')[0];
+    const name = String(i.path ?? '')
+      .replace(/^body\.?/, '')
+      .split('.')[0];
     out[name] = out[name] ? `${out[name]}; ${i.message}` : i.message;
   }
   return out;
