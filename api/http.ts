@@ -33,6 +33,16 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const MAX_BODY_BYTES = 1_000_000;
 
+/** A file sent as JSON text (hierarchies, contacts): its name says its format. */
+export const UploadedFile = z.strictObject({
+  fileName: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/\.(csv|json)$/i, 'name the file .csv or .json'),
+  content: z.string().min(1),
+});
+
 export interface Ctx<P, Q, B> {
   params: P;
   query: Q;

@@ -10,7 +10,7 @@ import { importContacts, listContacts, parseContactsFile } from '../notify/conta
 import { CHANNELS } from '../notify/outbox';
 import { NOTIFICATION_STATUSES, listNotifications, retryNotification } from '../notify/store';
 import { Page, PagingInput } from '../app/views';
-import { HttpError, route, type Route } from './http';
+import { HttpError, UploadedFile, route, type Route } from './http';
 import type { ApiDeps } from './routes';
 
 const Iso = z.string().describe('ISO 8601 instant');
@@ -102,14 +102,7 @@ export function notificationRoutes(deps: ApiDeps): Route[] {
       summary: 'Import unit contacts (CSV or JSON text with columns unit, channel, address, name); replaces the contacts of the units the file lists',
       action: 'contacts.import',
       maxBodyBytes: 5_000_000,
-      body: z.strictObject({
-        fileName: z
-          .string()
-          .min(1)
-          .max(200)
-          .regex(/\.(csv|json)$/i, 'name the file .csv or .json'),
-        content: z.string().min(1),
-      }),
+      body: UploadedFile,
       response: z.object({ units: z.array(z.string()), contacts: z.number().int(), replaced: z.number().int(), hierarchyVersion: z.number().int() }),
       status: 201,
       handler: async ({ body }) => importContacts(db, parseContactsFile(body.fileName, body.content)),

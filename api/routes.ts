@@ -18,7 +18,7 @@ import { Escalation, Instant, Overview, Page, PagingInput, Rollout, TimelineEntr
 import { wordingTable } from '../domain/wording';
 import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
-import { HttpError, route, type Route } from './http';
+import { HttpError, UploadedFile, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
 
 export interface ApiDeps {
@@ -120,14 +120,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       summary: 'Import a hierarchy (CSV or JSON text, the same columns as `trienkhai units import`) as a new version',
       action: 'units.import',
       maxBodyBytes: 20_000_000,
-      body: z.strictObject({
-        fileName: z
-          .string()
-          .min(1)
-          .max(200)
-          .regex(/\.(csv|json)$/i, 'name the file .csv or .json'),
-        content: z.string().min(1),
-      }),
+      body: UploadedFile,
       response: z.object({ version: z.number().int(), units: z.number().int(), levels: z.array(z.string()), roots: z.array(z.string()) }),
       status: 201,
       handler: async ({ body, principal }) => {

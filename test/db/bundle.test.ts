@@ -13,6 +13,7 @@ import { cutCheckpoint, loadSigningKey } from '../../db/checkpoints';
 import { appendEvents } from '../../db/event-store';
 import type { AnyNewEvent } from '../../domain/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
+import { rolloutStartedEvent } from '../helpers/events';
 import { useTimeSkippingEnv } from '../helpers/temporal';
 
 const env = useTimeSkippingEnv();
@@ -21,25 +22,7 @@ let work: string;
 let keyFile: string;
 let bundle: string;
 
-const started = (rolloutId: string): AnyNewEvent => ({
-  eventId: `rollout/${rolloutId}#1`,
-  streamId: `rollout/${rolloutId}`,
-  streamSeq: 1,
-  type: 'RolloutStarted',
-  rolloutId,
-  unitCode: null,
-  actor: 'user:ops',
-  occurredAt: '2027-07-22T02:00:00.000Z',
-  payload: {
-    rolloutId,
-    resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' },
-    plan: { id: 'p' },
-    planId: 'p',
-    rootUnit: 'BG',
-    hierarchyVersion: 1,
-    requestedBy: 'user:ops',
-  },
-});
+const started = rolloutStartedEvent;
 
 const reminder = (n: number): AnyNewEvent => ({
   eventId: `unit/R/BG#r${n}`,

@@ -10,24 +10,14 @@ import { appendEvents, contentHash } from '../../db/event-store';
 import { eventOfRow, rowLink, selectLogRows, verifyChain, type LogRow } from '../../db/audit';
 import { createHash } from 'node:crypto';
 import { checkCheckpoint, cutCheckpoint, merkleRoot, prefixRoots, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
-import type { AnyNewEvent } from '../../domain/events';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
+import { reminderEvent } from '../helpers/events';
 import { until } from '../helpers/wait';
 
 let t: TestDb;
 let keyFile: string;
 
-const ev = (n: number): AnyNewEvent => ({
-  eventId: `unit/R/U#${n}`,
-  streamId: 'unit/R/U',
-  streamSeq: n,
-  type: 'ReminderSent',
-  rolloutId: 'R',
-  unitCode: 'U',
-  actor: 'system',
-  occurredAt: new Date(Date.UTC(2027, 0, 1, 0, n)).toISOString(),
-  payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: `P${n}D`, recipient: 'U' },
-});
+const ev = reminderEvent;
 
 beforeAll(async () => {
   t = await freshDatabase();

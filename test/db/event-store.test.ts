@@ -7,6 +7,7 @@ import { appendEvents, EventConflictError } from '../../db/event-store';
 import { readModelDigest, rebuildReadModel } from '../../db/rebuild';
 import { withRolloutAsOf } from '../../db/as-of';
 import type { AnyNewEvent } from '../../domain/events';
+import { rolloutStartedEvent } from '../helpers/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
 
 let t: TestDb;
@@ -17,25 +18,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const started = (rolloutId: string): AnyNewEvent => ({
-  eventId: `rollout/${rolloutId}#1`,
-  streamId: `rollout/${rolloutId}`,
-  streamSeq: 1,
-  type: 'RolloutStarted',
-  rolloutId,
-  unitCode: null,
-  actor: 'user:ops',
-  occurredAt: '2027-07-22T02:00:00.000Z',
-  payload: {
-    rolloutId,
-    resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'NQ 21' },
-    plan: { id: 'p' },
-    planId: 'p',
-    rootUnit: 'BG',
-    hierarchyVersion: 1,
-    requestedBy: 'user:ops',
-  },
-});
+const started = rolloutStartedEvent;
 
 const enrolled = (rolloutId: string, seq = 1): AnyNewEvent => ({
   eventId: `unit/${rolloutId}/BG#${seq}`,

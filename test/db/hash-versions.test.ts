@@ -8,23 +8,13 @@ import { appendEvents, chainHash, contentHash } from '../../db/event-store';
 import { verifyChain } from '../../db/audit';
 import { cutCheckpoint, checkCheckpoint } from '../../db/checkpoints';
 import { migrateTo, migrateToLatest } from '../../db/migrate';
-import type { AnyNewEvent } from '../../domain/events';
 import { APP_ROLE, OWNER_ROLE, createTestDatabase, ensureRoles, roleUrl } from '../../stack/postgres';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { reminderEvent } from '../helpers/events';
 import { join } from 'node:path';
 
-const ev = (n: number): AnyNewEvent => ({
-  eventId: `unit/R/U#${n}`,
-  streamId: 'unit/R/U',
-  streamSeq: n,
-  type: 'ReminderSent',
-  rolloutId: 'R',
-  unitCode: 'U',
-  actor: 'system',
-  occurredAt: new Date(Date.UTC(2027, 0, 1, 0, n)).toISOString(),
-  payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: `P${n}D`, recipient: 'U' },
-});
+const ev = reminderEvent;
 
 test('rows recorded before hash version 2 still verify, checkpoints over them still hold, and new rows continue the chain as version 2', async () => {
   const t = await createTestDatabase(process.env.TRIENKHAI_TEST_PG_URL!, undefined, { owner: OWNER_ROLE });

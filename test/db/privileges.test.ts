@@ -8,23 +8,13 @@ import { sql } from 'kysely';
 import { appendEvents } from '../../db/event-store';
 import { verifyChain } from '../../db/audit';
 import { tablePrivileges } from '../../db/privileges';
-import type { AnyNewEvent } from '../../domain/events';
 import { APP_ROLE, OWNER_ROLE } from '../../stack/postgres';
+import { reminderEvent } from '../helpers/events';
 import { freshDatabase, type TestDb } from '../helpers/db';
 
 let t: TestDb;
 
-const ev = (n: number): AnyNewEvent => ({
-  eventId: `unit/R/U#${n}`,
-  streamId: 'unit/R/U',
-  streamSeq: n,
-  type: 'ReminderSent',
-  rolloutId: 'R',
-  unitCode: 'U',
-  actor: 'system',
-  occurredAt: new Date(Date.UTC(2027, 0, 1, 0, n)).toISOString(),
-  payload: { key: 'study', dueAt: '2027-08-31T16:59:59.999Z', offset: `P${n}D`, recipient: 'U' },
-});
+const ev = reminderEvent;
 
 beforeAll(async () => {
   t = await freshDatabase();
