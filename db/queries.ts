@@ -8,7 +8,7 @@ import type { Database } from './database';
 export async function listRollouts(db: Kysely<Database>) {
   return db
     .selectFrom('rollouts')
-    .select(['rollout_id', 'resolution_text', 'resolution_date', 'resolution_title', 'plan_id', 'root_unit', 'hierarchy_version', 'status', 'started_at', 'completed_at'])
+    .select(['rollout_id', 'resolution_text', 'resolution_date', 'resolution_title', 'plan_id', 'root_unit', 'hierarchy_version', 'units', 'status', 'started_at', 'completed_at'])
     .orderBy('started_at', 'desc')
     .execute();
 }
