@@ -12,7 +12,8 @@ import { TEMPORAL_UNAVAILABLE_MESSAGE, isTemporalUnavailable } from '../app/upda
 import { DomainError } from '../domain/errors';
 import { runCommand, type Group, type Io } from './command';
 import { GROUPS } from './commands';
-import { StackNotRunningError, UsageError } from '../stack/errors';
+import { StackNotRunningError } from '../stack/errors';
+import { UsageError } from './errors';
 import { commandHelp, groupHelp, groupUsage, overviewHelp } from './help';
 
 export type { Io } from './command';

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DomainError } from '../domain/errors';
-import { UsageError } from '../stack/errors';
+import { UsageError } from './errors';
 
 /** Where the CLI writes: stdout and stderr in a terminal, arrays in a test. */
 export interface Io {

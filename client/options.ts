@@ -2,7 +2,7 @@
 import { DomainError } from '../domain/errors';
 import type { Lang } from '../domain/time';
 import { PagingInput, type PageOf, type Paging } from '../app/views';
-import { UsageError } from '../stack/errors';
+import { UsageError } from './errors';
 
 /** `--json`: the command prints the application layer's view (the same as the HTTP API's). */
 export const JSON_OPTION = { json: { type: 'boolean', description: 'print the result as JSON (the same view as the HTTP API)' } } as const;

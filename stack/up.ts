@@ -21,8 +21,7 @@ import { createWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/definitions';
 import { auditKeyFile, checkpointIntervalMs, dataDir, endpoints, httpListen, notifyConfig, readStackInfo, stackFile, webhookSecret, writeStackInfo } from './config';
 import { Dispatcher } from '../notify/dispatcher';
-import { parseArgs } from 'node:util';
-import { StackNotRunningError, UsageError } from './errors';
+import { StackNotRunningError } from './errors';
 import { isAlive, redactUrl } from './process';
 
 interface Io {
@@ -30,19 +29,9 @@ interface Io {
   err: (s: string) => void;
 }
 
-export async function cmdUp(args: string[], io: Io): Promise<number> {
-  let values: { demo?: boolean; help?: boolean };
-  try {
-    values = parseArgs({ args, options: { demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n\nusage: trienkhai up [--demo]`);
-  }
-  if (values.help) {
-    io.out(
-      'usage: trienkhai up [--demo]\n  Starts PostgreSQL (embedded, or DATABASE_URL), Temporal (dev server, or TEMPORAL_ADDRESS) and a worker; data in $TRIENKHAI_DATA_DIR (default ./.data).\n  --demo  also imports the sample hierarchy and starts a rollout whose deadlines fall within minutes.',
-    );
-    return 0;
-  }
+/** `trienkhai up [--demo]` (its arguments are declared once, in client/commands/stack.ts). */
+export async function runUp(opts: { demo: boolean }, io: Io): Promise<number> {
+  const values = opts;
   const dir = dataDir();
   const running = readStackInfo(dir);
   if (running && isAlive(running.pid) && running.pid !== process.pid) {
@@ -124,12 +113,8 @@ export async function cmdUp(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function cmdWorker(args: string[], io: Io): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out('usage: trienkhai worker\n  Runs one more worker against TEMPORAL_ADDRESS and DATABASE_URL (or the local stack). Scale out by running more.');
-    return 0;
-  }
-  if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai worker`);
+/** `trienkhai worker`: one more worker against TEMPORAL_ADDRESS and DATABASE_URL (or the local stack). */
+export async function runWorker(io: Io): Promise<number> {
   const ep = endpoints();
   quietWorkerLogs();
   const db = connect(ep.databaseUrl());
@@ -204,14 +189,8 @@ async function startHttp(opts: { db: Kysely<Database>; address: string; namespac
  * `trienkhai serve`: the HTTP API and dashboard alone, against DATABASE_URL and TEMPORAL_ADDRESS (or
  * the local stack); run as many as the load needs, behind a proxy that terminates TLS.
  */
-export async function cmdServe(args: string[], io: Io): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(
-      'usage: trienkhai serve\n  Serves the HTTP API and dashboard on TRIENKHAI_HTTP_HOST:TRIENKHAI_HTTP_PORT (default 127.0.0.1:8080) against DATABASE_URL and TEMPORAL_ADDRESS (or the local stack).',
-    );
-    return 0;
-  }
-  if (args.length) throw new UsageError(`unexpected argument "${args[0]}"\n\nusage: trienkhai serve`);
+/** `trienkhai serve`: the HTTP API and dashboard alone. */
+export async function runServe(io: Io): Promise<number> {
   const ep = endpoints();
   const db = connect(ep.databaseUrl());
   await migrateToLatest(db);

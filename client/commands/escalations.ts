@@ -2,7 +2,7 @@
 import { actOnEscalation, newRequestId } from '../../app/commands';
 import { escalationsPage } from '../../app/reads';
 import { defineCommand, defineGroup } from '../command';
-import { UsageError } from '../../stack/errors';
+import { UsageError } from '../errors';
 import { label } from '../format';
 import { JSON_OPTION, LANG_OPTION, PAGING_OPTIONS, langOf, pageNote, paging } from '../options';
 import { escalationTable } from '../render';

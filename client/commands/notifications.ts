@@ -3,7 +3,7 @@ import { DomainError } from '../../domain/errors';
 import { formatLocal } from '../../domain/time';
 import { NOTIFICATION_STATUSES, listNotifications, retryFailed, retryNotification, type NotificationStatus } from '../../notify/store';
 import { defineCommand, defineGroup } from '../command';
-import { UsageError } from '../../stack/errors';
+import { UsageError } from '../errors';
 import { table } from '../format';
 import { JSON_OPTION, int } from '../options';
 import { withSession } from '../session';

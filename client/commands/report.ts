@@ -6,7 +6,7 @@ import { DomainError } from '../../domain/errors';
 import type { StepKind } from '../../domain/plan';
 import { formatDurationHuman, localDateOf } from '../../domain/time';
 import { defineCommand, defineGroup } from '../command';
-import { UsageError } from '../../stack/errors';
+import { UsageError } from '../errors';
 import { readJsonFile } from '../files';
 import { JSON_OPTION, int, need } from '../options';
 import { withSession } from '../session';

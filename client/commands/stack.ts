@@ -1,5 +1,5 @@
 /**
- * `trienkhai up | worker | serve`: the stack. client/up.ts is loaded only when one of them runs (it
+ * `trienkhai up | worker | serve`: the stack. stack/up.ts is loaded only when one of them runs (it
  * pulls in the Temporal worker), so help and every other command stay fast.
  */
 import { defineCommand, defineGroup } from '../command';
@@ -13,7 +13,7 @@ const up = defineCommand({
   options: { demo: { type: 'boolean', description: 'also import the sample hierarchy and start a rollout whose deadlines fall within minutes' } },
   examples: ['trienkhai up', 'trienkhai up --demo'],
   async run({ values, io }) {
-    return (await import('../../stack/up')).cmdUp(values.demo ? ['--demo'] : [], io);
+    return (await import('../../stack/up')).runUp({ demo: values.demo === true }, io);
   },
 });
 
@@ -24,7 +24,7 @@ const worker = defineCommand({
   options: {},
   examples: ['TEMPORAL_ADDRESS=temporal.example.vn:7233 DATABASE_URL=postgres://… trienkhai worker'],
   async run({ io }) {
-    return (await import('../../stack/up')).cmdWorker([], io);
+    return (await import('../../stack/up')).runWorker(io);
   },
 });
 
@@ -34,7 +34,7 @@ const serve = defineCommand({
   positionals: [],
   options: {},
   async run({ io }) {
-    return (await import('../../stack/up')).cmdServe([], io);
+    return (await import('../../stack/up')).runServe(io);
   },
 });
 

@@ -3,7 +3,7 @@ import { ROLES } from '../../app/tokens';
 import { issueToken, listTokens, revokeToken } from '../../app/tokens';
 import { formatLocal } from '../../domain/time';
 import { defineCommand, defineGroup } from '../command';
-import { UsageError } from '../../stack/errors';
+import { UsageError } from '../errors';
 import { table } from '../format';
 import { JSON_OPTION } from '../options';
 import { withSession } from '../session';
