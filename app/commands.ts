@@ -132,11 +132,12 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
 
   const rolloutId = req.rolloutId ?? defaultRolloutId(doc.text, req.resolutionDate, req.rootUnit);
   const workflowId = rolloutWorkflowId(rolloutId);
-  const existing = await getRollout(deps.db, rolloutId);
-  const result = { rolloutId, workflowId, hierarchyVersion: existing?.hierarchy_version ?? version, units: units.length, planId: existing?.plan_id ?? plan.id };
-  if (existing) {
-    // Only an identical repeat is harmless (a retry after a timeout); the same ID with another body is
-    // a different rollout, refused with what differs.
+  const base = { rolloutId, workflowId, units: units.length };
+  /**
+   * Only an identical repeat is harmless (a retry after a timeout); the same ID with another body is
+   * a different rollout, refused with what differs.
+   */
+  const repeatOf = (existing: NonNullable<Awaited<ReturnType<typeof getRollout>>>): StartRolloutResult => {
     const was = (path: string, then: unknown, now: unknown) =>
       then === now
         ? []
@@ -157,8 +158,10 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
         : []),
     ];
     if (differs.length) throw new DomainError(differs, 'conflict');
-    return { ...result, alreadyStarted: true };
-  }
+    return { ...base, hierarchyVersion: existing.hierarchy_version, planId: existing.plan_id, alreadyStarted: true };
+  };
+  const existing = await getRollout(deps.db, rolloutId);
+  if (existing) return repeatOf(existing);
   try {
     await deps.client.workflow.start(rolloutWorkflow, {
       taskQueue: deps.taskQueue ?? TASK_QUEUE,
@@ -177,12 +180,22 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
       // Lets ops find a rollout in the Temporal Web UI; registered by `trienkhai up` (--search-attribute).
       ...(deps.searchAttributes === false ? {} : { typedSearchAttributes: new TypedSearchAttributes([{ key: ROLLOUT_SEARCH_ATTRIBUTE, value: rolloutId }]) }),
     });
-    return { ...result, alreadyStarted: false };
+    return { ...base, hierarchyVersion: version, planId: plan.id, alreadyStarted: false };
   } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) return { ...result, alreadyStarted: true };
-    throw e;
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    // Started a moment ago by another request, not recorded yet: wait for its RolloutStarted (the
+    // rollout workflow's first act), then compare as above.
+    for (let waited = 0; waited < START_RECORD_WAIT_MS; waited += 250) {
+      const recorded = await getRollout(deps.db, rolloutId);
+      if (recorded) return repeatOf(recorded);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw DomainError.conflict('rolloutId', `rollout ${rolloutId} is being started by another request and is not recorded yet; repeat the request in a moment (nothing was started by this one)`);
   }
 }
+
+/** How long a repeated start waits for a concurrent start's RolloutStarted before answering 409. */
+const START_RECORD_WAIT_MS = 15_000;
 
 /** Turn a rejected Update into the DomainError it carries (bad input → exit code 2). */
 function unwrapUpdateError(e: unknown, where: string): never {

@@ -7,6 +7,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
 import { getUnit, latestHierarchyVersion } from '../db/hierarchy';
+import { UnitCode } from '../domain/codes';
+import { Text } from '../domain/text';
 import { DomainError } from '../domain/errors';
 
 /** The roles a token can have (who may do what with each: api/access.ts). */
@@ -26,14 +28,9 @@ export interface Principal {
 
 export const IssueTokenRequest = z.strictObject({
   role: z.enum(ROLES),
-  unitCode: z.string().min(1).max(64).optional(),
-  label: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .transform((s) => s.normalize('NFC')),
-  createdBy: z.string().min(1).max(200).default('user:ops'),
+  unitCode: UnitCode.optional(),
+  label: Text({ max: 200 }),
+  createdBy: Text({ max: 200 }).default('user:ops'),
 });
 export type IssueTokenRequest = z.input<typeof IssueTokenRequest>;
 

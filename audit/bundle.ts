@@ -24,7 +24,7 @@
  */
 import { createHash, createPublicKey, sign, verify } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
@@ -91,11 +91,21 @@ export async function exportBundle(
 ): Promise<ExportResult> {
   const log = async (line: string): Promise<void> => void (await opts.log?.(line));
   const { db } = deps;
+  if (dir.trim() === '') throw DomainError.of('dir', 'give the folder to export into');
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) throw DomainError.of('dir', `${dir} exists and is not an empty folder; export into a new folder`);
   const rollout = await db.selectFrom('rollouts').select('rollout_id').where('rollout_id', '=', rolloutId).executeTakeFirst();
   if (!rollout) throw DomainError.of('rollout', `no rollout "${rolloutId}"`);
 
-  mkdirSync(join(dir, 'histories'), { recursive: true });
+  // The folder is made before anything is fetched or signed, and only inside a folder that exists (a
+  // recursive mkdir under /proc never returns).
+  const parent = dirname(resolve(dir));
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw DomainError.of('dir', `cannot export into ${dir}: ${parent} is not an existing folder`);
+  try {
+    if (!existsSync(dir)) mkdirSync(dir);
+    mkdirSync(join(dir, 'histories'));
+  } catch (e) {
+    throw DomainError.of('dir', `cannot export into ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   // Histories first, then the events: an append completes only after its rows are committed, so every
   // completed append in the histories has its rows in the snapshot taken after (see crosscheck.ts).

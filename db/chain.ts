@@ -111,7 +111,7 @@ export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } 
       for (let after = '0'; ;) {
         const page = (await selectLogRows(trx).where('chain_seq', '>', after).limit(pageSize).execute()) as LogRow[];
         if (page.length === 0) break;
-        rows.push(...page);
+        for (const r of page) rows.push(r);
         after = page[page.length - 1]!.chain_seq;
       }
       const checkpoints = await trx.selectFrom('checkpoints').select(['id', 'seq', 'body']).orderBy('id').execute();

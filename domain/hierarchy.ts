@@ -508,6 +508,9 @@ export function parseUnitsCsv(text: string): Unit[] {
  */
 class JsonReader {
   private i = 0;
+  /** Nesting so far: a hierarchy file is two levels deep; anything far deeper is refused, not recursed into. */
+  private depth = 0;
+  private static readonly MAX_DEPTH = 32;
   private readonly lineStarts: number[] = [0];
   readonly elementOffsets = new WeakMap<unknown[], number[]>();
   readonly keyOffsets = new WeakMap<object, Map<string, number>>();
@@ -552,8 +555,15 @@ class JsonReader {
   private value(): unknown {
     this.ws();
     const c = this.text[this.i];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if (c === '{' || c === '[') {
+      if (this.depth >= JsonReader.MAX_DEPTH) this.fail(`nested more than ${JsonReader.MAX_DEPTH} levels deep (a hierarchy file is a list of units)`);
+      this.depth++;
+      try {
+        return c === '{' ? this.object() : this.array();
+      } finally {
+        this.depth--;
+      }
+    }
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
     for (const [word, v] of [
@@ -584,6 +594,11 @@ class JsonReader {
       if (this.text[this.i] !== '"') this.fail(`expected a field name in double quotes, found ${this.found()}`);
       const at = this.i;
       const key = this.string();
+      // JSON.parse would keep the last of two same-named fields silently; a file means one of them.
+      if (keys.has(key)) {
+        this.i = at;
+        this.fail(`the field "${key}" is given twice in this object`);
+      }
       this.ws();
       if (this.text[this.i] !== ':') this.fail(`expected ':' after the field name "${key}", found ${this.found()}`);
       this.i++;
@@ -800,7 +815,8 @@ function depths(index: UnitIndex): Map<string, number> {
     for (const u of frontier) {
       if (depth.has(u.code)) continue;
       depth.set(u.code, d);
-      next.push(...(index.children.get(u.code) ?? []));
+      // One by one: spreading 200,000 children into push() overflows the call stack.
+      for (const child of index.children.get(u.code) ?? []) next.push(child);
     }
     frontier = next;
   }

@@ -9,7 +9,7 @@ import { LevelCode, UnitCode } from './codes';
 import { Text } from './text';
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { LocalDate, parseDeadlineText, parseDuration, type Duration } from './time';
+import { LocalDate, MAX_DURATION_YEARS, approximateDays, parseDeadlineText, parseDuration, type Duration } from './time';
 import { DOCUMENT_TYPES } from './documents';
 
 /** The kinds of step the brief names (bước triển khai). */
@@ -70,10 +70,21 @@ export const EscalationPolicy = z.strictObject({
 export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
 
 /** Recurring steps (periodic reports, supervision, reviews): occurrence k is due `k × every` after the first deadline. */
-export const Schedule = z.strictObject({
-  every: DurationText,
-  count: z.number().int().min(1).max(100),
-});
+export const Schedule = z
+  .strictObject({
+    every: DurationText,
+    count: z.number().int().min(1).max(100),
+  })
+  .superRefine((sch, ctx) => {
+    // Every occurrence must fall within the longest span a plan may use.
+    try {
+      const d = parseDuration(sch.every);
+      if (approximateDays(d) * sch.count > MAX_DURATION_YEARS * 366)
+        ctx.addIssue({ code: 'custom', path: ['count'], message: `${sch.count} occurrences every ${sch.every} run past ${MAX_DURATION_YEARS} years (the longest span a plan may use)` });
+    } catch {
+      // `every` itself is reported by its own check.
+    }
+  });
 export type Schedule = z.infer<typeof Schedule>;
 
 export const PlanStep = z.strictObject({

@@ -4,7 +4,7 @@
  * passes validation can fail later in an append (which once wedged a unit's workflow for good).
  *
  * Refused: NUL (PostgreSQL's text and jsonb cannot hold U+0000), lone UTF-16 surrogates (not
- * encodable as UTF-8), other control characters (in one-line fields also line breaks) and the
+ * encodable as UTF-8), U+FFFD (left by a decoder where bytes were not text), other control characters (in one-line fields also line breaks) and the
  * noncharacters U+FFFE/U+FFFF. Accepted text is trimmed and NFC-normalised (Vietnamese typed on any
  * keyboard compares equal).
  *
@@ -35,6 +35,10 @@ export function unstorableByPostgres(s: string): string | undefined {
 export function unstorableText(s: string, opts: { multiline?: boolean } = {}): string | undefined {
   const stored = unstorableByPostgres(s);
   if (stored) return stored;
+  // U+FFFD is what a decoder puts where bytes were not text (a Windows-1258 file, a mangled argument):
+  // taking it would record "T�nh" for good.
+  const replacement = s.indexOf('\uFFFD');
+  if (replacement >= 0) return `contains U+FFFD (the replacement character) at position ${replacement + 1}: the text was not valid UTF-8 where it came from`;
   const control = (opts.multiline ? CONTROL_MULTILINE : CONTROL_ONE_LINE).exec(s);
   if (control) {
     const what = control[0] === '\n' || control[0] === '\r' || control[0] === '\u2028' || control[0] === '\u2029' ? 'a line break' : `a control character (${codePoint(control[0])})`;

@@ -336,7 +336,18 @@ function durationOrProblem(text: string): DurationParts | string {
   const n = (i: number): number => Number(m[i] ?? 0);
   const parts: DurationParts = { years: n(1), months: n(2), weeks: n(3), days: n(4), hours: n(5), minutes: n(6), seconds: n(7) };
   if (Object.values(parts).some((v) => !Number.isSafeInteger(v))) return `"${text}" has a number too large to be a duration`;
+  // A rollout lasts years, not centuries: a longer duration is a typo, and would put a deadline past
+  // any date the calendar (and the timers) can hold.
+  if (approximateDays(parts) > MAX_DURATION_YEARS * 366) return `"${text}" is longer than ${MAX_DURATION_YEARS} years (the longest duration a plan may use)`;
   return parts;
+}
+
+/** The longest duration accepted anywhere (a deadline offset, a reminder, an interval, a schedule's span). */
+export const MAX_DURATION_YEARS = 100;
+
+/** A duration's length in days, rounded up (months as 31 days, years as 366). */
+export function approximateDays(d: { years: number; months: number; weeks: number; days: number; hours: number; minutes: number; seconds: number }): number {
+  return d.years * 366 + d.months * 31 + d.weeks * 7 + d.days + Math.ceil((d.hours * 3600 + d.minutes * 60 + d.seconds) / 86400);
 }
 
 /**

@@ -14,6 +14,7 @@ import { UnitCode, parseCsv } from '../domain/hierarchy';
 import type { Database } from '../db/database';
 import { latestHierarchyVersion } from '../db/hierarchy';
 import { CHANNELS, type Channel } from './outbox';
+import { Text } from '../domain/text';
 import { forbiddenWebhookUrl, webhookAllowPrivateFromEnv, type WebhookAllowPrivate } from './webhook-address';
 
 export const CONTACT_COLUMNS = ['unit', 'channel', 'address', 'name'] as const;
@@ -38,7 +39,8 @@ export const Contact = z
     channel: z.enum(CHANNELS as [Channel, ...Channel[]], { error: `unknown channel (expected ${CHANNELS.join(' or ')})` }),
     // Its length is checked per channel below (254 for an email address, 2048 for a URL).
     address: z.string().trim().min(1, 'missing address'),
-    name: z.string().normalize('NFC').trim().max(MAX_NAME_CHARS, `too long: a name is at most ${MAX_NAME_CHARS} characters`).default(''),
+    // One line (it goes into an email's headers as the recipient's name): no CR/LF, no control characters.
+    name: z.union([z.literal(''), Text({ max: MAX_NAME_CHARS })]).default(''),
   })
   .superRefine((c, ctx) => {
     const r = (c.channel === 'email' ? Email : HttpUrl).safeParse(c.address);

@@ -3,7 +3,8 @@
  * Exit code 3 when a check fails (tampered, mismatched, not replayable), so a scheduled check can tell
  * tampering from a failure to check (1).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { asOf, requireRollout, rolloutOverview, timelinePage, unitDetail } from '../../app/reads';
 import { MAX_PAGE_SIZE, type Paging } from '../../app/views';
 import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle } from '../../audit/bundle';
@@ -166,6 +167,12 @@ const checkpoint = defineCommand({
   options: { out: { type: 'string', value: 'FILE', description: 'also write the checkpoint to this file' }, ...JSON_OPTION },
   examples: ['trienkhai audit checkpoint --out checkpoint-1.json'],
   async run({ values, io }) {
+    // The file is checked before anything is signed: a bad --out records nothing.
+    if (values.out !== undefined) {
+      const parent = dirname(resolve(values.out));
+      if (values.out.trim() === '' || (existsSync(values.out) && statSync(values.out).isDirectory())) throw DomainError.of('--out', `${values.out || '""'} is not a file name`);
+      if (!existsSync(parent) || !statSync(parent).isDirectory()) throw DomainError.of('--out', `cannot write ${values.out}: ${parent} is not an existing folder`);
+    }
     return withSession(async (s) => {
       const c = await cutCheckpoint(s.db, auditKeyFile());
       if (values.out) writeFileSync(values.out, `${JSON.stringify(c, null, 2)}\n`);

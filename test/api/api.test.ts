@@ -351,3 +351,16 @@ test("the CLI's --json prints exactly what the API returns for the same read", a
   expect(overview.rollout.startedAt).toMatch(/\+07:00$/);
   expect(overview.asOf).toMatch(/\+07:00$/);
 });
+
+test('the same rollout ID with another body right after a start (not yet recorded) is a 409 too, never alreadyStarted', async () => {
+  const body = { resolution: '21-NQ/TW', resolutionDate: '2022-06-16', title: 'Đợt thứ hai', rootUnit: 'P.A', plan: PLAN, rolloutId: 'api-race' };
+  const first = await call('POST', '/api/v1/rollouts', 'ops', body);
+  expect(first).toMatchObject({ status: 201, body: { alreadyStarted: false } });
+  // At once: the rollout workflow may not have recorded RolloutStarted yet; the answer waits for it.
+  const other = await call('POST', '/api/v1/rollouts', 'ops', { ...body, title: 'Một đợt khác' });
+  expect(other.status).toBe(409);
+  expect(other.body.issues.map((i: { path: string }) => i.path)).toEqual(['title']);
+  const same = await call('POST', '/api/v1/rollouts', 'ops', body);
+  expect(same).toMatchObject({ status: 201, body: { alreadyStarted: true } });
+  await call('POST', '/api/v1/rollouts/api-race/cancel', 'ops', { reason: 'Kiểm thử xong' });
+});

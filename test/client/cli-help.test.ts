@@ -7,7 +7,7 @@
  * nothing listens on, so a command that got as far as opening a session would fail with exit code 1
  * and "cannot use the database" (the control test below shows it does), not with the usage error.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../client/cli';
@@ -227,4 +227,18 @@ test('a refused domain field is named by the option the declaration says fills i
   });
   expect(fieldNames(command('escalations direct'))).toEqual({ committeeCode: '--committee', directive: '--directive', respondBy: '--respond-by', decidedBy: '--by', requestId: '--id' });
   expect(fieldNames(command('audit as-of'))).toEqual({ rolloutId: 'ROLLOUT_ID', at: 'INSTANT', unitCode: '--unit' });
+});
+
+test('a file that is not UTF-8, or that never ends, is refused naming it, before any connection', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trienkhai-files-'));
+  const latin1 = join(dir, 'units.csv');
+  // "Tỉnh" typed in a legacy code page: bytes that are not UTF-8 (Windows-1258 / Latin-1).
+  writeFileSync(latin1, Buffer.concat([Buffer.from('code,name,level,parent,members,standing_committee\nP,T'), Buffer.from([0xe9]), Buffer.from('nh,tinh,,5,true\n')]));
+  const r = await cli('units', 'import', latin1);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/units\.csv: line 2: not valid UTF-8/);
+  expect(r.err).not.toMatch(/cannot use the database/);
+  const huge = await cli('units', 'import', '/dev/zero');
+  expect(huge.code).toBe(2);
+  expect(huge.err).toMatch(/is larger than 20000000 bytes/);
 });

@@ -335,4 +335,15 @@ describe('lookups', () => {
     expect([...(p.get('tw') ?? [])]).toEqual([]);
     expect([...(p.get('chi-bo') ?? [])].sort()).toEqual(['tinh', 'xa']);
   });
+  test('JSON: absurd nesting and a field given twice are refused by line, not recursed into or silently kept', () => {
+    expect(() => parseUnitsFile('a.json', '['.repeat(100_000) + ']'.repeat(100_000))).toThrow(/nested more than 32 levels deep/);
+    expect(() => parseUnitsFile('a.json', '[{"code":"A","code":"B","name":"x","level":"tinh","parent":null,"members":1,"standing_committee":true}]')).toThrow(
+      /line 1, column 14: invalid JSON: the field "code" is given twice/,
+    );
+  });
+  test('a parent with 200,000 children parses (no call-stack limit on wide trees)', () => {
+    let csv = 'code,name,level,parent,members,standing_committee\nP,Tỉnh,tinh,,1,true\n';
+    for (let i = 0; i < 200_000; i++) csv += `P.C${i},Chi bộ ${i},chibo,P,1,false\n`;
+    expect(parseUnitsFile('a.csv', csv)).toHaveLength(200_001);
+  });
 });

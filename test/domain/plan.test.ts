@@ -23,6 +23,15 @@ describe('plan validation', () => {
     expect(bg.steps.find((s) => s.id === 'study')!.requires).toEqual([]);
   });
 
+  test('no duration runs past a century: a typo there would put a deadline beyond any calendar and wedge the timers', () => {
+    const step = (deadline: unknown, extra: object = {}) => ({ id: 'x', title: 'x', steps: [{ id: 's', kind: 'studyConference', title: 't', deadline, ...extra }] });
+    for (const after of ['P10000Y', 'P99999999999Y', 'PT99999999999H', 'P1000000000D', 'P101Y']) expect(() => parsePlan(step({ kind: 'afterStart', after }))).toThrow(/longer than 100 years/);
+    expect(parsePlan(step({ kind: 'afterStart', after: 'P100Y' })).steps).toHaveLength(1);
+    expect(() => parsePlan(step({ kind: 'afterStart', after: 'P1Y' }, { reminders: ['P200Y'] }))).toThrow(/longer than 100 years/);
+    const recurring = { id: 'x', title: 'x', steps: [{ id: 'r', kind: 'periodicReport', title: 't', deadline: { kind: 'afterStart', after: 'P1Y' }, schedule: { every: 'P2Y', count: 60 } }] };
+    expect(() => parsePlan(recurring)).toThrow(/60 occurrences every P2Y run past 100 years/);
+  });
+
   test('each bad field is named', () => {
     expect(issues(plan([step({ deadline: { kind: 'absolute', at: 'end of August' } })]))).toEqual([expect.stringMatching(/^plan\.steps\[0\]\.deadline\.at: .*end of August/)]);
     expect(issues(plan([step({ reminders: ['7 days'] })]))[0]).toMatch(/^plan\.steps\[0\]\.reminders\[0\]: /);

@@ -16,6 +16,8 @@ test('text PostgreSQL cannot store is refused, naming the character and where it
   expect(issue(many, 'hai\ndòng\tcột')).toBeUndefined();
   expect(issue(many, 'x\u0000')).toMatch(/NUL/);
   expect(issue(one, '\uffff')).toMatch(/U\+FFFF/);
+  // What a decoder leaves where bytes were not text: "T\uFFFDnh" from a Windows-1258 file.
+  expect(issue(one, 'T\uFFFDnh')).toMatch(/U\+FFFD \(the replacement character\) at position 2: the text was not valid UTF-8/);
   // A pair of surrogates is one ordinary character (an emoji), not a lone one.
   expect(issue(one, 'ok 😀')).toBeUndefined();
   expect(unstorableText('Bắc Giang')).toBeUndefined();

@@ -25,7 +25,13 @@ export function clearToken() {
 export function takeTokenFromHash() {
   const m = /^#token=([^&]+)(?:&(.*))?$/.exec(location.hash);
   if (!m) return false;
-  setToken(decodeURIComponent(m[1]));
+  let token = m[1];
+  try {
+    token = decodeURIComponent(m[1]);
+  } catch {
+    // kept as written: the server says whether it is a token
+  }
+  setToken(token);
   history.replaceState(null, '', `${location.pathname}${location.search}#/${m[2] ? m[2].replace(/^\/?/, '') : ''}`);
   return true;
 }

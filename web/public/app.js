@@ -133,7 +133,15 @@ function loginPage(message) {
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/';
   const [path, query = ''] = raw.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  // A mangled address (%ZZ) is shown as "not found", never thrown.
+  const decode = (seg) => {
+    try {
+      return decodeURIComponent(seg);
+    } catch {
+      return seg;
+    }
+  };
+  const parts = path.split('/').filter(Boolean).map(decode);
   return { parts, query: new URLSearchParams(query) };
 }
 
