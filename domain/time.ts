@@ -96,8 +96,15 @@ export const LocalDate = z.string().superRefine((text, ctx) => {
   }
   const problem = calendarProblem(Number(m[1]), Number(m[2]), Number(m[3]));
   if (problem) ctx.addIssue({ code: 'custom', message: `"${text}" is not a calendar date: ${problem}` });
+  // A date someone types (a session, a document, a resolution) is in the life of a party organisation:
+  // 0001-01-01 or 9999-01-01 is a slip of the keyboard, not a fact to record.
+  else if (Number(m[1]) < MIN_INPUT_YEAR || Number(m[1]) > MAX_INPUT_YEAR) ctx.addIssue({ code: 'custom', message: `"${text}" is outside the years ${MIN_INPUT_YEAR}–${MAX_INPUT_YEAR}` });
 });
 export type LocalDate = z.infer<typeof LocalDate>;
+
+/** The years a typed date may fall in (computed deadlines may run later: a plan spans up to 100 years). */
+export const MIN_INPUT_YEAR = 1900;
+export const MAX_INPUT_YEAR = 2200;
 
 /** Parse a LocalDate or throw a DomainError naming `path`. */
 function ymdOf(date: string, path = 'date'): Ymd {

@@ -1,4 +1,5 @@
 import { Text, unstorableText } from '../../domain/text';
+import { LocalDate } from '../../domain/time';
 
 const one = Text({ max: 20 });
 const many = Text({ max: 50, multiline: true });
@@ -32,4 +33,10 @@ test('accepted text is trimmed, NFC-normalised and within its length', () => {
   // The length is counted after normalising: 20 decomposed letters with marks are 20 characters.
   expect(one.safeParse('ế'.normalize('NFD').repeat(20)).success).toBe(true);
   expect(issue(one, 42)).toBeDefined();
+});
+
+test('a typed date is a real calendar date within the years an organisation lives in', () => {
+  expect(LocalDate.safeParse('2022-08-31').success).toBe(true);
+  for (const bad of ['0001-01-01', '1000-01-01', '9999-01-01', '0000-01-01', '2022-02-30']) expect([bad, LocalDate.safeParse(bad).success]).toEqual([bad, false]);
+  expect(LocalDate.safeParse('9999-01-01').error!.issues[0]!.message).toMatch(/outside the years 1900–2200/);
 });
