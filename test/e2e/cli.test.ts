@@ -17,13 +17,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { exportBundle, verifyBundle } from '../../audit/bundle';
 import { importUnits } from '../../app/commands';
-import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
+import type { DevServerHandle } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { asSuperuserWithoutTriggers, freshDatabase, type TestDb } from '../helpers/db';
 import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
-import { workflowBundle } from '../helpers/temporal';
+import { testDevServer, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 import { eventOfRow, rowLink, type ChainRow } from '../../db/audit';
 import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
@@ -68,15 +67,7 @@ async function json<T>(...args: string[]): Promise<T> {
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trienkhai-e2e-'));
   t = await freshDatabase();
-  server = await startTemporalDevServer({
-    dataDir: join(dir, 'temporal'),
-    port: 0,
-    persistent: false,
-    ui: false,
-    searchAttributes: { ...SEARCH_ATTRIBUTES },
-    log: () => undefined,
-    cli: process.env.TEMPORAL_CLI_PATH ?? {},
-  });
+  server = await testDevServer(join(dir, 'temporal'));
   connection = await NativeConnection.connect({ address: server.address });
   worker = await createWorker({ connection, db: t.db, workflowBundle: await workflowBundle() });
   running = worker.run();

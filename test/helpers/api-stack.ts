@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from '../../api/server';
-import { startTemporalDevServer } from '../../stack/temporal-server';
 import { createWorker } from '../../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { freshDatabase, type TestDb } from './db';
-import { workflowBundle } from './temporal';
+import { testDevServer, workflowBundle } from './temporal';
 
 /** The small hierarchy the HTTP tests share: P (tinh) → P.A, P.B (huyen) → P.A.1, P.B.1 (coso) → P.A.1.C (chibo, no committee). */
 export const HIERARCHY = `code,name,level,parent,members,standing_committee
@@ -45,15 +43,7 @@ export async function startApiStack(opts: { staticFiles?: (req: IncomingMessage,
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = mkdtempSync(join(tmpdir(), 'trienkhai-api-'));
   const t = await freshDatabase();
-  const server = await startTemporalDevServer({
-    dataDir: join(dir, 'temporal'),
-    port: 0,
-    persistent: false,
-    ui: false,
-    searchAttributes: { ...SEARCH_ATTRIBUTES },
-    log: () => undefined,
-    cli: process.env.TEMPORAL_CLI_PATH ?? {},
-  });
+  const server = await testDevServer(join(dir, 'temporal'));
   const native = await NativeConnection.connect({ address: server.address });
   const worker = await createWorker({ connection: native, db: t.db, workflowBundle: await workflowBundle() });
   const running = worker.run();

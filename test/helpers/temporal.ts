@@ -4,6 +4,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { resolveTestServer } from '../../stack/temporal-binaries';
+import { startTemporalDevServer, type DevServerHandle } from '../../stack/temporal-server';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { PRELOAD_MODULES } from '../../worker/worker';
 
 process.env.TRIENKHAI_SKIP_SDK_DOWNLOAD ??= '1';
@@ -49,3 +51,8 @@ export const THREE_LEVELS = [
   { code: 'P.A', name: 'Huyện A', level: 'huyen', parent: 'P', members: 4, standingCommittee: true },
   { code: 'P.A.1', name: 'Chi bộ 1', level: 'chibo', parent: 'P.A', members: 2, standingCommittee: false },
 ];
+
+/** A throwaway dev server for one test file: in memory, a free port, no UI, our search attributes. */
+export function testDevServer(dataDir: string): Promise<DevServerHandle> {
+  return startTemporalDevServer({ dataDir, port: 0, persistent: false, ui: false, searchAttributes: { ...SEARCH_ATTRIBUTES }, log: () => undefined, cli: process.env.TEMPORAL_CLI_PATH ?? {} });
+}
