@@ -47,9 +47,25 @@ const StepInfo = z.strictObject({
   dueAt: Iso.nullable(),
 });
 
+/** Who decided a change to a running rollout, why, and the batch it was part of. */
+const Decision = { decidedBy: z.string(), reason: z.string(), batchId: z.string().optional() };
+
+/** A deadline that moved: the step instance and its old and new instant. */
+const MovedDeadline = z.strictObject({ key: StepKey, previousDueAt: Iso.nullable(), newDueAt: Iso.nullable() });
+
 /** Every event type and its payload. */
 export const EventPayloads = {
-  HierarchyImported: z.strictObject({ version: z.number().int(), source: z.string(), sha256: z.string(), units: z.number().int(), levels: z.array(z.string()) }),
+  HierarchyImported: z.strictObject({
+    version: z.number().int(),
+    source: z.string(),
+    sha256: z.string(),
+    units: z.number().int(),
+    levels: z.array(z.string()),
+    /** The organisation (root unit) the version belongs to; absent in imports recorded before organisations were separate. */
+    organisation: Code.optional(),
+    /** A whole snapshot of the organisation, or a delta applied to its previous version. */
+    kind: z.enum(['snapshot', 'delta']).optional(),
+  }),
   RolloutStarted: z.strictObject({
     rolloutId: z.string(),
     resolution: z.strictObject({ document: DocumentFacts, title: z.string() }),
@@ -76,11 +92,12 @@ export const EventPayloads = {
     reason: z.string(),
     decision: z.string().nullable(),
     resolvedEscalations: z.array(z.string()),
+    batchId: z.string().optional(),
   }),
   /** The committee an escalation is addressed to has taken it in hand; it stays open until the step is done or extended. */
-  EscalationAcknowledged: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, note: z.string().nullable() }),
+  EscalationAcknowledged: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, note: z.string().nullable(), batchId: z.string().optional() }),
   /** The committee directs the unit (chỉ đạo); the escalation stays open. */
-  EscalationDirected: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, directive: z.string(), respondBy: z.string().nullable() }),
+  EscalationDirected: z.strictObject({ key: StepKey, escalationId: z.string(), by: Code, directive: z.string(), respondBy: z.string().nullable(), batchId: z.string().optional() }),
   StudySessionReported: z.strictObject({
     key: StepKey,
     reportId: z.string(),
@@ -105,10 +122,139 @@ export const EventPayloads = {
   StepCompleted: z.strictObject({ key: StepKey, dueAt: Iso.nullable(), lateByMs: z.number().int().min(0), resolvedEscalations: z.array(z.string()) }),
   UnitCompleted: z.strictObject({ lateSteps: z.number().int() }),
   /** The rollout was cancelled while this unit still had steps open: they are closed without completion. */
-  UnitCancelled: z.strictObject({ reason: z.string(), openSteps: z.array(StepKey), resolvedEscalations: z.array(z.string()) }),
+  UnitCancelled: z.strictObject({
+    reason: z.string(),
+    openSteps: z.array(StepKey),
+    resolvedEscalations: z.array(z.string()),
+    /** Set when one unit was cancelled by a decision (not the whole rollout). */
+    decidedBy: z.string().optional(),
+    batchId: z.string().optional(),
+  }),
   RolloutCompleted: z.strictObject({}),
   /** `requestId` (recorded since the patch `cancel-records-request-id`) lets a retried cancellation be answered as the first, years later. */
   RolloutCancelled: z.strictObject({ reason: z.string(), requestedBy: z.string(), requestId: z.string().optional() }),
+
+  // ---- living rollouts (issue 10) -------------------------------------------------------------
+  // Every decision names who decided and why, and the batch it was part of (if any).
+
+  /** The deadline clock of this unit stopped (floods, a merger in progress): nothing fires until it resumes. */
+  ClockSuspended: z.strictObject({ ...Decision }),
+  /** The clock restarted: every unfinished deadline moved by the time suspended. */
+  ClockResumed: z.strictObject({ ...Decision, suspendedMs: z.number().int().min(0), moved: z.array(MovedDeadline) }),
+  /** The unit applied an amended plan: the steps added, removed and moved, and extensions kept. */
+  PlanAmended: z.strictObject({
+    ...Decision,
+    planId: z.string(),
+    planVersion: z.number().int().min(1),
+    planHash: z.string(),
+    added: z.array(StepInfo),
+    removed: z.array(StepKey),
+    moved: z.array(MovedDeadline),
+    /** Steps whose timers (reminders, escalation tiers) changed without a deadline move. */
+    retimed: z.array(StepKey),
+    /** Steps whose own extension was kept over the amended rule. */
+    keptExtensions: z.array(StepKey),
+  }),
+  /** The rollout's plan was amended (one event for the rollout; each unit records PlanAmended). */
+  RolloutAmended: z.strictObject({
+    ...Decision,
+    planId: z.string(),
+    fromVersion: z.number().int().min(1),
+    toVersion: z.number().int().min(1),
+    planHash: z.string(),
+    plan: z.unknown(),
+    /** The diff, one line per change, as previewed. */
+    changes: z.array(z.string()),
+    units: z.number().int().min(0),
+  }),
+  /** A working-day deadline computed again under another calendar version. */
+  DeadlineReprojected: z.strictObject({
+    ...Decision,
+    key: StepKey,
+    previousDueAt: Iso,
+    newDueAt: Iso,
+    calendar: z.strictObject({ id: z.string(), fromVersion: z.number().int().nullable(), toVersion: z.number().int() }),
+  }),
+  /** The unit (or an ancestor) changed in the hierarchy: renamed, moved, members or committee flag changed. */
+  UnitReshaped: z.strictObject({
+    ...Decision,
+    effectiveFrom: z.string(),
+    hierarchyVersion: z.number().int(),
+    unit: UnitSnapshot,
+    ancestors: z.array(AncestorRef),
+    previous: z.strictObject({ unit: UnitSnapshot, ancestors: z.array(AncestorRef) }),
+    /** Open escalations addressed to a committee no longer above the unit, sent on to the one that is. */
+    rerouted: z.array(z.strictObject({ escalationId: z.string(), from: Code, to: AncestorRef })),
+  }),
+  /** The unit was merged into its successor: its open steps, attendance and open escalations passed on. */
+  UnitMerged: z.strictObject({
+    ...Decision,
+    effectiveFrom: z.string(),
+    hierarchyVersion: z.number().int(),
+    successor: Code,
+    openSteps: z.array(StepKey),
+    passedEscalations: z.array(z.string()),
+  }),
+  /** The unit was dissolved: its open steps closed, its open escalations resolved as such. */
+  UnitDissolved: z.strictObject({
+    ...Decision,
+    effectiveFrom: z.string(),
+    hierarchyVersion: z.number().int(),
+    openSteps: z.array(StepKey),
+    resolvedEscalations: z.array(z.string()),
+  }),
+  /** The successor of a merge took over a predecessor's open steps, attendance and escalations. */
+  StepsInherited: z.strictObject({
+    ...Decision,
+    effectiveFrom: z.string(),
+    from: Code,
+    steps: z.array(z.strictObject({ key: StepKey, attended: z.number().int().min(0), escalations: z.array(z.string()), completed: z.boolean() })),
+  }),
+  /** A parent unit started following a child that joined it (new, moved in, or a merge's successor). */
+  ChildAdopted: z.strictObject({ ...Decision, child: Code, started: z.boolean() }),
+  /** A parent unit stopped waiting for a child that moved away, merged or dissolved. */
+  ChildReleased: z.strictObject({ ...Decision, child: Code }),
+  /** The rollout now runs on another version of its organisation's hierarchy. */
+  RolloutHierarchyChanged: z.strictObject({
+    ...Decision,
+    organisation: Code,
+    fromVersion: z.number().int(),
+    toVersion: z.number().int(),
+    effectiveFrom: z.string(),
+    changes: z.array(z.string()),
+  }),
+  /** A dated change of one organisation's hierarchy, producing a new version. */
+  HierarchyChanged: z.strictObject({
+    ...Decision,
+    organisation: Code,
+    previousVersion: z.number().int().nullable(),
+    version: z.number().int(),
+    effectiveFrom: z.string(),
+    /** The operations, as recorded (create, rename, move, merge, split, dissolve, members, standingCommittee). */
+    operations: z.array(z.unknown()),
+  }),
+  /** A holiday calendar version was imported or edited. */
+  CalendarImported: z.strictObject({
+    calendarId: z.string(),
+    version: z.number().int().min(1),
+    sha256: z.string(),
+    years: z.array(z.number().int()),
+    provisionalYears: z.array(z.number().int()),
+    source: z.string(),
+    importedBy: z.string(),
+  }),
+  /** A batch (one action on a filtered set of units) was confirmed and started. */
+  BatchStarted: z.strictObject({
+    ...Decision,
+    batchId: z.string(),
+    rolloutId: z.string(),
+    action: z.string(),
+    /** The filter as given, and how many units it matched. */
+    filter: z.unknown(),
+    units: z.number().int().min(0),
+  }),
+  /** A batch finished: a result for every unit. */
+  BatchCompleted: z.strictObject({ batchId: z.string(), done: z.number().int().min(0), unchanged: z.number().int().min(0), refused: z.number().int().min(0) }),
 } as const;
 
 export type EventType = keyof typeof EventPayloads;

@@ -39,6 +39,22 @@ export const EVENT_TITLES: { readonly [T in EventType]: Sentence } = {
   RolloutCompleted: { vi: 'Đợt triển khai hoàn thành', en: 'Rollout completed' },
   UnitCancelled: { vi: 'Dừng theo dõi đơn vị', en: 'Unit stopped' },
   RolloutCancelled: { vi: 'Đợt triển khai bị hủy', en: 'Rollout cancelled' },
+  ClockSuspended: { vi: 'Tạm dừng tính hạn', en: 'Clock suspended' },
+  ClockResumed: { vi: 'Tiếp tục tính hạn', en: 'Clock resumed' },
+  PlanAmended: { vi: 'Áp dụng kế hoạch sửa đổi', en: 'Plan amended' },
+  RolloutAmended: { vi: 'Sửa đổi kế hoạch triển khai', en: 'Rollout plan amended' },
+  DeadlineReprojected: { vi: 'Tính lại hạn theo lịch nghỉ mới', en: 'Deadline recomputed for a new calendar' },
+  UnitReshaped: { vi: 'Thay đổi tổ chức của đơn vị', en: 'Unit changed in the hierarchy' },
+  UnitMerged: { vi: 'Đơn vị được hợp nhất', en: 'Unit merged' },
+  UnitDissolved: { vi: 'Đơn vị giải thể', en: 'Unit dissolved' },
+  StepsInherited: { vi: 'Tiếp nhận phần việc của đơn vị hợp nhất', en: 'Steps inherited from a merged unit' },
+  ChildAdopted: { vi: 'Theo dõi thêm đơn vị trực thuộc', en: 'Child unit joined' },
+  ChildReleased: { vi: 'Thôi theo dõi đơn vị trực thuộc', en: 'Child unit left' },
+  RolloutHierarchyChanged: { vi: 'Đợt triển khai theo hệ thống tổ chức mới', en: 'Rollout follows a new hierarchy' },
+  HierarchyChanged: { vi: 'Thay đổi hệ thống tổ chức', en: 'Hierarchy changed' },
+  CalendarImported: { vi: 'Cập nhật lịch nghỉ', en: 'Calendar imported' },
+  BatchStarted: { vi: 'Bắt đầu thao tác hàng loạt', en: 'Batch started' },
+  BatchCompleted: { vi: 'Kết thúc thao tác hàng loạt', en: 'Batch completed' },
 };
 
 /** The step kinds of a plan. */
@@ -176,6 +192,74 @@ export function sentence(e: AnyNewEvent): Sentence {
       };
     case 'RolloutCancelled':
       return { vi: `Hủy đợt triển khai. Lý do: ${e.payload.reason}`, en: `The rollout was cancelled. Reason: ${e.payload.reason}` };
+    case 'ClockSuspended':
+      return { vi: `Tạm dừng tính hạn (${e.payload.decidedBy}). Lý do: ${e.payload.reason}`, en: `Deadline clock suspended (${e.payload.decidedBy}). Reason: ${e.payload.reason}` };
+    case 'ClockResumed':
+      return {
+        vi: `Tiếp tục tính hạn sau ${formatDurationHuman(e.payload.suspendedMs, 'vi')} tạm dừng; ${e.payload.moved.length} hạn được lùi tương ứng`,
+        en: `Deadline clock resumed after ${formatDurationHuman(e.payload.suspendedMs, 'en')}; ${e.payload.moved.length} deadline(s) moved by as much`,
+      };
+    case 'PlanAmended':
+      return {
+        vi: `Áp dụng kế hoạch ${e.payload.planId} phiên bản ${e.payload.planVersion}: thêm ${e.payload.added.length}, bỏ ${e.payload.removed.length}, dời hạn ${e.payload.moved.length} bước. Lý do: ${e.payload.reason}`,
+        en: `Plan ${e.payload.planId} version ${e.payload.planVersion} applied: ${e.payload.added.length} added, ${e.payload.removed.length} removed, ${e.payload.moved.length} moved. Reason: ${e.payload.reason}`,
+      };
+    case 'RolloutAmended':
+      return {
+        vi: `Sửa đổi kế hoạch ${e.payload.planId} từ phiên bản ${e.payload.fromVersion} lên ${e.payload.toVersion} (${e.payload.units} đơn vị). Lý do: ${e.payload.reason}`,
+        en: `Plan ${e.payload.planId} amended from version ${e.payload.fromVersion} to ${e.payload.toVersion} (${e.payload.units} units). Reason: ${e.payload.reason}`,
+      };
+    case 'DeadlineReprojected':
+      return {
+        vi: `Hạn bước ${e.payload.key} tính lại theo lịch ${e.payload.calendar.id} phiên bản ${e.payload.calendar.toVersion}: từ ${when(e.payload.previousDueAt, 'vi')} thành ${when(e.payload.newDueAt, 'vi')}`,
+        en: `Deadline of ${e.payload.key} recomputed for calendar ${e.payload.calendar.id} version ${e.payload.calendar.toVersion}: from ${when(e.payload.previousDueAt, 'en')} to ${when(e.payload.newDueAt, 'en')}`,
+      };
+    case 'UnitReshaped':
+      return {
+        vi: `Từ ${day(e.payload.effectiveFrom, 'vi')}, ${e.payload.unit.name} trực thuộc ${e.payload.ancestors[0]?.name ?? '(không)'}${e.payload.rerouted.length ? `; ${e.payload.rerouted.length} báo cáo quá hạn chuyển theo tổ chức mới` : ''}`,
+        en: `From ${day(e.payload.effectiveFrom, 'en')}, ${e.payload.unit.name} comes under ${e.payload.ancestors[0]?.name ?? '(none)'}${e.payload.rerouted.length ? `; ${e.payload.rerouted.length} escalation(s) rerouted along the new tree` : ''}`,
+      };
+    case 'UnitMerged':
+      return {
+        vi: `Từ ${day(e.payload.effectiveFrom, 'vi')}, hợp nhất vào ${e.payload.successor}; ${e.payload.openSteps.length} bước chưa xong chuyển sang đơn vị mới`,
+        en: `From ${day(e.payload.effectiveFrom, 'en')}, merged into ${e.payload.successor}; ${e.payload.openSteps.length} open step(s) passed on`,
+      };
+    case 'UnitDissolved':
+      return {
+        vi: `Từ ${day(e.payload.effectiveFrom, 'vi')}, đơn vị giải thể; ${e.payload.openSteps.length} bước chưa xong được khép lại`,
+        en: `From ${day(e.payload.effectiveFrom, 'en')}, the unit was dissolved; ${e.payload.openSteps.length} open step(s) closed`,
+      };
+    case 'StepsInherited':
+      return {
+        vi: `Tiếp nhận từ ${e.payload.from} ${e.payload.steps.length} bước (kết quả học tập, báo cáo quá hạn còn mở)`,
+        en: `Took over ${e.payload.steps.length} step(s) from ${e.payload.from} (attendance, open escalations)`,
+      };
+    case 'ChildAdopted':
+      return { vi: `Theo dõi thêm đơn vị trực thuộc ${e.payload.child}`, en: `Now follows child unit ${e.payload.child}` };
+    case 'ChildReleased':
+      return { vi: `Thôi theo dõi đơn vị trực thuộc ${e.payload.child}`, en: `No longer follows child unit ${e.payload.child}` };
+    case 'RolloutHierarchyChanged':
+      return {
+        vi: `Từ ${day(e.payload.effectiveFrom, 'vi')}, đợt triển khai theo hệ thống tổ chức ${e.payload.organisation} phiên bản ${e.payload.toVersion} (trước là ${e.payload.fromVersion})`,
+        en: `From ${day(e.payload.effectiveFrom, 'en')}, the rollout follows hierarchy ${e.payload.organisation} version ${e.payload.toVersion} (was ${e.payload.fromVersion})`,
+      };
+    case 'HierarchyChanged':
+      return {
+        vi: `Thay đổi tổ chức ${e.payload.organisation} từ ${day(e.payload.effectiveFrom, 'vi')} (${e.payload.operations.length} thao tác), phiên bản ${e.payload.version}. Lý do: ${e.payload.reason}`,
+        en: `Hierarchy ${e.payload.organisation} changed from ${day(e.payload.effectiveFrom, 'en')} (${e.payload.operations.length} operation(s)), version ${e.payload.version}. Reason: ${e.payload.reason}`,
+      };
+    case 'CalendarImported':
+      return { vi: `Lịch nghỉ ${e.payload.calendarId} phiên bản ${e.payload.version}`, en: `Calendar ${e.payload.calendarId} version ${e.payload.version}` };
+    case 'BatchStarted':
+      return {
+        vi: `Thao tác hàng loạt ${e.payload.batchId} (${e.payload.action}) cho ${e.payload.units} đơn vị. Lý do: ${e.payload.reason}`,
+        en: `Batch ${e.payload.batchId} (${e.payload.action}) on ${e.payload.units} units. Reason: ${e.payload.reason}`,
+      };
+    case 'BatchCompleted':
+      return {
+        vi: `Kết thúc thao tác hàng loạt ${e.payload.batchId}: ${e.payload.done} xong, ${e.payload.unchanged} không đổi, ${e.payload.refused} bị từ chối`,
+        en: `Batch ${e.payload.batchId} finished: ${e.payload.done} done, ${e.payload.unchanged} unchanged, ${e.payload.refused} refused`,
+      };
   }
 }
 
