@@ -31,6 +31,8 @@ export type Action =
   | 'escalation.act'
   /** Extend a unit's deadline: a committee above the unit (the same rule the workflow applies). */
   | 'deadline.extend'
+  /** Suspend or resume a unit's deadline clock, stop following it: ops, or a standing committee above it (the extension rule). */
+  | 'unit.change'
   /** Notifications (the outbox): ops and auditors all; scoped roles those addressed to their unit or below. */
   | 'notification.read'
   | 'notification.retry'
@@ -107,6 +109,18 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
         `${p.unitCode} is not a standing committee above ${unit.code}; its deadlines may be extended by ${committeesAbove(unit, ancestors)
           .map((c) => c.code)
           .join(', ')}`,
+      );
+    }
+    case 'unit.change': {
+      if (p.role === 'ops') return allow;
+      if (p.role !== 'committee') return deny(`only ops or a standing committee above the unit may suspend, resume or stop following it (this is a ${p.role} token)`);
+      if (!target.extension) return deny('change: no unit given');
+      const { unit, ancestors } = target.extension;
+      if (mayExtend(p.unitCode!, unit, ancestors)) return allow;
+      return deny(
+        `${p.unitCode} is not a standing committee above ${unit.code}; ops or ${committeesAbove(unit, ancestors)
+          .map((c) => c.code)
+          .join(', ')} may change it`,
       );
     }
     case 'escalation.act':

@@ -12,10 +12,12 @@ import { reportSchemas, type StepReportInput } from '../domain/reports';
 import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { DomainError } from '../domain/errors';
-import { StartRolloutRequest, actOnEscalation, cancelRollout, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../app/commands';
+import { StartRolloutRequest, actOnEscalation, cancelRollout, changeUnit, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../app/commands';
 import { escalationsPage, requireRollout, requireRolloutUnit, rolloutOverview, rolloutOverviewAsOf, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
 import { Escalation, Instant, Overview, Page, PagingInput, Rollout, TimelineEntry, UnitDetail, UnitSummary } from '../app/views';
 import { wordingTable } from '../domain/wording';
+import { Text } from '../domain/text';
+import { RequestId } from '../domain/codes';
 import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, UploadedFile, route, type Route } from './http';
@@ -68,6 +70,16 @@ const ReportAnswer = z.object({
 
 /** What a committee sends to extend a deadline: the domain's decision, less the committee (the token's unit). */
 const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
+const UnitChangeResponse = z.object({
+  requestId: z.string(),
+  duplicate: z.boolean(),
+  unitCode: z.string(),
+  op: z.string(),
+  changed: z.boolean(),
+  summary: z.object({ vi: z.string(), en: z.string() }),
+  moved: z.array(z.object({ key: z.string(), previousDueAt: Iso.nullable(), newDueAt: Iso.nullable() })).optional(),
+  at: Iso,
+});
 const ExtendResponse = z.object({ requestId: z.string(), stepKey: z.string(), previousDueAt: Iso, newDueAt: Iso, resolvedEscalations: z.array(z.string()), duplicate: z.boolean() });
 
 /** The unit and its ancestors as the extension rule (domain/escalation.ts mayExtend) needs them. */
@@ -368,6 +380,30 @@ export function createRoutes(deps: ApiDeps): Route[] {
         });
       },
     }),
+    ...(
+      [
+        ['suspend', 'suspend', "Stop the unit's deadline clock (floods, a merger in progress): no reminder, deadline or escalation fires until it resumes. The same as `trienkhai rollout suspend`"],
+        ['resume', 'resume', "Restart the unit's deadline clock: every unfinished deadline moves by the time suspended. The same as `trienkhai rollout resume`"],
+        ['cancelUnit', 'cancel', 'Stop following the unit and its subtree (not the root: cancel the rollout). The same as `trienkhai rollout cancel-unit`'],
+      ] as const
+    ).map(([op, verb, summary]) =>
+      route({
+        method: 'POST',
+        path: `/api/v1/rollouts/{rolloutId}/units/{unitCode}/${verb}`,
+        tag: 'committees',
+        summary: `${summary}. Ops, or a standing committee above the unit`,
+        params: UnitParams,
+        body: z.strictObject({ reason: Text({ max: 2000, multiline: true }), decidedBy: Text({ max: 200 }).optional(), requestId: RequestId.optional() }),
+        response: UnitChangeResponse,
+        status: 201,
+        handler: async ({ params, body, principal, require }) => {
+          const u = await rolloutUnit(db, params.rolloutId, params.unitCode);
+          require('unit.change', { extension: extensionTarget(u) });
+          const who = principal.role === 'committee' ? `committee:${principal.unitCode}${body.decidedBy ? `/${body.decidedBy}` : ''}` : `user:${body.decidedBy ?? principal.label}`;
+          return changeUnit(await ops(), params.rolloutId, params.unitCode, { op, requestId: body.requestId ?? newRequestId(`api-${verb}`), reason: body.reason, decidedBy: who });
+        },
+      }),
+    ),
     route({
       method: 'POST',
       path: '/api/v1/escalations/{escalationId}/acknowledge',

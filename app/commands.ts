@@ -33,6 +33,7 @@ import { LocalDate, toLocalIso } from '../domain/time';
 import {
   acknowledgeEscalationUpdate,
   cancelRolloutUpdate,
+  changeUnitUpdate,
   directEscalationUpdate,
   extendDeadlineUpdate,
   reportStepUpdate,
@@ -41,6 +42,7 @@ import {
   unitWorkflowId,
 } from '../workflows/definitions';
 import { rolloutWorkflow } from '../workflows/rollout';
+import { changeSchemas, type UnitChangeInput, type UnitChangeResult } from '../domain/changes';
 import { executeUpdateWithRetry } from './update-retry';
 import { z } from 'zod';
 import { RolloutId, UnitCode } from '../domain/codes';
@@ -283,6 +285,22 @@ export async function extendDeadline(deps: Deps, rolloutId: string, unitCode: st
   const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
   try {
     return await executeUpdateWithRetry(handle, extendDeadlineUpdate, [input], { db: deps.db });
+  } catch (e) {
+    return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
+  }
+}
+
+/**
+ * A change to one running unit beyond reports (domain/changes.ts): suspend or resume its deadline
+ * clock, stop following it. The unit must be part of the rollout; its workflow decides the rest.
+ */
+export async function changeUnit(deps: Deps, rolloutId: string, unitCode: string, input: UnitChangeInput): Promise<UnitChangeResult> {
+  const parsed = changeSchemas().UnitChange.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  if (!(await getRolloutUnit(deps.db, rolloutId, unitCode))) throw DomainError.notFound('unitCode', `unit "${unitCode}" is not part of rollout ${rolloutId}`);
+  const handle = deps.client.workflow.getHandle(unitWorkflowId(rolloutId, unitCode));
+  try {
+    return await executeUpdateWithRetry(handle, changeUnitUpdate, [input], { db: deps.db });
   } catch (e) {
     return unwrapUpdateError(e, `unit ${unitCode} of rollout ${rolloutId}`);
   }

@@ -257,5 +257,31 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     case 'RolloutCompleted':
       await trx.updateTable('rollouts').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).execute();
       return;
+
+    // ---- living rollouts (issue 10) ----------------------------------------------------------
+    case 'ClockSuspended':
+      // The timeline says so; deadlines move only when the clock resumes (ClockResumed).
+      return;
+    case 'ClockResumed':
+      for (const m of e.payload.moved) await step(m.key).set({ due_at: m.newDueAt }).execute();
+      return;
+
+    // Recorded for the audit record and the timeline; their read-model effects come with the
+    // operations that record them (plan amendment, calendars, hierarchy changes, batches).
+    case 'PlanAmended':
+    case 'RolloutAmended':
+    case 'DeadlineReprojected':
+    case 'UnitReshaped':
+    case 'UnitMerged':
+    case 'UnitDissolved':
+    case 'StepsInherited':
+    case 'ChildAdopted':
+    case 'ChildReleased':
+    case 'RolloutHierarchyChanged':
+    case 'HierarchyChanged':
+    case 'CalendarImported':
+    case 'BatchStarted':
+    case 'BatchCompleted':
+      return;
   }
 }

@@ -18,6 +18,7 @@ import type {
   StepReportInput,
 } from '../domain/reports';
 import type { StepKind } from '../domain/plan';
+import type { UnitChangeInput, UnitChangeResult } from '../domain/changes';
 
 export const TASK_QUEUE = 'trienkhai';
 
@@ -61,6 +62,8 @@ export const extendDeadlineUpdate = defineUpdate<ExtendResult, [ExtendDeadlineIn
 export const acknowledgeEscalationUpdate = defineUpdate<EscalationActionResult, [AcknowledgeEscalationInput]>('acknowledgeEscalation');
 /** The committee an escalation is addressed to directs the unit. */
 export const directEscalationUpdate = defineUpdate<EscalationActionResult, [DirectEscalationInput]>('directEscalation');
+/** A change beyond reports (domain/changes.ts): suspend/resume the clock, stop following the unit, amend, reshape, merge… */
+export const changeUnitUpdate = defineUpdate<UnitChangeResult, [UnitChangeInput]>('changeUnit');
 /** Ops cancels a rollout (sent to the rollout workflow, which tells the root unit). */
 export const cancelRolloutUpdate = defineUpdate<CancelResult, [CancelRolloutInput]>('cancelRollout');
 /** Down the tree: the rollout is cancelled; record it, tell the children, stop. */

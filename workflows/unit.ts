@@ -46,6 +46,8 @@ import { checkNewEvent, unstorableIssues } from '../domain/storable';
 import type { EventPayload, EventType, NewEvent } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
 import { reportSchemas, type EscalationActionResult, type ExtendResult, type ReportResult } from '../domain/reports';
+import { changeSchemas, type UnitChange, type UnitChangeResult, type UnitEnding } from '../domain/changes';
+import { evaluateChange, type Suspension } from './unit-changes';
 import type { StepKind } from '../domain/plan';
 import { cascadeKindOf } from '../domain/plan-rules';
 import { vietnamHolidayCalendar } from '../domain/holidays';
@@ -56,6 +58,7 @@ import {
   MAX_CHILDREN_PER_PARENT,
   acknowledgeEscalationUpdate,
   cancelUnitSignal,
+  changeUnitUpdate,
   childCompletedSignal,
   directEscalationUpdate,
   closeFanoutSignal,
@@ -108,7 +111,7 @@ export function fanoutLimit(requested: number | undefined): number {
   return Math.max(1, Math.min(MAX_CHILDREN_PER_PARENT, requested ?? MAX_CHILDREN_PER_PARENT));
 }
 
-type Answer = ReportResult | ExtendResult | EscalationActionResult;
+type Answer = ReportResult | ExtendResult | EscalationActionResult | UnitChangeResult;
 
 export interface UnitState {
   ctx: UnitContext;
@@ -127,6 +130,10 @@ export interface UnitState {
   done: boolean;
   /** Set when the rollout is cancelled: the unit records it, tells its children and stops. */
   cancelled?: { reason: string };
+  /** The deadline clock is stopped (ClockSuspended): no timer fires until it resumes. */
+  suspended?: Suspension;
+  /** The unit's record ended by a decision (cancelled alone; later merged, dissolved): it tells its parent and stops. */
+  ending?: UnitEnding;
 }
 
 export interface UnitWorkflowResult {
@@ -205,11 +212,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     seq: number;
     steps: string;
     seen: Array<[string, Answer]>;
+    suspended?: Suspension | undefined;
+    ending?: UnitEnding | undefined;
   }
   const snapshots: Snapshot[] = [];
   const mark = (): void => {
     if (snapshots.length && snapshots[snapshots.length - 1]!.seq === state.seq) snapshots.pop();
-    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice() });
+    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending });
   };
   /** Bumped at each rollback; a waiter of an earlier epoch learns whether its events were dropped. */
   let epoch = 0;
@@ -237,6 +246,10 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     state.seq = snap.seq;
     state.steps = JSON.parse(snap.steps) as StepInstance[];
     state.seen = snap.seen.slice();
+    if (snap.suspended) state.suspended = snap.suspended;
+    else delete state.suspended;
+    if (snap.ending) state.ending = snap.ending;
+    else delete state.ending;
     snapshots.splice(snapshots.indexOf(snap) + 1);
     // Deadlines learnt from a parent signal whose events were dropped: the signal is not lost.
     const unknown = state.steps.filter((x) => x.dueAt === null);
@@ -314,6 +327,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   const previous = (id: string): Answer | undefined => state.seen.find(([k]) => k === id)?.[1];
 
   const refuseIfCancelled = (): void => {
+    if (state.ending)
+      throw new DomainError([{ path: 'unitCode', message: `unit ${ctx.unit.code} is no longer followed in rollout ${ctx.rolloutId} (${state.ending}); nothing more is recorded for it` }]);
     if (state.cancelled)
       throw new DomainError([{ path: 'rolloutId', message: `rollout ${ctx.rolloutId} has been cancelled (${state.cancelled.reason}); nothing more is recorded for ${ctx.unit.code}` }]);
   };
@@ -502,6 +517,69 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     );
   }
 
+  // Changes beyond reports (domain/changes.ts): suspend/resume the clock, stop following the unit, …
+  const changeActor = (req: UnitChange): string => (/^(user|committee|unit|system)(:|$)/.test(req.decidedBy) ? req.decidedBy : `user:${req.decidedBy}`);
+  const changeCandidates = (req: UnitChange, now: number) => {
+    const effect = evaluateChange(state, req, now);
+    checkStorable('change', req);
+    for (const ev of effect.events) checkCandidate(ev.type, ev.payload as never, changeActor(req));
+    return effect;
+  };
+  setHandler(
+    changeUnitUpdate,
+    async (raw) => {
+      const req = changeSchemas().UnitChange.parse(raw);
+      const before = previous(req.requestId);
+      if (before) return { ...(before as UnitChangeResult), duplicate: true };
+      const now = Date.now();
+      let effect: ReturnType<typeof evaluateChange>;
+      try {
+        effect = changeCandidates(req, now);
+      } catch (e) {
+        return asFailure(e);
+      }
+      mark();
+      let last = state.seq;
+      for (const ev of effect.events) last = emit(ev.type, ev.payload as never, changeActor(req));
+      effect.apply(state);
+      const result: UnitChangeResult = {
+        requestId: req.requestId,
+        duplicate: false,
+        unitCode: ctx.unit.code,
+        op: req.op,
+        changed: effect.changed,
+        summary: effect.summary,
+        ...(effect.moved
+          ? {
+              moved: effect.moved.map((m) => ({
+                key: m.key,
+                previousDueAt: m.previousDueAt === null ? null : toLocalIso(new Date(m.previousDueAt)),
+                newDueAt: m.newDueAt === null ? null : toLocalIso(new Date(m.newDueAt)),
+              })),
+            }
+          : {}),
+        at: toLocalIso(new Date(now)),
+      };
+      remember(req.requestId, result);
+      dirty = true;
+      await recorded(last);
+      return result;
+    },
+    {
+      validator: (raw) => {
+        try {
+          if (state.cancelled) refuseIfCancelled();
+          const parsed = changeSchemas().UnitChange.safeParse(raw);
+          if (!parsed.success) throw DomainError.fromZod('change', parsed.error);
+          if (previous(parsed.data.requestId)) return;
+          changeCandidates(parsed.data, Date.now());
+        } catch (e) {
+          asFailure(e);
+        }
+      },
+    },
+  );
+
   setHandler(cancelUnitSignal, ({ reason }) => {
     state.cancelled ??= { reason };
     dirty = true;
@@ -570,6 +648,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   }
 
   function runTimers(now: number): void {
+    if (state.suspended) return; // the clock is stopped: nothing fires until it resumes
     for (const inst of state.steps) {
       const step = planStep(ctx.plan, inst.stepId);
       for (const entry of pendingTimers(ctx, inst)) {
@@ -711,7 +790,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   for (;;) {
     for (;;) {
       dirty = false;
-      if (state.cancelled) break;
+      if (state.cancelled || state.ending) break;
       const now = Date.now();
       mark();
       runTimers(now);
@@ -727,18 +806,19 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           await continueAsNew<typeof unitWorkflow>({ rolloutId: input.rolloutId, unitCode: input.unitCode, state, ...(input.maxChildren ? { maxChildren: input.maxChildren } : {}) });
         }
       }
-      const next = nextTimerAt(ctx, state.steps, Date.now());
+      const next = state.suspended ? undefined : nextTimerAt(ctx, state.steps, Date.now());
       if (next === undefined) await condition(() => dirty);
       else await condition(() => dirty, Math.max(1, next - Date.now()));
     }
 
-    if (state.cancelled) break;
+    if (state.cancelled || state.ending) break;
     mark();
     if (await recordedOrRolledBack(emit('UnitCompleted', { lateSteps: ownLateSteps() }))) break;
   }
 
   // ---- cancelled: record it, tell the children, stop -------------------------------------------------------
   if (state.cancelled) return cancel(state.cancelled.reason);
+  if (state.ending) return ended(state.ending);
 
   // ---- finish: tell the fan-out batches and the parent -------------------------------------------------------
   if (batched) {
@@ -761,6 +841,22 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   /** Late steps of this unit and of its finished children's subtrees. */
   function subtreeLateSteps(): number {
     return ownLateSteps() + (state.childrenLateSteps ?? 0);
+  }
+
+  /**
+   * The unit's record ended by a decision (its events are recorded by the change): its children stop
+   * with it, and its parent stops waiting for it.
+   */
+  async function ended(how: UnitEnding): Promise<UnitWorkflowResult> {
+    await condition(() => outbox.length === 0 && !flushing);
+    if (how === 'cancelled') await signalAll(startedChildren(), cancelUnitSignal, [{ reason: `${ctx.unit.code} is no longer followed` }]);
+    const parent = ctx.ancestors[0];
+    if (parent) {
+      const parentId = unitWorkflowId(ctx.rolloutId, parent.code);
+      await signalIfRunning(parentId, () => getExternalWorkflowHandle(parentId).signal(childCompletedSignal, { unitCode: ctx.unit.code, subtreeLateSteps: subtreeLateSteps() }));
+    }
+    await condition(allHandlersFinished);
+    return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps(), ...(how === 'cancelled' ? { cancelled: true } : {}) };
   }
 
   async function cancel(reason: string): Promise<UnitWorkflowResult> {

@@ -1,5 +1,5 @@
-/** `trienkhai rollout start | status | list | cancel`. */
-import { cancelRollout, newRequestId, resolvePlan, startRollout } from '../../app/commands';
+/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit`. */
+import { cancelRollout, changeUnit, newRequestId, resolvePlan, startRollout } from '../../app/commands';
 import { rolloutOverview, rolloutsPage, unitDetail } from '../../app/reads';
 import { formatLocal } from '../../domain/time';
 import { defineCommand, defineGroup, type Context } from '../command';
@@ -144,4 +144,64 @@ const cancel = defineCommand({
   },
 });
 
-export const rollout = defineGroup({ name: 'rollout', section: 'ops', summary: 'đợt triển khai / rollouts of a resolution', commands: [start, status, list, cancel] });
+/** One change to one running unit (suspend, resume, stop following it): the same options for each. */
+function unitChangeCommand(op: 'suspend' | 'resume' | 'cancelUnit', name: string, summary: string, description: string, example: string) {
+  return defineCommand({
+    name,
+    summary,
+    description,
+    positionals: [{ name: 'ROLLOUT_ID', required: true, description: 'the rollout' }],
+    arity: 'give the rollout ID as the one argument',
+    options: {
+      unit: { type: 'string', value: 'CODE', required: true, description: 'the unit', fills: ['unitCode'] },
+      reason: { type: 'string', value: 'TEXT', required: true, description: 'why (recorded)', fills: ['reason'] },
+      ...BY_OPS,
+      id: { type: 'string', value: 'REQUEST_ID', description: "this request's ID: the same ID again changes nothing", fills: ['requestId'] },
+      ...JSON_OPTION,
+    },
+    examples: [example],
+    async run({ values, args: [rolloutId], io, rename }) {
+      const input = { op, requestId: values.id ?? newRequestId(op), reason: values.reason, decidedBy: `user:${values.by ?? 'ops'}` };
+      return withSession(async (s) => {
+        const r = await changeUnit(await s.deps(), rolloutId, values.unit, input).catch(rename());
+        if (values.json) io.out(JSON.stringify(r, null, 2));
+        else {
+          const moved = (r.moved ?? [])
+            .map((m) => `\n  ${m.key}: ${m.previousDueAt ? formatLocal(new Date(m.previousDueAt)) : '—'} → ${m.newDueAt ? formatLocal(new Date(m.newDueAt)) : '—'}`)
+            .join('');
+          io.out(`${r.duplicate ? 'Đã ghi nhận trước đó (cùng mã yêu cầu); không thay đổi gì. ' : ''}${r.unitCode}: ${r.summary.vi}.${moved}`);
+        }
+        return 0;
+      });
+    },
+  });
+}
+
+const suspend = unitChangeCommand(
+  'suspend',
+  'suspend',
+  "stop a unit's deadline clock (floods, a merger in progress): no reminder, deadline or escalation fires until it resumes",
+  'The timeline records who decided it and why. Deadlines move only when the clock resumes, by the time it was stopped.',
+  'trienkhai rollout suspend 21-NQ-TW.2022-06-16.BG --unit BG.SD --reason "Mưa lũ, chia cắt cục bộ" --by "Văn phòng Tỉnh ủy"',
+);
+const resume = unitChangeCommand(
+  'resume',
+  'resume',
+  "restart a suspended unit's deadline clock: every unfinished deadline moves by the time suspended",
+  'Prints each deadline that moved, with its old and new date.',
+  'trienkhai rollout resume 21-NQ-TW.2022-06-16.BG --unit BG.SD --reason "Đã khắc phục hậu quả mưa lũ"',
+);
+const cancelUnit = unitChangeCommand(
+  'cancelUnit',
+  'cancel-unit',
+  'stop following one unit and its subtree in a rollout (its open steps close without completion)',
+  'The rollout itself goes on; the parent unit stops waiting for this one. The root of a rollout cannot be cancelled alone: cancel the rollout.',
+  'trienkhai rollout cancel-unit 21-NQ-TW.2022-06-16.BG --unit BG.SD.X1 --reason "Đơn vị tạm dừng hoạt động"',
+);
+
+export const rollout = defineGroup({
+  name: 'rollout',
+  section: 'ops',
+  summary: 'đợt triển khai / rollouts of a resolution',
+  commands: [start, status, list, cancel, suspend, resume, cancelUnit],
+});

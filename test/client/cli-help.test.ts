@@ -160,7 +160,10 @@ test('the messages a user sees for a wrong count, a missing option, a bad number
     await cli('extend', 'R', '--unit', 'A', '--step', 's', '--committee', 'C', '--until', '2030-01-01', '--reason', 'x', '--occurrence', 'two'),
     /^error: --occurrence must be a whole number, got "two"$/,
   );
-  expectUsageError(await cli('rollout', 'frobnicate'), /^error: unknown "rollout frobnicate" \(expected start, status, list or cancel\)\n\nusage: trienkhai rollout start/);
+  expectUsageError(
+    await cli('rollout', 'frobnicate'),
+    /^error: unknown "rollout frobnicate" \(expected start, status, list, cancel, suspend, resume or cancel-unit\)\n\nusage: trienkhai rollout start/,
+  );
   expectUsageError(await cli('frobnicate'), /^error: unknown command "frobnicate"\n\ntrienkhai — theo dõi/);
   expectUsageError(await cli('rollout', 'status', '--lang', 'fr'), /^error: --lang must be "vi" or "en", got "fr"$/);
   expectUsageError(await cli('token', 'issue', '--role', 'king', '--label', 'x'), /^error: --role must be one of ops, /);

@@ -1,0 +1,126 @@
+/**
+ * The changes a running unit can take beyond reports (domain/changes.ts), as pure rules on the unit's
+ * state: each `evaluate…` checks a change against the state and says what to record and how the state
+ * changes, without changing anything (the workflow applies it after the events pass the store's
+ * checks, so a refused change leaves no trace).
+ *
+ * Deterministic: `now` is always workflow time.
+ */
+import { DomainError } from '../domain/errors';
+import type { ChangeOf, UnitChange, UnitEnding } from '../domain/changes';
+import type { EventPayload, EventType } from '../domain/events';
+import { formatLocal } from '../domain/time';
+import type { StepInstance, UnitContext } from './unit-state';
+
+/** What a unit's deadline clock is doing: running (absent) or suspended since an instant. */
+export interface Suspension {
+  since: number;
+  reason: string;
+  decidedBy: string;
+}
+
+/** The part of a unit's state the changes read and write. */
+export interface ChangeableState {
+  ctx: UnitContext;
+  steps: StepInstance[];
+  suspended?: Suspension;
+  /** Set when the unit's record ended by a decision (merged, dissolved, cancelled alone). */
+  ending?: UnitEnding;
+}
+
+/** One event a change records, in order. */
+export interface ChangeEvent<T extends EventType = EventType> {
+  type: T;
+  payload: EventPayload<T>;
+}
+
+/** What applying a change does: the events to record, the state change, a one-line summary. */
+export interface ChangeEffect {
+  events: ChangeEvent[];
+  /** Applies the change to the state (called once the events are known to be storable). */
+  apply(state: ChangeableState): void;
+  changed: boolean;
+  summary: { vi: string; en: string };
+  moved?: Array<{ key: string; previousDueAt: number | null; newDueAt: number | null }>;
+}
+
+const decision = (req: UnitChange) => ({ decidedBy: req.decidedBy, reason: req.reason, ...(req.batchId ? { batchId: req.batchId } : {}) });
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const unchanged = (vi: string, en: string): ChangeEffect => ({ events: [], apply: () => undefined, changed: false, summary: { vi, en } });
+
+/** Stop the clock: while suspended no reminder, deadline or escalation fires. */
+export function evaluateSuspend(s: ChangeableState, req: ChangeOf<'suspend'>, now: number): ChangeEffect {
+  if (s.suspended) return unchanged(`đã tạm dừng tính hạn từ ${formatLocal(new Date(s.suspended.since), 'vi')}`, `already suspended since ${formatLocal(new Date(s.suspended.since), 'en')}`);
+  return {
+    events: [{ type: 'ClockSuspended', payload: decision(req) } as ChangeEvent<'ClockSuspended'>],
+    apply: (st) => {
+      st.suspended = { since: now, reason: req.reason, decidedBy: req.decidedBy };
+    },
+    changed: true,
+    summary: { vi: 'tạm dừng tính hạn', en: 'clock suspended' },
+  };
+}
+
+/** Restart the clock: every unfinished deadline moves by the time suspended; timers keep their place. */
+export function evaluateResume(s: ChangeableState, req: ChangeOf<'resume'>, now: number): ChangeEffect {
+  const since = s.suspended?.since;
+  if (since === undefined) return unchanged('không tạm dừng tính hạn nên không có gì để tiếp tục', 'the clock is not suspended; nothing to resume');
+  const suspendedMs = Math.max(0, now - since);
+  const moved = s.steps.filter((x) => x.status !== 'done' && x.dueAt !== null).map((x) => ({ key: x.key, previousDueAt: x.dueAt, newDueAt: x.dueAt! + suspendedMs }));
+  return {
+    events: [
+      {
+        type: 'ClockResumed',
+        payload: { ...decision(req), suspendedMs, moved: moved.map((m) => ({ key: m.key, previousDueAt: iso(m.previousDueAt), newDueAt: iso(m.newDueAt) })) },
+      } as ChangeEvent<'ClockResumed'>,
+    ],
+    apply: (st) => {
+      delete st.suspended;
+      for (const m of moved) {
+        const inst = st.steps.find((x) => x.key === m.key)!;
+        inst.dueAt = m.newDueAt;
+      }
+    },
+    changed: true,
+    summary: { vi: `tiếp tục tính hạn; ${moved.length} hạn lùi tương ứng`, en: `clock resumed; ${moved.length} deadline(s) moved` },
+    moved,
+  };
+}
+
+/** Stop following this one unit: its open steps close without completion; its subtree stops with it. */
+export function evaluateCancelUnit(s: ChangeableState, req: ChangeOf<'cancelUnit'>): ChangeEffect {
+  if (s.ctx.ancestors.length === 0) {
+    throw new DomainError([{ path: 'unitCode', message: `${s.ctx.unit.code} is the rollout's root; cancel the rollout instead ("trienkhai rollout cancel ${s.ctx.rolloutId}")` }]);
+  }
+  const open = s.steps.filter((x) => x.status !== 'done');
+  const resolved = open.flatMap((x) => x.openEscalations);
+  return {
+    events: [
+      {
+        type: 'UnitCancelled',
+        payload: { reason: req.reason, openSteps: open.map((x) => x.key), resolvedEscalations: resolved, decidedBy: req.decidedBy, ...(req.batchId ? { batchId: req.batchId } : {}) },
+      } as ChangeEvent<'UnitCancelled'>,
+    ],
+    apply: (st) => {
+      for (const x of st.steps) if (x.status !== 'done') x.openEscalations = [];
+      st.ending = 'cancelled';
+    },
+    changed: true,
+    summary: { vi: `dừng theo dõi; ${open.length} bước chưa xong được khép lại`, en: `stopped; ${open.length} open step(s) closed` },
+  };
+}
+
+/** The changes this engine version applies; the others are part of the contract, not yet taken. */
+export function evaluateChange(s: ChangeableState, req: UnitChange, now: number): ChangeEffect {
+  if (s.ending) throw new DomainError([{ path: 'unitCode', message: `unit ${s.ctx.unit.code} is no longer followed in rollout ${s.ctx.rolloutId} (${s.ending})` }]);
+  switch (req.op) {
+    case 'suspend':
+      return evaluateSuspend(s, req, now);
+    case 'resume':
+      return evaluateResume(s, req, now);
+    case 'cancelUnit':
+      return evaluateCancelUnit(s, req);
+    default:
+      throw new DomainError([{ path: 'op', message: `the change "${req.op}" is not supported by this engine version yet` }]);
+  }
+}
