@@ -28,7 +28,17 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import type { Unit } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
 import type { ExtendDeadlineInput, StepReportInput } from '../../domain/reports';
-import { acknowledgeEscalationUpdate, cancelRolloutUpdate, directEscalationUpdate, extendDeadlineUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
+import type { UnitChangeInput } from '../../domain/changes';
+import {
+  acknowledgeEscalationUpdate,
+  cancelRolloutUpdate,
+  changeUnitUpdate,
+  directEscalationUpdate,
+  extendDeadlineUpdate,
+  reportStepUpdate,
+  rolloutWorkflowId,
+  unitWorkflowId,
+} from '../../workflows/definitions';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { memoryActivities, type MemoryStore } from '../helpers/memory-activities';
 import { timeSkippingEnv, workflowBundle } from '../helpers/temporal';
@@ -222,7 +232,8 @@ async function drive(env: TestWorkflowEnvironment, store: MemoryStore): Promise<
  * rejected) and directs it twice; P.B directs P.B.1; day 13: ops cancels the rollout, which runs down
  * the tree through P.A's fan-out batches, and a second cancellation is rejected.
  */
-async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): Promise<void> {
+/** The start shared by the tagged scenarios: a clock in local days, handles, and the rollout started at day 0. */
+async function startScenario(env: TestWorkflowEnvironment) {
   const now0 = await env.currentTimeMs();
   const day0 = Math.floor((now0 + LOCAL_OFFSET) / DAY) * DAY + DAY - LOCAL_OFFSET;
   const at = async (day: number, hour = 9): Promise<void> => {
@@ -254,6 +265,11 @@ async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): P
       },
     ],
   });
+  return { at, date, handle, rejected, rollout };
+}
+
+async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): Promise<void> {
+  const { at, date, handle, rejected, rollout } = await startScenario(env);
   await at(1);
   for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2']) {
     await handle(code).executeUpdate(reportStepUpdate, {
@@ -301,6 +317,43 @@ async function driveActions(env: TestWorkflowEnvironment, store: MemoryStore): P
 }
 
 /**
+ * The `changes` scenario (`--scenario changes`, tag `changes`): changes to running units (issue 10).
+ * Day 1: P, P.A, P.B, P.A.1 and P.A.2 study; day 2: ops suspends P.A.3's clock (a second suspension
+ * changes nothing); day 8: P.B.1 is no longer followed (cancel-unit; the root cannot be); day 14: P.A.3's
+ * clock resumes, its deadline moves by twelve days, and it is escalated only after that; day 30: ops
+ * cancels the rollout.
+ */
+async function driveChanges(env: TestWorkflowEnvironment, store: MemoryStore): Promise<void> {
+  const { at, date, handle, rejected, rollout } = await startScenario(env);
+  const change = (code: string, body: Record<string, unknown>) =>
+    handle(code).executeUpdate(changeUnitUpdate, { args: [{ decidedBy: 'user:recorder', reason: 'Mưa lũ', ...body } as UnitChangeInput] });
+  await at(1);
+  for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2']) {
+    await handle(code).executeUpdate(reportStepUpdate, {
+      args: [{ reportId: `${code}-study`, unitCode: code, stepId: 'study', kind: 'studyConference', sessionDate: date(1), attended: 2 } as StepReportInput],
+    });
+  }
+  await at(2);
+  await change('P.A.3', { op: 'suspend', requestId: 'sus-1' });
+  await change('P.A.3', { op: 'suspend', requestId: 'sus-2' });
+  await at(8);
+  await rejected(change('P', { op: 'cancelUnit', requestId: 'cu-0' }));
+  await change('P.B.1', { op: 'cancelUnit', requestId: 'cu-1', reason: 'Đơn vị tạm ngừng hoạt động' });
+  await at(14);
+  await change('P.A.3', { op: 'resume', requestId: 'res-1', reason: 'Đã khắc phục' });
+  await at(30);
+  const cancels = env.client.workflow.getHandle(rolloutWorkflowId(ROLLOUT));
+  await cancels.executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'cancel-1', reason: 'Kết thúc ghi lịch sử', requestedBy: 'user:recorder' }] });
+  await rollout.result();
+  for (const t of ['ClockSuspended', 'ClockResumed', 'UnitCancelled', 'Escalated'] as const) {
+    if (!store.events.some((e) => e.type === t)) throw new Error(`the scenario did not produce a ${t} event`);
+  }
+  const resumed = store.events.find((e) => e.type === 'ClockResumed');
+  if ((resumed?.payload as { moved: unknown[] }).moved.length !== 1) throw new Error('resume moved no deadline');
+  for (let waited = 0; !store.events.some((e) => e.type === 'UnitCancelled' && e.unitCode === 'P.A.3') && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/**
  * The root unit's first run, edited the way an incompatible code change would look: the history says
  * its first child was started as a fanoutWorkflow; the current code starts a unitWorkflow there.
  * Replaying it is a nondeterminism error ("[TMPRL1100] Child workflow type of scheduled event
@@ -324,11 +377,11 @@ function repoRoot(): string {
   throw new Error('cannot find the trienkhai package root');
 }
 
-const SCENARIOS = { main: drive, actions: driveActions } as const;
+const SCENARIOS = { main: drive, actions: driveActions, changes: driveChanges } as const;
 type Scenario = keyof typeof SCENARIOS;
 
 function parseArgs(argv: string[]): { tag: string | undefined; scenario: Scenario } {
-  const usage = 'usage: record-histories [--tag <letters, digits or _>] [--scenario main|actions]';
+  const usage = 'usage: record-histories [--tag <letters, digits or _>] [--scenario main|actions|changes]';
   const i = argv.indexOf('--tag');
   const s = argv.indexOf('--scenario');
   const scenario = (s >= 0 ? argv[s + 1] : 'main') as Scenario;
