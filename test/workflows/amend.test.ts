@@ -233,3 +233,16 @@ test("a change of a step's kind is refused before anything is computed", () => {
     /plan\.steps\[0\]\.kind: .*remove the step and add a new one/,
   );
 });
+
+test("the plan's own holidays changed: working-day deadlines are counted again, others stay", () => {
+  const withWorkingDays: PlanInput = { ...BASE, steps: [...BASE.steps, { id: 'wd', kind: 'supervise', title: 'Kiểm tra', deadline: { kind: 'afterStart', workingDays: 5 }, reminders: [] }] };
+  const from = parsePlan(withWorkingDays);
+  const to = parsePlan({ ...withWorkingDays, holidays: ['2022-07-05'] });
+  const ctx: UnitContext = { ...district(), plan: from };
+  const steps = enrolled(ctx);
+  // Friday 1 Jul + 5 working days = Friday 8 Jul; with Tuesday 5 Jul off, Monday 11 Jul.
+  expect(byKey(steps, 'wd').dueAt).toBe(endOf('2022-07-08'));
+  const d = evaluateAmendment(ctx, steps, to, opts(noon('2022-07-02'), { holidays: new Set(['2022-07-05']) }));
+  expect(d.moved).toEqual([{ key: 'wd', previousDueAt: endOf('2022-07-08'), newDueAt: endOf('2022-07-11') }]);
+  expect(d.changed).toBe(true);
+});
