@@ -49,6 +49,12 @@ export interface StepInstance {
   lateByMs: number | null;
   /** The document a step was completed with (issue plan, review). */
   documentDate: string | null;
+  /**
+   * True once a committee extended this instance's deadline (absent in states recorded before plan
+   * amendments existed, and cleared when an amendment sets the deadline from the plan's rule again):
+   * an amendment that moves the deadline keeps the extension unless told to override it.
+   */
+  extended?: boolean;
 }
 
 export { stepKey };
