@@ -131,7 +131,7 @@ export interface EscalationsTable {
   due_at: Timestamp;
   opened_at: Timestamp;
   status: 'open' | 'resolved';
-  resolution: 'completed' | 'extended' | 'cancelled' | null;
+  resolution: 'completed' | 'extended' | 'cancelled' | 'amended' | null;
   resolved_at: Timestamp | null;
   resolved_by: string | null;
   late_by_ms: string | null;

@@ -17,7 +17,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       .set({ last_report_at: at, last_report: JSON.stringify(details) })
       .execute();
   /** Move a step's progress counters (rollout_progress) by the given deltas. */
-  const count = async (key: string, delta: Partial<Record<'waiting' | 'open' | 'done' | 'done_late' | 'attended', number>>): Promise<void> => {
+  const count = async (key: string, delta: Partial<Record<'units' | 'members' | 'waiting' | 'open' | 'done' | 'done_late' | 'attended', number>>): Promise<void> => {
     const row = await trx
       .selectFrom('unit_steps as s')
       .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 's.rollout_id').onRef('u.unit_code', '=', 's.unit_code'))
@@ -33,7 +33,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     await trx.updateTable('rollout_progress').set(set).where('rollout_id', '=', rid).where('level', '=', row.level).where('step_id', '=', row.step_id).execute();
   };
   /** Escalations leave the inbox: the step was completed, its deadline extended, or the rollout cancelled. */
-  const resolve = async (ids: string[], resolution: 'completed' | 'extended' | 'cancelled', lateByMs?: number): Promise<void> => {
+  const resolve = async (ids: string[], resolution: 'completed' | 'extended' | 'cancelled' | 'amended', lateByMs?: number): Promise<void> => {
     if (ids.length === 0) return;
     await trx
       .updateTable('escalations')
@@ -43,6 +43,61 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
   };
   const statusOf = async (key: string) =>
     (await trx.selectFrom('unit_steps').select('status').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key).executeTakeFirst())?.status;
+
+  /** A unit's step instances enter the read model (at enrolment, or added by an amendment), counted in the progress. */
+  const insertSteps = async (
+    u: { code: string; level: string; members: number; depth: number },
+    steps: ReadonlyArray<{ key: string; stepId: string; kind: string; occurrence: number; status: 'waiting' | 'open'; dueAt: string | null }>,
+  ): Promise<void> => {
+    if (steps.length === 0) return;
+    await trx
+      .insertInto('unit_steps')
+      .values(
+        steps.map((s) => ({
+          rollout_id: rid,
+          unit_code: u.code,
+          step_key: s.key,
+          step_id: s.stepId,
+          kind: s.kind,
+          occurrence: s.occurrence,
+          status: s.status,
+          due_at: s.dueAt,
+          original_due_at: s.dueAt,
+          opened_at: s.status === 'open' ? at : null,
+          completed_at: null,
+          late_by_ms: null,
+          document_text: null,
+          document_date: null,
+          last_report_at: null,
+          last_report: null,
+        })),
+      )
+      .execute();
+    for (const st of steps) {
+      await trx
+        .insertInto('rollout_progress')
+        .values({
+          rollout_id: rid,
+          level: u.level,
+          step_id: st.stepId,
+          kind: st.kind,
+          depth: u.depth,
+          units: 1,
+          waiting: st.status === 'waiting' ? 1 : 0,
+          open: st.status === 'open' ? 1 : 0,
+          members: u.members,
+        })
+        .onConflict((oc) =>
+          oc.columns(['rollout_id', 'level', 'step_id']).doUpdateSet((eb) => ({
+            units: eb('rollout_progress.units', '+', 1),
+            waiting: eb('rollout_progress.waiting', '+', st.status === 'waiting' ? 1 : 0),
+            open: eb('rollout_progress.open', '+', st.status === 'open' ? 1 : 0),
+            members: sql`rollout_progress.members + ${u.members}`,
+          })),
+        )
+        .execute();
+    }
+  };
 
   switch (e.type) {
     case 'HierarchyImported':
@@ -89,55 +144,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
           completed_at: null,
         })
         .execute();
-      if (p.steps.length) {
-        await trx
-          .insertInto('unit_steps')
-          .values(
-            p.steps.map((s) => ({
-              rollout_id: rid,
-              unit_code: p.unit.code,
-              step_key: s.key,
-              step_id: s.stepId,
-              kind: s.kind,
-              occurrence: s.occurrence,
-              status: s.status,
-              due_at: s.dueAt,
-              original_due_at: s.dueAt,
-              opened_at: s.status === 'open' ? at : null,
-              completed_at: null,
-              late_by_ms: null,
-              document_text: null,
-              document_date: null,
-              last_report_at: null,
-              last_report: null,
-            })),
-          )
-          .execute();
-        for (const st of p.steps) {
-          await trx
-            .insertInto('rollout_progress')
-            .values({
-              rollout_id: rid,
-              level: p.unit.level,
-              step_id: st.stepId,
-              kind: st.kind,
-              depth: p.ancestors.length,
-              units: 1,
-              waiting: st.status === 'waiting' ? 1 : 0,
-              open: st.status === 'open' ? 1 : 0,
-              members: p.unit.members,
-            })
-            .onConflict((oc) =>
-              oc.columns(['rollout_id', 'level', 'step_id']).doUpdateSet((eb) => ({
-                units: eb('rollout_progress.units', '+', 1),
-                waiting: eb('rollout_progress.waiting', '+', st.status === 'waiting' ? 1 : 0),
-                open: eb('rollout_progress.open', '+', st.status === 'open' ? 1 : 0),
-                members: sql`rollout_progress.members + ${p.unit.members}`,
-              })),
-            )
-            .execute();
-        }
-      }
+      await insertSteps({ level: p.unit.level, members: p.unit.members, depth: p.ancestors.length, code: p.unit.code }, p.steps);
       return;
     }
     case 'StepOpened': {
@@ -268,7 +275,20 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
 
     // Recorded for the audit record and the timeline; their read-model effects come with the
     // operations that record them (plan amendment, calendars, hierarchy changes, batches).
-    case 'PlanAmended':
+    case 'PlanAmended': {
+      const p = e.payload;
+      const u = await trx.selectFrom('rollout_units').select(['level', 'members', 'depth']).where('rollout_id', '=', rid).where('unit_code', '=', unit).executeTakeFirst();
+      if (!u) return;
+      for (const key of p.removed) {
+        const before = await statusOf(key);
+        await count(key, { units: -1, members: -u.members, ...(before === 'open' || before === 'waiting' || before === 'done' ? { [before]: -1 } : {}) });
+        await trx.deleteFrom('unit_steps').where('rollout_id', '=', rid).where('unit_code', '=', unit).where('step_key', '=', key).execute();
+      }
+      await insertSteps({ code: unit, level: u.level, members: u.members, depth: u.depth }, p.added);
+      for (const m of p.moved) await step(m.key).set({ due_at: m.newDueAt }).execute();
+      await resolve(p.resolvedEscalations, 'amended');
+      return;
+    }
     case 'RolloutAmended':
     case 'DeadlineReprojected':
     case 'UnitReshaped':

@@ -154,6 +154,8 @@ export const EventPayloads = {
     retimed: z.array(StepKey),
     /** Steps whose own extension was kept over the amended rule. */
     keptExtensions: z.array(StepKey),
+    /** Escalations that no longer stand (of a removed step, or of a deadline moved to the future). */
+    resolvedEscalations: z.array(z.string()),
   }),
   /** The rollout's plan was amended (one event for the rollout; each unit records PlanAmended). */
   RolloutAmended: z.strictObject({

@@ -10,7 +10,10 @@ import { DomainError } from '../domain/errors';
 import type { ChangeOf, UnitChange, UnitEnding } from '../domain/changes';
 import type { EventPayload, EventType } from '../domain/events';
 import { formatLocal } from '../domain/time';
+import type { Plan, StepKind } from '../domain/plan';
+import type { HolidayCalendar } from '../domain/time';
 import type { StepInstance, UnitContext } from './unit-state';
+import { evaluateAmendment } from './changes/amend';
 
 /** What a unit's deadline clock is doing: running (absent) or suspended since an instant. */
 export interface Suspension {
@@ -110,8 +113,58 @@ export function evaluateCancelUnit(s: ChangeableState, req: ChangeOf<'cancelUnit
   };
 }
 
+/** What a change may need to know besides the unit's state. */
+export interface ChangeEnv {
+  /** When the parent completed its steps of each kind (what cascade deadlines are anchored on). */
+  parentCompleted: Partial<Record<StepKind, number>>;
+  /** The working-day calendar for a plan (its own extra days off on top of the holidays). */
+  calendarFor(plan: Plan): HolidayCalendar;
+}
+
+/**
+ * The rollout's plan was amended: the unit applies the new version (domain/plan-diff.ts names what
+ * changed; workflows/changes/amend.ts what that does to this unit). The plan was validated by the
+ * application before it was sent; a plan of another id is refused.
+ */
+export function evaluateAmend(s: ChangeableState, req: ChangeOf<'amend'>, now: number, env: ChangeEnv): ChangeEffect {
+  const plan = req.plan as Plan;
+  if (!plan || typeof plan !== 'object' || !Array.isArray(plan.steps)) throw new DomainError([{ path: 'plan', message: 'the amended plan is not a plan' }]);
+  const eff = evaluateAmendment(s.ctx, s.steps, plan, { keepExtensions: req.keepExtensions, now, parentCompleted: env.parentCompleted, holidays: env.calendarFor(plan) });
+  const apply = (st: ChangeableState): void => {
+    st.ctx.plan = eff.plan;
+    st.steps.splice(0, st.steps.length, ...eff.steps);
+  };
+  if (!eff.changed) return { events: [], apply, changed: false, summary: { vi: 'kế hoạch sửa đổi không đổi gì với đơn vị này', en: 'the amendment changes nothing for this unit' } };
+  return {
+    events: [
+      {
+        type: 'PlanAmended',
+        payload: {
+          ...decision(req),
+          planId: plan.id,
+          planVersion: req.planVersion,
+          planHash: req.planHash,
+          added: eff.added.map((a) => ({ ...a, dueAt: iso(a.dueAt) })),
+          removed: eff.removed,
+          moved: eff.moved.map((m) => ({ key: m.key, previousDueAt: iso(m.previousDueAt), newDueAt: iso(m.newDueAt) })),
+          retimed: eff.retimed,
+          keptExtensions: eff.keptExtensions,
+          resolvedEscalations: eff.resolvedEscalations,
+        },
+      } as ChangeEvent<'PlanAmended'>,
+    ],
+    apply,
+    changed: true,
+    summary: {
+      vi: `áp dụng kế hoạch phiên bản ${req.planVersion}: thêm ${eff.added.length}, bỏ ${eff.removed.length}, dời hạn ${eff.moved.length} bước`,
+      en: `plan version ${req.planVersion} applied: ${eff.added.length} added, ${eff.removed.length} removed, ${eff.moved.length} moved`,
+    },
+    moved: eff.moved,
+  };
+}
+
 /** The changes this engine version applies; the others are part of the contract, not yet taken. */
-export function evaluateChange(s: ChangeableState, req: UnitChange, now: number): ChangeEffect {
+export function evaluateChange(s: ChangeableState, req: UnitChange, now: number, env: ChangeEnv): ChangeEffect {
   if (s.ending) throw new DomainError([{ path: 'unitCode', message: `unit ${s.ctx.unit.code} is no longer followed in rollout ${s.ctx.rolloutId} (${s.ending})` }]);
   switch (req.op) {
     case 'suspend':
@@ -120,6 +173,8 @@ export function evaluateChange(s: ChangeableState, req: UnitChange, now: number)
       return evaluateResume(s, req, now);
     case 'cancelUnit':
       return evaluateCancelUnit(s, req);
+    case 'amend':
+      return evaluateAmend(s, req, now, env);
     default:
       throw new DomainError([{ path: 'op', message: `the change "${req.op}" is not supported by this engine version yet` }]);
   }

@@ -186,7 +186,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     };
   }
   const ctx = state.ctx;
-  const holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+  /** The working-day calendar: Vietnam's holidays and the plan's own days off (again after an amendment). */
+  let holidays = vietnamHolidayCalendar(ctx.plan.holidays);
   const parentTimes = (): Partial<Record<StepKind, number>> => {
     const out: Partial<Record<StepKind, number>> = {};
     for (const [k, v] of Object.entries(state.parentCompleted)) out[k as StepKind] = v.completedAt;
@@ -214,11 +215,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     seen: Array<[string, Answer]>;
     suspended?: Suspension | undefined;
     ending?: UnitEnding | undefined;
+    /** The plan as it was (an amendment replaces the object, never edits it). */
+    plan: UnitContext['plan'];
   }
   const snapshots: Snapshot[] = [];
   const mark = (): void => {
     if (snapshots.length && snapshots[snapshots.length - 1]!.seq === state.seq) snapshots.pop();
-    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending });
+    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending, plan: ctx.plan });
   };
   /** Bumped at each rollback; a waiter of an earlier epoch learns whether its events were dropped. */
   let epoch = 0;
@@ -250,6 +253,10 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     else delete state.suspended;
     if (snap.ending) state.ending = snap.ending;
     else delete state.ending;
+    if (ctx.plan !== snap.plan) {
+      ctx.plan = snap.plan;
+      holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+    }
     snapshots.splice(snapshots.indexOf(snap) + 1);
     // Deadlines learnt from a parent signal whose events were dropped: the signal is not lost.
     const unknown = state.steps.filter((x) => x.dueAt === null);
@@ -421,6 +428,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       }
       mark();
       inst.dueAt = newDueAt;
+      inst.extended = true;
       inst.missed = false;
       inst.openEscalations = [];
       if (inst.acknowledged) inst.acknowledged = [];
@@ -520,7 +528,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // Changes beyond reports (domain/changes.ts): suspend/resume the clock, stop following the unit, …
   const changeActor = (req: UnitChange): string => (/^(user|committee|unit|system)(:|$)/.test(req.decidedBy) ? req.decidedBy : `user:${req.decidedBy}`);
   const changeCandidates = (req: UnitChange, now: number) => {
-    const effect = evaluateChange(state, req, now);
+    const effect = evaluateChange(state, req, now, { parentCompleted: parentTimes(), calendarFor: (plan) => vietnamHolidayCalendar(plan.holidays) });
     checkStorable('change', req);
     for (const ev of effect.events) checkCandidate(ev.type, ev.payload as never, changeActor(req));
     return effect;
@@ -539,9 +547,11 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         return asFailure(e);
       }
       mark();
+      const planBefore = ctx.plan;
       let last = state.seq;
       for (const ev of effect.events) last = emit(ev.type, ev.payload as never, changeActor(req));
       effect.apply(state);
+      if (ctx.plan !== planBefore) holidays = vietnamHolidayCalendar(ctx.plan.holidays);
       const result: UnitChangeResult = {
         requestId: req.requestId,
         duplicate: false,

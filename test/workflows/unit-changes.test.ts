@@ -32,8 +32,10 @@ const PLAN = parsePlan({
 const DAY = 86_400_000;
 
 let t: TestDb;
+let version: number;
 beforeAll(async () => {
   t = await freshDatabase();
+  ({ version } = await importHierarchy(t.db, UNITS, { source: 'unit-changes.test.ts', content: JSON.stringify(UNITS), importedBy: 'user:ops', levels: levelsOf(UNITS) }));
 });
 afterAll(async () => {
   await t?.close();
@@ -50,7 +52,6 @@ const eventsOf = async (db: Kysely<Database>, unit: string, type: string) => db.
 test('suspend stops the clock, resume moves the deadline by the time suspended, cancel-unit lets the rollout go on without the unit', async () => {
   const env = useEnv();
   const db = t.db;
-  const { version } = await importHierarchy(db, UNITS, { source: 'unit-changes.test.ts', content: JSON.stringify(UNITS), importedBy: 'user:ops', levels: levelsOf(UNITS) });
   const R = 'changes';
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'changes', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
@@ -70,7 +71,7 @@ test('suspend stops the clock, resume moves the deadline by the time suspended, 
       ],
     });
     const unit = (code: string) => env.client.workflow.getHandle(unitWorkflowId(R, code));
-    await until('every unit enrolled', async () => (await db.selectFrom('rollout_units').select('unit_code').execute()).length === UNITS.length, 60_000, 100);
+    await until('every unit enrolled', async () => (await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', R).execute()).length === UNITS.length, 60_000, 100);
     const [enrolled] = await eventsOf(db, 'P.A', 'UnitEnrolled');
     const dueAt = Date.parse((enrolled!.payload as { steps: Array<{ dueAt: string }> }).steps[0]!.dueAt);
 
@@ -105,7 +106,7 @@ test('suspend stops the clock, resume moves the deadline by the time suspended, 
     expect(newDue - dueAt).toBe(suspendedMs);
     expect(suspendedMs).toBeGreaterThanOrEqual(20 * DAY);
     expect(Math.abs(suspendedMs - (resumedAt - suspendedAt))).toBeLessThan(60_000);
-    const step = await db.selectFrom('unit_steps').selectAll().where('unit_code', '=', 'P.A').executeTakeFirstOrThrow();
+    const step = await db.selectFrom('unit_steps').selectAll().where('rollout_id', '=', R).where('unit_code', '=', 'P.A').executeTakeFirstOrThrow();
     expect(new Date(step.due_at!).getTime()).toBe(newDue);
     await env.sleep(newDue - resumedAt + 1000);
     await until('P.A escalated after its moved deadline', async () => (await eventsOf(db, 'P.A', 'Escalated')).length === 1);
@@ -123,7 +124,7 @@ test('suspend stops the clock, resume moves the deadline by the time suspended, 
     await rollout.result();
     const [cancelled] = await eventsOf(db, 'P.B', 'UnitCancelled');
     expect(cancelled!.payload).toMatchObject({ decidedBy: 'user:ops', openSteps: ['study'], reason: 'Đơn vị tạm ngừng hoạt động' });
-    expect(await db.selectFrom('rollout_units').select(['unit_code', 'status']).orderBy('unit_code').execute()).toEqual([
+    expect(await db.selectFrom('rollout_units').select(['unit_code', 'status']).where('rollout_id', '=', R).orderBy('unit_code').execute()).toEqual([
       { unit_code: 'P', status: 'completed' },
       { unit_code: 'P.A', status: 'completed' },
       { unit_code: 'P.B', status: 'cancelled' },
