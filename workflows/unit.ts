@@ -332,6 +332,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     if (state.seen.length > SEEN_LIMIT) state.seen.splice(0, state.seen.length - SEEN_LIMIT);
   };
   const previous = (id: string): Answer | undefined => state.seen.find(([k]) => k === id)?.[1];
+  /** Remember a request's answer (for resends), wake the timer loop, and answer once its events are recorded. */
+  const answered = async <R extends Answer>(id: string, result: R, last: number): Promise<R> => {
+    remember(id, result);
+    dirty = true;
+    await recorded(last);
+    return result;
+  };
 
   const refuseIfCancelled = (): void => {
     if (state.ending)
@@ -388,10 +395,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         ...(inst.kind === 'studyConference' ? { coverage: ctx.unit.members ? inst.attended / ctx.unit.members : 1 } : {}),
         ...(inst.lateByMs !== null ? { lateByMs: inst.lateByMs } : {}),
       };
-      remember(report.reportId, result);
-      dirty = true;
-      await recorded(last);
-      return result;
+      return answered(report.reportId, result, last);
     },
     {
       validator: (raw) => {
@@ -442,10 +446,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         newDueAt: toLocalIso(new Date(newDueAt)),
         resolvedEscalations: resolved,
       };
-      remember(req.requestId, result);
-      dirty = true;
-      await recorded(last);
-      return result;
+      return answered(req.requestId, result, last);
     },
     {
       validator: (raw) => {
@@ -502,10 +503,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           action: action === 'acknowledge' ? 'acknowledged' : 'directed',
           at: toLocalIso(new Date()),
         };
-        remember(req.requestId, result);
-        dirty = true;
-        await recorded(last);
-        return result;
+        return answered(req.requestId, result, last);
       },
       {
         validator: (raw: unknown) => {
@@ -570,10 +568,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           : {}),
         at: toLocalIso(new Date(now)),
       };
-      remember(req.requestId, result);
-      dirty = true;
-      await recorded(last);
-      return result;
+      return answered(req.requestId, result, last);
     },
     {
       validator: (raw) => {

@@ -12,10 +12,10 @@ import { levelsOf, type Unit } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
 import { canonicalPlanJson } from '../../domain/plan-diff';
 import { cancelRolloutUpdate, changeUnitUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
-import { rolloutWorkflow } from '../../workflows/rollout';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { refusal, startTestRollout } from '../helpers/rollouts';
 
 const useEnv = useTimeSkippingEnv();
 
@@ -40,12 +40,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const refusal = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'accepted',
-    (e: { message: string; cause?: { message: string } }) => e.cause?.message ?? e.message,
-  );
-
 const eventsOf = async (db: Kysely<Database>, unit: string, type: string) => db.selectFrom('events').selectAll().where('unit_code', '=', unit).where('type', '=', type).orderBy('stream_seq').execute();
 
 test('an amended plan moves a deadline for one level and adds a step; removing a started step is refused', async () => {
@@ -54,21 +48,7 @@ test('an amended plan moves a deadline for one level and adds a step; removing a
   const R = 'amend';
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'amend', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
-    const rollout = await env.client.workflow.start(rolloutWorkflow, {
-      taskQueue: 'amend',
-      workflowId: rolloutWorkflowId(R),
-      args: [
-        {
-          rolloutId: R,
-          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
-          plan: PLAN,
-          rootUnit: 'P',
-          hierarchyVersion: version,
-          units: UNITS.length,
-          requestedBy: 'user:ops',
-        },
-      ],
-    });
+    const rollout = await startTestRollout(env.client, { taskQueue: 'amend', rolloutId: R, plan: PLAN, hierarchyVersion: version, units: UNITS.length });
     const unit = (code: string) => env.client.workflow.getHandle(unitWorkflowId(R, code));
     await until('every unit enrolled', async () => (await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', R).execute()).length === UNITS.length, 60_000, 100);
     const today = new Date((await env.currentTimeMs()) + 7 * 3600_000).toISOString().slice(0, 10);

@@ -13,10 +13,10 @@ import { listEscalations, overdueUnits, rolloutProgress } from '../../db/queries
 import { levelsOf, type Unit } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
 import { acknowledgeEscalationUpdate, cancelRolloutUpdate, directEscalationUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
-import { rolloutWorkflow } from '../../workflows/rollout';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { refusal, startTestRollout } from '../helpers/rollouts';
 
 const useEnv = useTimeSkippingEnv();
 
@@ -41,13 +41,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Why an Update was refused: the workflow's message (carried as the cause), or 'accepted'. */
-const refusal = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'accepted',
-    (e: { message: string; cause?: { message: string } }) => e.cause?.message ?? e.message,
-  );
-
 const countEvents = async (db: Kysely<Database>, type?: string): Promise<number> => {
   let q = db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n'));
   if (type) q = q.where('type', '=', type);
@@ -63,22 +56,7 @@ test('a committee acknowledges and directs an escalation; ops cancels the rollou
   await db.insertInto('unit_contacts').values({ unit_code: 'P.A.1', channel: 'email', address: 'vanphong@pa1.example.vn', name: 'Văn phòng' }).execute();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'actions', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
-    const rollout = await env.client.workflow.start(rolloutWorkflow, {
-      taskQueue: 'actions',
-      workflowId: rolloutWorkflowId(R),
-      args: [
-        {
-          rolloutId: R,
-          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
-          plan: PLAN,
-          rootUnit: 'P',
-          hierarchyVersion: version,
-          units: UNITS.length,
-          requestedBy: 'user:ops',
-          maxChildren: 2,
-        },
-      ],
-    });
+    const rollout = await startTestRollout(env.client, { taskQueue: 'actions', rolloutId: R, plan: PLAN, hierarchyVersion: version, units: UNITS.length, maxChildren: 2 });
     const unit = (code: string) => env.client.workflow.getHandle(unitWorkflowId(R, code));
     await until('every unit enrolled', async () => (await countEvents(db, 'UnitEnrolled')) === UNITS.length, 60_000, 100);
     // P.B studies on time; the rest miss the deadline and are escalated.

@@ -11,11 +11,11 @@ import type { Database } from '../../db/database';
 import { importHierarchy } from '../../db/hierarchy';
 import { levelsOf, type Unit } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
-import { changeUnitUpdate, reportStepUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
-import { rolloutWorkflow } from '../../workflows/rollout';
+import { changeUnitUpdate, reportStepUpdate, unitWorkflowId } from '../../workflows/definitions';
 import { freshDatabase, type TestDb } from '../helpers/db';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { refusal, startTestRollout } from '../helpers/rollouts';
 
 const useEnv = useTimeSkippingEnv();
 
@@ -41,12 +41,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const refusal = (p: Promise<unknown>): Promise<string> =>
-  p.then(
-    () => 'accepted',
-    (e: { message: string; cause?: { message: string } }) => e.cause?.message ?? e.message,
-  );
-
 const eventsOf = async (db: Kysely<Database>, unit: string, type: string) => db.selectFrom('events').selectAll().where('unit_code', '=', unit).where('type', '=', type).orderBy('stream_seq').execute();
 
 test('suspend stops the clock, resume moves the deadline by the time suspended, cancel-unit lets the rollout go on without the unit', async () => {
@@ -55,21 +49,7 @@ test('suspend stops the clock, resume moves the deadline by the time suspended, 
   const R = 'changes';
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'changes', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
-    const rollout = await env.client.workflow.start(rolloutWorkflow, {
-      taskQueue: 'changes',
-      workflowId: rolloutWorkflowId(R),
-      args: [
-        {
-          rolloutId: R,
-          resolution: { document: { text: '21-NQ/TW', issuer: 'TW', type: 'NQ', number: 21, date: '2022-06-16' }, title: 'x' },
-          plan: PLAN,
-          rootUnit: 'P',
-          hierarchyVersion: version,
-          units: UNITS.length,
-          requestedBy: 'user:ops',
-        },
-      ],
-    });
+    const rollout = await startTestRollout(env.client, { taskQueue: 'changes', rolloutId: R, plan: PLAN, hierarchyVersion: version, units: UNITS.length });
     const unit = (code: string) => env.client.workflow.getHandle(unitWorkflowId(R, code));
     await until('every unit enrolled', async () => (await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', R).execute()).length === UNITS.length, 60_000, 100);
     const [enrolled] = await eventsOf(db, 'P.A', 'UnitEnrolled');
