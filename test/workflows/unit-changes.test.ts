@@ -5,47 +5,22 @@
  * parent stops waiting for it, the rollout carries on).
  */
 import { Worker } from '@temporalio/worker';
-import type { Kysely } from 'kysely';
 import { workerActivities } from '../../worker/worker';
-import type { Database } from '../../db/database';
-import { importHierarchy } from '../../db/hierarchy';
-import { levelsOf, type Unit } from '../../domain/hierarchy';
-import { parsePlan } from '../../domain/plan';
 import { changeUnitUpdate, reportStepUpdate, unitWorkflowId } from '../../workflows/definitions';
-import { freshDatabase, type TestDb } from '../helpers/db';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
-import { refusal, startTestRollout } from '../helpers/rollouts';
+import { STUDY_PLAN, TWO_COMMUNES, eventsOf, refusal, startTestRollout, useImportedHierarchy } from '../helpers/rollouts';
 
 const useEnv = useTimeSkippingEnv();
 
-const UNITS: Unit[] = [
-  { code: 'P', name: 'Tỉnh', level: 'tinh', parent: null, members: 10, standingCommittee: true },
-  { code: 'P.A', name: 'Xã A', level: 'xa', parent: 'P', members: 4, standingCommittee: true },
-  { code: 'P.B', name: 'Xã B', level: 'xa', parent: 'P', members: 4, standingCommittee: true },
-];
-const PLAN = parsePlan({
-  id: 'changes',
-  title: 'Kiểm thử',
-  steps: [{ id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'afterStart', after: 'P10D' }, reminders: ['P1D'], escalation: { tiers: 1, interval: 'P3D' } }],
-});
+const UNITS = TWO_COMMUNES;
+const PLAN = STUDY_PLAN;
 const DAY = 86_400_000;
-
-let t: TestDb;
-let version: number;
-beforeAll(async () => {
-  t = await freshDatabase();
-  ({ version } = await importHierarchy(t.db, UNITS, { source: 'unit-changes.test.ts', content: JSON.stringify(UNITS), importedBy: 'user:ops', levels: levelsOf(UNITS) }));
-});
-afterAll(async () => {
-  await t?.close();
-});
-
-const eventsOf = async (db: Kysely<Database>, unit: string, type: string) => db.selectFrom('events').selectAll().where('unit_code', '=', unit).where('type', '=', type).orderBy('stream_seq').execute();
+const fixture = useImportedHierarchy(UNITS, 'unit-changes.test.ts');
 
 test('suspend stops the clock, resume moves the deadline by the time suspended, cancel-unit lets the rollout go on without the unit', async () => {
   const env = useEnv();
-  const db = t.db;
+  const { db, version } = fixture();
   const R = 'changes';
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'changes', workflowBundle: await workflowBundle(), activities: workerActivities({ db }) });
   await worker.runUntil(async () => {
