@@ -11,7 +11,7 @@ import {
 } from '../../domain/calendar';
 import { DomainError } from '../../domain/errors';
 import { VIETNAM_MAKEUP_WORKING_DAYS, VIETNAM_PUBLIC_HOLIDAYS, vietnamHolidayCalendar } from '../../domain/holidays';
-import { addDays, addWorkingDays, isWorkingDay, type HolidayCalendar } from '../../domain/time';
+import { addDays, addWorkingDays, daysBetween, isWorkingDay, type HolidayCalendar } from '../../domain/time';
 
 function domainError(f: () => unknown): DomainError {
   try {
@@ -39,6 +39,13 @@ describe('isWorkingDay with make-up working days (time.ts)', () => {
     expect(isWorkingDay('2024-04-29', cal)).toBe(false); // Monday off
     expect(isWorkingDay('2024-05-06', cal)).toBe(true);
     expect(addWorkingDays('2024-05-03', 1, cal)).toBe('2024-05-04');
+  });
+
+  it('counts the days between two dates (daysBetween)', () => {
+    expect(daysBetween('2024-02-28', '2024-03-01')).toBe(2);
+    expect(daysBetween('2024-03-01', '2024-02-28')).toBe(-2);
+    expect(daysBetween('2022-01-01', '2030-01-01')).toBe(2922);
+    expect(() => daysBetween('2024-02-30', '2024-03-01')).toThrow(DomainError);
   });
 
   it('leaves the legacy Set as it was: every Saturday off, including the make-up Saturday 4/5/2024', () => {
