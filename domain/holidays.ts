@@ -8,9 +8,11 @@
  * schedule. Each year lists every day of the announced break, weekends included, plus the
  * compensatory weekdays (nghỉ bù) when a holiday falls on a weekend.
  *
- * Not modelled: make-up working Saturdays (ngày làm bù) that pay for a swapped weekday. They are
- * listed in VIETNAM_MAKEUP_WORKING_DAYS for reference, but `isWorkingDay` treats every Saturday as
- * a day off, so a swap can only lengthen a working-day deadline, never shorten it.
+ * Not modelled by the legacy `vietnamHolidayCalendar()` Set: make-up working Saturdays (ngày làm bù)
+ * that pay for a swapped weekday. They are listed in VIETNAM_MAKEUP_WORKING_DAYS, but the Set has no
+ * `worksOn`, so `isWorkingDay` treats every Saturday as a day off and a swap can only lengthen a
+ * working-day deadline, never shorten it. That stays so: recorded workflow histories replay on it.
+ * calendar.ts (`officialVietnamCalendar`, `calendarDays`) models them, and computes the years after 2027.
  *
  * Lunar dates were computed for UTC+7 (Hồ Ngọc Đức's algorithm) and match the announcements:
  * Tết 1/2/2022, 22/1/2023, 10/2/2024, 29/1/2025, 17/2/2026, 6/2/2027; Giỗ Tổ 10/4/2022,
@@ -181,7 +183,7 @@ export const VIETNAM_PUBLIC_HOLIDAYS: Record<number, LocalDate[]> = {
   ],
 };
 
-/** Saturdays worked to pay for a swapped weekday (ngày làm bù). Reference only: see the module comment. */
+/** Saturdays worked to pay for a swapped weekday (ngày làm bù). The legacy Set ignores them; calendar.ts counts them. */
 export const VIETNAM_MAKEUP_WORKING_DAYS: Record<number, LocalDate[]> = {
   2024: ['2024-05-04'],
   2025: ['2025-02-08', '2025-04-26'],

@@ -163,6 +163,11 @@ export function addDays(d: LocalDate, n: number): LocalDate {
   return dateOfDayNumber(dayNumberOf(d) + n);
 }
 
+/** Whole calendar days from `a` to `b`: `daysBetween('2024-02-28', '2024-03-01')` = 2; negative if `b` is earlier. */
+export function daysBetween(a: LocalDate, b: LocalDate): number {
+  return dayNumberOf(b) - dayNumberOf(a);
+}
+
 function addMonthsYmd({ y, m, d }: Ymd, n: number): Ymd {
   const index = y * 12 + (m - 1) + n;
   const ny = Math.floor(index / 12);
@@ -197,13 +202,24 @@ export function dayOfWeek(d: LocalDate): 0 | 1 | 2 | 3 | 4 | 5 | 6 {
 
 /** Public holidays (ngày nghỉ lễ, Tết) as local dates. A `ReadonlySet<LocalDate>` is one. */
 export interface HolidayCalendar {
+  /** True if `date` is a day off (a holiday, a nghỉ bù) even though it may be a weekday. */
   has(date: LocalDate): boolean;
+  /**
+   * True if `date` is a weekend day that is worked (ngày làm bù: a Saturday that pays for a swapped
+   * weekday). Optional: a plain Set has none, so every Saturday and Sunday stays a day off.
+   */
+  worksOn?(date: LocalDate): boolean;
 }
 
-/** Monday to Friday and not a public holiday. (Make-up working Saturdays are not modelled: see holidays.ts.) */
+/**
+ * Monday to Friday and not a public holiday, or a weekend day the calendar says is worked
+ * (`worksOn`, ngày làm bù). A calendar without `worksOn` (the legacy `vietnamHolidayCalendar` Set)
+ * gives exactly the answers it always did: recorded workflow histories replay on them.
+ */
 export function isWorkingDay(d: LocalDate, holidays: HolidayCalendar): boolean {
   const dow = dayOfWeek(d);
-  return dow !== 0 && dow !== 6 && !holidays.has(d);
+  if (dow === 0 || dow === 6) return holidays.worksOn?.(d) === true;
+  return !holidays.has(d);
 }
 
 /** A calendar with no working day in ten years is certainly a mistake; don't loop forever on it. */
