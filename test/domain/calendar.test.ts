@@ -12,16 +12,7 @@ import {
 import { DomainError } from '../../domain/errors';
 import { VIETNAM_MAKEUP_WORKING_DAYS, VIETNAM_PUBLIC_HOLIDAYS, vietnamHolidayCalendar } from '../../domain/holidays';
 import { addDays, addWorkingDays, daysBetween, isWorkingDay, type HolidayCalendar } from '../../domain/time';
-
-function domainError(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
+import { domainError } from '../helpers/domain-error';
 
 function eachDay(from: string, through: string, f: (d: string) => void): void {
   for (let d = from; d <= through; d = addDays(d, 1)) f(d);

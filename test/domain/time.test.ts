@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainError } from '../../domain/errors';
 import { VIETNAM_PUBLIC_HOLIDAYS, vietnamHolidayCalendar } from '../../domain/holidays';
+import { domainError } from '../helpers/domain-error';
 import {
   addDays,
   addDuration,
@@ -32,16 +33,6 @@ import {
 const iso = (d: Date): string => d.toISOString();
 const zero = { years: 0, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 };
 const H = 3_600_000;
-
-function domainError(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('constants', () => {
   it('is Asia/Ho_Chi_Minh, UTC+7', () => {
