@@ -17,6 +17,7 @@ import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierar
 import { getRollout } from '../db/queries';
 import type { UnitContext } from '../workflows/unit-state';
 import type { ActivityContract } from '../workflows/activity-contract';
+import { runBatchSlice } from '../app/batches';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
@@ -96,6 +97,22 @@ export function createActivities({ db, afterAppend }: ActivityDeps) {
         const rollout = await getRollout(db, rolloutId);
         if (!rollout) throw ApplicationFailure.create({ type: 'NotFound', message: `rollout ${rolloutId} is not recorded`, nonRetryable: true });
         return { codes: await listChildren(db, rollout.hierarchy_version, unitCode, offset, limit) };
+      });
+    },
+
+    /**
+     * Apply the next units of a batch, as a user would: through the application layer, with the
+     * worker's own Temporal client. Heartbeats after each unit.
+     */
+    async runBatchSlice({ batchId, size }: { batchId: string; size: number }) {
+      return classified(async () => {
+        const ctx = Context.current();
+        try {
+          return await runBatchSlice({ db, client: ctx.client, taskQueue: ctx.info.taskQueue }, batchId, size, () => ctx.heartbeat());
+        } catch (e) {
+          if (e instanceof DomainError && e.kind === 'not_found') throw ApplicationFailure.create({ type: 'NotFound', message: e.message, nonRetryable: true });
+          throw e;
+        }
       });
     },
   } satisfies ActivityContract;

@@ -191,7 +191,7 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 export function errorResponse(e: unknown): { status: number; body: Omit<ErrorBody, 'requestId'> } {
   if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues] } };
   if (e instanceof DomainError) {
-    const [status, code] = e.kind === 'not_found' ? [404, 'not_found'] : e.kind === 'conflict' ? [409, 'conflict'] : [400, 'bad_request'];
+    const [status, code] = e.kind === 'not_found' ? [404, 'not_found'] : e.kind === 'conflict' ? [409, 'conflict'] : e.kind === 'forbidden' ? [403, 'forbidden'] : [400, 'bad_request'];
     // A refusal of what is named (404, 409) reads as a sentence; the issues still name the field.
     const message = e.kind === 'invalid' ? e.message : e.issues.map((i) => i.message).join('; ');
     return { status, body: { error: code, message, issues: [...e.issues] } };

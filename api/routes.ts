@@ -69,7 +69,7 @@ const ReportAnswer = z.object({
 });
 
 /** What a committee sends to extend a deadline: the domain's decision, less the committee (the token's unit). */
-const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
+const ExtendBody = reportSchemas().ExtendDeadline.omit({ committeeCode: true, requestId: true, batchId: true }).extend({ requestId: reportSchemas().ExtendDeadline.shape.requestId.optional() });
 const UnitChangeResponse = z.object({
   requestId: z.string(),
   duplicate: z.boolean(),

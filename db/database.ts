@@ -94,6 +94,8 @@ export interface RolloutUnitsTable {
   status: 'active' | 'completed' | 'cancelled';
   enrolled_at: Timestamp;
   completed_at: Timestamp | null;
+  /** The unit's deadline clock is stopped since then (ClockSuspended), until it resumes. */
+  suspended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface UnitStepsTable {
@@ -210,6 +212,34 @@ export interface NotificationOutboxTable {
   created_at: Generated<Date>;
 }
 
+/** A batch as confirmed (domain/batches.ts): its working state; the audit record has BatchStarted/Completed. */
+export interface BatchesTable {
+  batch_id: string;
+  rollout_id: string;
+  action: string;
+  params: Json<Record<string, unknown>>;
+  filter: Json<Record<string, unknown>>;
+  committee: string | null;
+  decided_by: string;
+  reason: string;
+  fingerprint: string;
+  units: number;
+  status: Generated<'running' | 'completed'>;
+  created_at: Generated<Date>;
+  completed_at: Timestamp | null;
+}
+
+/** One unit of a batch and what it answered. */
+export interface BatchItemsTable {
+  batch_id: string;
+  seq: number;
+  unit_code: string;
+  status: Generated<'pending' | 'done' | 'unchanged' | 'refused'>;
+  message: string | null;
+  result: Json | null;
+  updated_at: Timestamp | null;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -224,4 +254,6 @@ export interface Database {
   api_tokens: ApiTokensTable;
   unit_contacts: UnitContactsTable;
   notification_outbox: NotificationOutboxTable;
+  batches: BatchesTable;
+  batch_items: BatchItemsTable;
 }

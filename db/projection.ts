@@ -267,10 +267,12 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
 
     // ---- living rollouts (issue 10) ----------------------------------------------------------
     case 'ClockSuspended':
-      // The timeline says so; deadlines move only when the clock resumes (ClockResumed).
+      // Deadlines move only when the clock resumes (ClockResumed); until then the unit is marked.
+      await trx.updateTable('rollout_units').set({ suspended_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
     case 'ClockResumed':
       for (const m of e.payload.moved) await step(m.key).set({ due_at: m.newDueAt }).execute();
+      await trx.updateTable('rollout_units').set({ suspended_at: null }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
 
     // Recorded for the audit record and the timeline; their read-model effects come with the

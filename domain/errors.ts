@@ -20,10 +20,11 @@ function formatIssue(issue: DomainIssue): string {
 }
 
 /**
- * What kind of refusal: bad input (HTTP 400), something named that does not exist (404), or a request
- * that contradicts what is recorded (409). Every kind means nothing was recorded (CLI exit code 2).
+ * What kind of refusal: bad input (HTTP 400), something named that does not exist (404), a request
+ * that contradicts what is recorded (409), or one that reaches what the requester may not act on
+ * (403). Every kind means nothing was recorded (CLI exit code 2).
  */
-export type RefusalKind = 'invalid' | 'not_found' | 'conflict';
+export type RefusalKind = 'invalid' | 'not_found' | 'conflict' | 'forbidden';
 
 /** Bad input, with every problem found (not just the first), each naming where it is and what is expected. */
 export class DomainError extends Error {

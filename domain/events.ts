@@ -251,8 +251,13 @@ export const EventPayloads = {
     batchId: z.string(),
     rolloutId: z.string(),
     action: z.string(),
-    /** The filter as given, and how many units it matched. */
-    filter: z.unknown(),
+    /** The action's own fields (the new deadline, the directive…). */
+    params: z.record(z.string(), z.unknown()),
+    /** The standing committee deciding, when the action is one of a committee's. */
+    committee: z.string().nullable(),
+    /** The filter as given, and how many units it matched (their list is the batch's items; the fingerprint covers it). */
+    filter: z.record(z.string(), z.unknown()),
+    fingerprint: z.string(),
     units: z.number().int().min(0),
   }),
   /** A batch finished: a result for every unit. */

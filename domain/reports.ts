@@ -106,6 +106,8 @@ function build() {
     reason: Prose(2000),
     decision: Prose(2000).optional(),
     decidedBy: Text(200).optional(),
+    /** The batch this decision is part of (domain/batches.ts); set by the batch, never by a caller. */
+    batchId: RequestId.optional(),
   });
 
   /** The committee an escalation is addressed to acts on it: acknowledges it (đã tiếp nhận)… */
@@ -115,6 +117,7 @@ function build() {
     committeeCode: Code,
     note: Prose(2000).optional(),
     decidedBy: Text(200).optional(),
+    batchId: RequestId.optional(),
   });
 
   /** …or directs the unit (chỉ đạo): an instruction, optionally with a date to answer by. */
@@ -125,6 +128,7 @@ function build() {
     directive: Prose(2000),
     respondBy: LocalDate.optional(),
     decidedBy: Text(200).optional(),
+    batchId: RequestId.optional(),
   });
 
   /** Ops stops a rollout: every unit still running records why and stops; nothing more is due. */

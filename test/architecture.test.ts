@@ -3,6 +3,7 @@
  *
  *   domain  ←  db  ←  app  ←  front ends: api (HTTP), client (CLI), web (dashboard), notify (messages)
  *                ↖  activities ← worker          stack (the process that starts them all: `up`, `serve`)
+ *   (activities also call app: a batch applies each unit as a user would)
  *
  * - no import cycle anywhere (type-only imports are erased at run time and do not count);
  * - `domain/` imports nothing of ours but `domain/`; `db/` never imports a feature (the notification
@@ -20,7 +21,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   domain: [],
   workflows: ['domain'],
   db: ['domain'],
-  activities: ['domain', 'db', 'workflows'],
+  // The batch activity applies each unit through the application layer, as a user would.
+  activities: ['domain', 'db', 'workflows', 'app'],
   notify: ['domain', 'db'],
   app: ['domain', 'db', 'workflows'],
   audit: ['domain', 'db', 'workflows', 'worker', 'activities'],

@@ -34,6 +34,26 @@ export interface ListChildrenResult {
   codes: string[];
 }
 
+export interface BatchSliceInput {
+  batchId: string;
+  /** Units to apply in this call. */
+  size: number;
+}
+
+/** How many of a batch's units stand at each status. */
+export interface BatchCounts {
+  pending: number;
+  done: number;
+  unchanged: number;
+  refused: number;
+}
+
+export interface BatchSliceResult {
+  /** Every unit has answered and BatchCompleted is recorded. */
+  finished: boolean;
+  counts: BatchCounts;
+}
+
 /** Every activity a workflow may call: one object in, one object out. */
 export interface ActivityContract {
   /** Append a workflow's events (in stream order) and project them into the read model. */
@@ -42,4 +62,6 @@ export interface ActivityContract {
   loadUnitContext(input: UnitRefInput): Promise<UnitContext>;
   /** A page of a unit's children in the pinned hierarchy. */
   listChildren(input: ListChildrenInput): Promise<ListChildrenResult>;
+  /** Apply the next pending units of a batch (app/batches.ts runBatchSlice). */
+  runBatchSlice(input: BatchSliceInput): Promise<BatchSliceResult>;
 }

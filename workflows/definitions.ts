@@ -27,6 +27,7 @@ export const MAX_CHILDREN_PER_PARENT = 1000;
 
 export const rolloutWorkflowId = (rolloutId: string): string => `trienkhai/rollout/${rolloutId}`;
 export const unitWorkflowId = (rolloutId: string, unitCode: string): string => `trienkhai/unit/${rolloutId}/${unitCode}`;
+export const batchWorkflowId = (batchId: string): string => `trienkhai/batch/${batchId}`;
 export const fanoutWorkflowId = (rolloutId: string, ownerCode: string, batch: number): string => `trienkhai/fanout/${rolloutId}/${ownerCode}/${batch}`;
 
 export type WorkflowRef = { kind: 'rollout'; rolloutId: string } | { kind: 'unit'; rolloutId: string; unitCode: string } | { kind: 'fanout'; rolloutId: string; ownerCode: string; batch: number };

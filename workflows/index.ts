@@ -2,3 +2,4 @@
 export { rolloutWorkflow } from './rollout';
 export { unitWorkflow } from './unit';
 export { fanoutWorkflow } from './fanout';
+export { batchWorkflow } from './batch';

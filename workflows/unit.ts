@@ -469,14 +469,21 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // stays open either way (only completion or an extension resolves it).
   for (const action of ['acknowledge', 'direct'] as const) {
     const schema = () => (action === 'acknowledge' ? reportSchemas().AcknowledgeEscalation : reportSchemas().DirectEscalation);
-    const checkEscalationCandidate = (key: string, req: { escalationId: string; committeeCode: string; note?: string; directive?: string; respondBy?: string }, actor: string): void => {
-      if (action === 'acknowledge') checkCandidate('EscalationAcknowledged', { key, escalationId: req.escalationId, by: req.committeeCode, note: req.note ?? null }, actor);
-      else checkCandidate('EscalationDirected', { key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null }, actor);
+    type EscalationRequest = { escalationId: string; committeeCode: string; note?: string; directive?: string; respondBy?: string; batchId?: string };
+    const escalationPayload = (key: string, req: EscalationRequest) => {
+      const batch = req.batchId ? { batchId: req.batchId } : {};
+      return action === 'acknowledge'
+        ? { type: 'EscalationAcknowledged' as const, payload: { key, escalationId: req.escalationId, by: req.committeeCode, note: req.note ?? null, ...batch } }
+        : { type: 'EscalationDirected' as const, payload: { key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null, ...batch } };
+    };
+    const checkEscalationCandidate = (key: string, req: EscalationRequest, actor: string): void => {
+      const ev = escalationPayload(key, req);
+      checkCandidate(ev.type, ev.payload as never, actor);
     };
     setHandler(
       action === 'acknowledge' ? acknowledgeEscalationUpdate : directEscalationUpdate,
       async (raw: unknown) => {
-        const req = schema().parse(raw) as { requestId: string; escalationId: string; committeeCode: string; decidedBy?: string; note?: string; directive?: string; respondBy?: string };
+        const req = schema().parse(raw) as EscalationRequest & { requestId: string; decidedBy?: string };
         const before = previous(req.requestId);
         if (before) return { ...(before as EscalationActionResult), duplicate: true };
         const { inst } = evaluateEscalationAction(ctx, state.steps, req, action);
@@ -488,13 +495,9 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
           asFailure(e);
         }
         mark();
-        let last: number;
-        if (action === 'acknowledge') {
-          (inst.acknowledged ??= []).push(req.escalationId);
-          last = emit('EscalationAcknowledged', { key: inst.key, escalationId: req.escalationId, by: req.committeeCode, note: req.note ?? null }, actor);
-        } else {
-          last = emit('EscalationDirected', { key: inst.key, escalationId: req.escalationId, by: req.committeeCode, directive: req.directive!, respondBy: req.respondBy ?? null }, actor);
-        }
+        if (action === 'acknowledge') (inst.acknowledged ??= []).push(req.escalationId);
+        const ev = escalationPayload(inst.key, req);
+        const last = emit(ev.type, ev.payload as never, actor);
         const result: EscalationActionResult = {
           requestId: req.requestId,
           duplicate: false,
@@ -624,7 +627,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     key: string,
     previousDueAt: number,
     newDueAt: number,
-    req: { committeeCode: string; reason: string; decision?: string | undefined },
+    req: { committeeCode: string; reason: string; decision?: string | undefined; batchId?: string | undefined },
     resolved: string[],
   ): EventPayload<'DeadlineExtended'> {
     return {
@@ -635,6 +638,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       reason: req.reason,
       decision: req.decision ?? null,
       resolvedEscalations: resolved,
+      ...(req.batchId ? { batchId: req.batchId } : {}),
     };
   }
 

@@ -10,3 +10,14 @@ export function domainError(f: () => unknown): DomainError {
   }
   throw new Error('expected a DomainError');
 }
+
+/** The DomainError a promise rejects with (the test fails if it resolves, or rejects with something else). */
+export async function rejection(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DomainError);
+    return e as DomainError;
+  }
+  throw new Error('expected a DomainError');
+}

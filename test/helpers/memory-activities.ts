@@ -65,6 +65,9 @@ export function memoryActivities(units: Unit[]): MemoryStore {
     async listChildren({ unitCode, offset, limit }: { rolloutId: string; unitCode: string; offset: number; limit: number }) {
       return { codes: childrenOf(unitCode).slice(offset, offset + limit) };
     },
+    async runBatchSlice() {
+      throw ApplicationFailure.create({ type: 'NotFound', message: 'batches need the real database (test them with test/helpers/db.ts)', nonRetryable: true });
+    },
   };
   return { events, activities };
 }
