@@ -13,6 +13,10 @@
  * |           | of units it stands above (domain/escalation.ts mayExtend); read its subtree        |
  * | inspector | record inspections (supervise steps) in its subtree; read its subtree               |
  * | auditor   | read everything, the audit reads included; every write is refused                   |
+ *
+ * Batches (`batch.run`): ops, or a standing committee — whose batch reaches only the units it stands
+ * above (app/batches.ts applies mayExtend to every unit, and refuses a batch naming one outside);
+ * `batch.read`: ops and auditors every batch, a committee the batches it decided.
  */
 import { committeesAbove, mayExtend, type UnitRef } from '../domain/escalation';
 
@@ -33,6 +37,10 @@ export type Action =
   | 'deadline.extend'
   /** Suspend or resume a unit's deadline clock, stop following it: ops, or a standing committee above it (the extension rule). */
   | 'unit.change'
+  /** Start or preview a batch: ops, or a committee (narrowed to the units it stands above by app/batches.ts). */
+  | 'batch.run'
+  /** A batch's progress and results: ops and auditors all; a committee those it decided. */
+  | 'batch.read'
   /** Notifications (the outbox): ops and auditors all; scoped roles those addressed to their unit or below. */
   | 'notification.read'
   | 'notification.retry'
@@ -50,6 +58,8 @@ export interface Target {
   recipientCode?: string;
   /** The unit whose deadline is extended and its ancestors in the rollout, nearest first (deadline.extend). */
   extension?: { unit: UnitRef; ancestors: ReadonlyArray<UnitRef> };
+  /** The committee that decided a batch (null: ops decided it for no committee). */
+  batch?: { committee: string | null };
 }
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
@@ -123,6 +133,12 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
           .join(', ')} may change it`,
       );
     }
+    case 'batch.run':
+      return p.role === 'ops' || p.role === 'committee' ? allow : deny(`only ops or a standing committee may act on many units at once (this is a ${p.role} token)`);
+    case 'batch.read':
+      if (p.role === 'ops' || p.role === 'auditor') return allow;
+      if (p.role === 'committee' && target.batch && target.batch.committee === p.unitCode) return allow;
+      return deny(`a ${p.role} token for ${p.unitCode} sees only the batches its committee decided`);
     case 'escalation.act':
       if (p.role !== 'committee') return deny(`only the standing committee an escalation is addressed to may act on it (this is a ${p.role} token)`);
       if (target.recipientCode !== p.unitCode) return deny(`the escalation is addressed to ${target.recipientCode}, not ${p.unitCode}`);

@@ -22,6 +22,7 @@ import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, UploadedFile, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
+import { batchRoutes } from './batch-routes';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -509,6 +510,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       }),
       handler: async () => verifyChain(db),
     }),
+    ...batchRoutes(deps),
     ...notificationRoutes(deps),
     ...dashboardRoutes(deps),
   ] as Route[];

@@ -1,6 +1,7 @@
 /** Every command group, in the order `trienkhai help` lists them within each section. */
 import type { Group } from '../command';
 import { audit } from './audit';
+import { batch } from './batch';
 import { contacts } from './contacts';
 import { escalations } from './escalations';
 import { extendGroup } from './extend';
@@ -12,4 +13,4 @@ import { serveGroup, upGroup, workerGroup } from './stack';
 import { token } from './token';
 import { units } from './units';
 
-export const GROUPS: readonly Group[] = [upGroup, workerGroup, serveGroup, units, rollout, plan, reportGroup, escalations, extendGroup, contacts, notifications, token, audit];
+export const GROUPS: readonly Group[] = [upGroup, workerGroup, serveGroup, units, rollout, plan, reportGroup, escalations, extendGroup, batch, contacts, notifications, token, audit];

@@ -1,0 +1,135 @@
+/**
+ * The batch routes (app/batches.ts): preview a filter, start a confirmed batch, follow it. The same
+ * request as `trienkhai batch …`. Who may start one is decided in access.ts (`batch.run`); which
+ * units it reaches, by app/batches.ts (a committee: only the units it stands above).
+ */
+import { z } from 'zod';
+import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchRequester } from '../app/batches';
+import { newRequestId } from '../app/commands';
+import { requireRollout } from '../app/reads';
+import { BatchAction, BatchFilter } from '../domain/batches';
+import { RequestId, UnitCode } from '../domain/codes';
+import { Text } from '../domain/text';
+import type { Principal } from '../app/tokens';
+import { route, type Route } from './http';
+import type { ApiDeps } from './routes';
+
+const RolloutParams = z.strictObject({ rolloutId: z.string().min(1).max(100) });
+const Counts = z.object({ pending: z.number().int(), done: z.number().int(), unchanged: z.number().int(), refused: z.number().int() });
+const Body = {
+  filter: BatchFilter,
+  action: BatchAction,
+  reason: Text({ max: 2000, multiline: true }),
+  committee: UnitCode.optional().describe("The deciding standing committee: the token's own unit for a committee token; required of ops for extend, direct and acknowledge"),
+};
+const Preview = z.object({
+  rolloutId: z.string(),
+  action: z.string(),
+  title: z.object({ vi: z.string(), en: z.string() }),
+  committee: z.string().nullable(),
+  units: z.number().int(),
+  sample: z.array(z.object({ code: z.string(), name: z.string(), level: z.string(), dueAt: z.string().nullable(), suspended: z.boolean() })),
+  leftOut: z.number().int(),
+  leftOutSample: z.array(z.string()),
+  fingerprint: z.string().describe('Send it back to start the batch: it starts only if the filter still reaches exactly these units'),
+});
+const Status = z.object({
+  batchId: z.string(),
+  rolloutId: z.string(),
+  action: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  filter: z.record(z.string(), z.unknown()),
+  committee: z.string().nullable(),
+  decidedBy: z.string(),
+  reason: z.string(),
+  status: z.enum(['running', 'completed']),
+  units: z.number().int(),
+  counts: Counts,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+  items: z.array(z.object({ unitCode: z.string(), status: z.enum(['pending', 'done', 'unchanged', 'refused']), message: z.string().nullable() })),
+});
+
+const requesterOf = (p: Principal): BatchRequester => (p.role === 'committee' ? { role: 'committee', unitCode: p.unitCode! } : { role: 'ops' });
+const decidedByOf = (p: Principal, person?: string): string => (p.role === 'committee' ? `committee:${p.unitCode}/${person ?? p.label}` : `user:${person ?? p.label}`);
+
+export function batchRoutes(deps: ApiDeps): Route[] {
+  const { db } = deps;
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/batches/preview',
+      tag: 'committees',
+      summary: 'Preview a batch: how many running units the filter reaches (for a committee: only those it stands above), a sample, and the fingerprint that confirms it. Nothing is recorded',
+      action: 'batch.run',
+      params: RolloutParams,
+      body: z.strictObject(Body),
+      response: Preview,
+      handler: async ({ params, body, principal }) => previewBatch(db, params.rolloutId, { ...body, decidedBy: decidedByOf(principal) }, requesterOf(principal)),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/batches',
+      tag: 'committees',
+      summary:
+        "Start a previewed batch (send the preview's fingerprint): the batch workflow applies the action to every unit, each as if alone, with the batch ID on its event. 409 if the units changed since the preview; the same batchId again starts nothing new",
+      action: 'batch.run',
+      params: RolloutParams,
+      body: z.strictObject({ ...Body, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      response: z.object({ batchId: z.string(), rolloutId: z.string(), units: z.number().int(), alreadyStarted: z.boolean() }),
+      status: 202,
+      handler: async ({ params, body, principal }) => {
+        const { decidedBy, batchId, ...rest } = body;
+        return startBatch(
+          { db, client: await deps.client() },
+          params.rolloutId,
+          { ...rest, decidedBy: decidedByOf(principal, decidedBy), batchId: batchId ?? newRequestId('batch') },
+          requesterOf(principal),
+        );
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/rollouts/{rolloutId}/batches',
+      tag: 'committees',
+      summary: "A rollout's batches, newest first (a committee token: those its committee decided)",
+      params: RolloutParams,
+      response: z.array(
+        z.object({
+          batchId: z.string(),
+          action: z.string(),
+          committee: z.string().nullable(),
+          units: z.number().int(),
+          status: z.enum(['running', 'completed']),
+          decidedBy: z.string(),
+          reason: z.string(),
+          startedAt: z.string(),
+        }),
+      ),
+      handler: async ({ params, principal, require }) => {
+        await requireRollout(db, params.rolloutId);
+        require('batch.read', principal.role === 'committee' ? { batch: { committee: principal.unitCode } } : {});
+        const rows = await rolloutBatches(db, params.rolloutId, 200);
+        return principal.role === 'committee' ? rows.filter((b) => b.committee === principal.unitCode) : rows;
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/batches/{batchId}',
+      tag: 'committees',
+      summary: "A batch's progress (counts per result) and its units' results, paged (`only`: done, unchanged, refused, pending)",
+      params: z.strictObject({ batchId: RequestId }),
+      query: z.strictObject({
+        only: z.enum(['pending', 'done', 'unchanged', 'refused']).optional(),
+        page: z.coerce.number().int().min(1).default(1),
+        pageSize: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      response: Status,
+      handler: async ({ params, query, require }) => {
+        const st = await batchStatus(db, params.batchId, { ...(query.only ? { status: query.only } : {}), limit: query.pageSize, offset: (query.page - 1) * query.pageSize });
+        require('batch.read', { batch: { committee: st.committee } });
+        return st;
+      },
+    }),
+  ] as Route[];
+}
