@@ -245,7 +245,16 @@ export async function batchStatus(db: Kysely<Database>, batchId: string, f: { st
 
 export async function rolloutBatches(db: Kysely<Database>, rolloutId: string, limit = 50, offset = 0) {
   const rows = await listBatches(db, rolloutId, limit, offset);
-  return rows.map((b) => ({ batchId: b.batch_id, action: b.action, committee: b.committee, units: b.units, status: b.status, decidedBy: b.decided_by, reason: b.reason, startedAt: toLocalIso(new Date(b.created_at)) }));
+  return rows.map((b) => ({
+    batchId: b.batch_id,
+    action: b.action,
+    committee: b.committee,
+    units: b.units,
+    status: b.status,
+    decidedBy: b.decided_by,
+    reason: b.reason,
+    startedAt: toLocalIso(new Date(b.created_at)),
+  }));
 }
 
 /** Items applied at once by one slice (each is one Update to one unit workflow). */
