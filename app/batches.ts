@@ -29,6 +29,7 @@ import {
   settleItem,
   unitsOfRollout,
   type MatchedUnit,
+  type NewBatch,
 } from '../db/batches';
 import { getRollout } from '../db/queries';
 import { batchWorkflow } from '../workflows/batch';
@@ -177,10 +178,9 @@ export async function startBatch(deps: Deps, rolloutId: string, input: BatchRequ
   if (fingerprint !== req.fingerprint)
     throw DomainError.conflict('fingerprint', `the units this filter reaches changed since the preview (now ${codes.length}); preview again and confirm what it shows (nothing was started)`);
   if (!codes.length) throw DomainError.of('filter', 'the filter matches no running unit the batch may act on; nothing to do');
-  const batchId = req.batchId ?? newRequestId('batch');
   const { action, ...params } = req.action;
-  await insertBatch(deps.db, {
-    batchId,
+  return createBatch(deps, {
+    batchId: req.batchId ?? newRequestId('batch'),
     rolloutId,
     action,
     params,
@@ -188,11 +188,18 @@ export async function startBatch(deps: Deps, rolloutId: string, input: BatchRequ
     committee,
     decidedBy: req.decidedBy,
     reason: req.reason,
-    fingerprint,
     codes,
   });
-  await runWorkflow(deps, batchId);
-  return { batchId, rolloutId, units: codes.length, alreadyStarted: false };
+}
+
+/**
+ * Record a batch (its items and BatchStarted) and start its workflow: for a confirmed user batch, and
+ * for the application's own (a plan amendment applied to every running unit).
+ */
+export async function createBatch(deps: Deps, b: Omit<NewBatch, 'fingerprint'>): Promise<BatchStarted> {
+  await insertBatch(deps.db, { ...b, fingerprint: batchFingerprint({ action: { action: b.action, ...b.params }, committee: b.committee, codes: b.codes }) });
+  await runWorkflow(deps, b.batchId);
+  return { batchId: b.batchId, rolloutId: b.rolloutId, units: b.codes.length, alreadyStarted: false };
 }
 
 async function runWorkflow(deps: Deps, batchId: string): Promise<void> {
@@ -336,6 +343,21 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string)
       case 'resume':
       case 'cancelUnit': {
         const r = await changeUnit(deps, b.rollout_id, unitCode, { op: b.action, requestId, batchId: b.batch_id, decidedBy: b.decided_by, reason: b.reason });
+        return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
+      }
+      case 'amend': {
+        // The application's own batch (app/amendments.ts): the amended plan, to every running unit.
+        const r = await changeUnit(deps, b.rollout_id, unitCode, {
+          op: 'amend',
+          requestId,
+          batchId: b.batch_id,
+          decidedBy: b.decided_by,
+          reason: b.reason,
+          planVersion: p.planVersion as number,
+          planHash: p.planHash as string,
+          plan: p.plan,
+          keepExtensions: p.keepExtensions as boolean,
+        });
         return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
       }
       default:

@@ -103,9 +103,11 @@ export function crosscheck(
     other: { history: 0, log: 0, matched: 0 },
   };
   const mismatches: Mismatch[] = [];
-  // A batch's own events (BatchStarted, BatchCompleted) are recorded by the application and the batch
-  // activity, not decided by a workflow's code: the hash chain covers them, no history does.
-  const mine = rows.filter((r) => r.rollout_id === rolloutId && parseStreamId(r.stream_id)?.kind !== 'batch');
+  // A batch's own events (BatchStarted, BatchCompleted) and a plan's amendments (RolloutAmended) are
+  // recorded by the application and the batch activity, not decided by a workflow's code: the hash
+  // chain covers them, no history does.
+  const byApplication = (streamId: string) => ['batch', 'plan'].includes(parseStreamId(streamId)?.kind ?? '');
+  const mine = rows.filter((r) => r.rollout_id === rolloutId && !byApplication(r.stream_id));
   const rowById = new Map(mine.map((r) => [r.event_id, r]));
   for (const r of mine) counts[categoryOf(r.type)].log += 1;
   const inHistory = new Set<string>();

@@ -9,7 +9,7 @@ import type { BatchFilter, BatchItemStatus } from '../domain/batches';
 import type { AncestorRef } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
 import type { Database } from './database';
-import { appendInTransaction } from './event-store';
+import { appendInTransaction, canonicalJson } from './event-store';
 import { overdueSql } from './queries';
 
 export interface MatchedUnit {
@@ -86,7 +86,7 @@ export async function unitsOfRollout(db: Kysely<Database>, rolloutId: string, co
 /** What a confirmation must match: the action as decided and exactly the units it reaches. */
 export function batchFingerprint(parts: { action: unknown; committee: string | null; codes: string[] }): string {
   return createHash('sha256')
-    .update(JSON.stringify({ action: parts.action, committee: parts.committee, codes: [...parts.codes].sort() }))
+    .update(canonicalJson({ action: parts.action, committee: parts.committee, codes: [...parts.codes].sort() }))
     .digest('hex');
 }
 

@@ -69,7 +69,12 @@ export interface RolloutsTable {
   resolution_date: string;
   resolution_title: string;
   plan_id: string;
+  /** The plan the rollout runs now (amended: the latest version); units enrolled from now on get it. */
   plan: Json;
+  /** 1 as started; one more per RolloutAmended. */
+  plan_version: ColumnType<number, number | undefined, number>;
+  /** SHA-256 of the plan's canonical JSON (null for rollouts started before plans were versioned). */
+  plan_hash: ColumnType<string | null, string | null | undefined, string | null>;
   root_unit: string;
   hierarchy_version: number;
   /** Units in the pinned subtree (null for rollouts recorded before it was kept). */

@@ -18,6 +18,7 @@ import * as notifications from './migrations/2026-11-21T0009-notifications';
 import * as recordHash from './migrations/2026-11-21T0010-record-hash';
 import * as periodicReportDocuments from './migrations/2026-12-02T0011-periodic-report-documents';
 import * as batches from './migrations/2026-12-02T0014-batches';
+import * as planVersions from './migrations/2026-12-02T0015-plan-versions';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0010-record-hash': recordHash,
   '2026-12-02T0011-periodic-report-documents': periodicReportDocuments,
   '2026-12-02T0014-batches': batches,
+  '2026-12-02T0015-plan-versions': planVersions,
 };
 
 class StaticProvider implements MigrationProvider {

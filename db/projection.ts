@@ -258,6 +258,13 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       await trx.updateTable('rollout_units').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
     }
+    case 'RolloutAmended':
+      await trx
+        .updateTable('rollouts')
+        .set({ plan: JSON.stringify(e.payload.plan), plan_version: e.payload.toVersion, plan_hash: e.payload.planHash })
+        .where('rollout_id', '=', rid)
+        .execute();
+      return;
     case 'RolloutCancelled':
       await trx.updateTable('rollouts').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).execute();
       return;
@@ -291,7 +298,6 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       await resolve(p.resolvedEscalations, 'amended');
       return;
     }
-    case 'RolloutAmended':
     case 'DeadlineReprojected':
     case 'UnitReshaped':
     case 'UnitMerged':
