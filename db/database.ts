@@ -210,6 +210,20 @@ export interface NotificationOutboxTable {
   created_at: Generated<Date>;
 }
 
+/** One version of a holiday calendar (db/calendars.ts): reference data, append-only. */
+export interface CalendarVersionsTable {
+  calendar_id: string;
+  version: number;
+  /** The normalised CalendarFile (domain/calendar.ts), its `version` the row's. */
+  content: Json;
+  sha256: string;
+  years: number[];
+  provisional_years: number[];
+  source: string;
+  imported_by: string;
+  imported_at: Generated<Date>;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -224,4 +238,5 @@ export interface Database {
   api_tokens: ApiTokensTable;
   unit_contacts: UnitContactsTable;
   notification_outbox: NotificationOutboxTable;
+  calendar_versions: CalendarVersionsTable;
 }

@@ -14,15 +14,18 @@ export const streams = {
   rollout: (rolloutId: string): string => `rollout/${rolloutId}`,
   unit: (rolloutId: string, unitCode: string): string => `unit/${rolloutId}/${unitCode}`,
   hierarchy: (): string => 'hierarchy',
+  /** The versions of one holiday calendar (CalendarImported). */
+  calendar: (calendarId: string): string => `calendar/${calendarId}`,
 };
 
-export type StreamRef = { kind: 'rollout'; rolloutId: string } | { kind: 'unit'; rolloutId: string; unitCode: string } | { kind: 'hierarchy' };
+export type StreamRef = { kind: 'rollout'; rolloutId: string } | { kind: 'unit'; rolloutId: string; unitCode: string } | { kind: 'hierarchy' } | { kind: 'calendar'; calendarId: string };
 
 /** A stream ID read back; undefined if it is not one of ours. */
 export function parseStreamId(streamId: string): StreamRef | undefined {
   const parts = streamId.split('/');
   if (parts.length === 1 && parts[0] === 'hierarchy') return { kind: 'hierarchy' };
   if (parts.length === 2 && parts[0] === 'rollout' && parts[1]) return { kind: 'rollout', rolloutId: parts[1] };
+  if (parts.length === 2 && parts[0] === 'calendar' && parts[1]) return { kind: 'calendar', calendarId: parts[1] };
   if (parts.length === 3 && parts[0] === 'unit' && parts[1] && parts[2]) return { kind: 'unit', rolloutId: parts[1], unitCode: parts[2] };
   return undefined;
 }
