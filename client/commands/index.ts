@@ -1,8 +1,10 @@
 /** Every command group, in the order `trienkhai help` lists them within each section. */
 import type { Group } from '../command';
 import { audit } from './audit';
+import { calendar } from './calendar';
 import { contacts } from './contacts';
 import { escalations } from './escalations';
+import { explainGroup } from './explain';
 import { extendGroup } from './extend';
 import { notifications } from './notifications';
 import { plan } from './plan';
@@ -12,4 +14,4 @@ import { serveGroup, upGroup, workerGroup } from './stack';
 import { token } from './token';
 import { units } from './units';
 
-export const GROUPS: readonly Group[] = [upGroup, workerGroup, serveGroup, units, rollout, plan, reportGroup, escalations, extendGroup, contacts, notifications, token, audit];
+export const GROUPS: readonly Group[] = [upGroup, workerGroup, serveGroup, units, rollout, plan, calendar, reportGroup, escalations, extendGroup, explainGroup, contacts, notifications, token, audit];
