@@ -22,6 +22,7 @@ import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, UploadedFile, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
+import { calendarRoutes } from './calendar-routes';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -510,6 +511,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
       handler: async () => verifyChain(db),
     }),
     ...notificationRoutes(deps),
+    ...calendarRoutes(deps),
     ...dashboardRoutes(deps),
   ] as Route[];
 }
