@@ -27,7 +27,7 @@ import {
   storedCalendarHeads,
   type CalendarVersion,
 } from '../db/calendars';
-import { CalendarDay, CalendarDayKind, CalendarFile, OFFICIAL_VIETNAM_CALENDAR_ID, parseCalendarFile, type Calendar } from '../domain/calendar';
+import { type CalendarDay, CalendarDayKind, CalendarFile, OFFICIAL_VIETNAM_CALENDAR_ID, parseCalendarFile, type Calendar } from '../domain/calendar';
 import { DomainError, joinPath } from '../domain/errors';
 import { JsonReader } from '../domain/hierarchy';
 import { dayOfWeek, LocalDate } from '../domain/time';
