@@ -15,6 +15,7 @@ import type { Database } from '../db/database';
 import { calendarAsOf, calendarVersion } from '../db/calendars';
 import { explainWorkingDays, OFFICIAL_VIETNAM_CALENDAR_ID, type Calendar, type WorkingDaysExplanation } from '../domain/calendar';
 import { DomainError } from '../domain/errors';
+import { streams } from '../domain/ids';
 import { Plan, type PlanStep } from '../domain/plan';
 import { STEP_KIND_WORDING } from '../domain/wording';
 import { formatLocal, formatLocalDate, localDateOf, type Lang } from '../domain/time';
@@ -84,7 +85,7 @@ export async function explainDeadline(db: Kysely<Database>, rolloutId: string, u
   const amended = await db
     .selectFrom('events')
     .select('payload')
-    .where('stream_id', '=', `rollout/${rolloutId}`)
+    .where('stream_id', '=', streams.rollout(rolloutId))
     .where('type', '=', 'RolloutAmended')
     .orderBy('position', 'desc')
     .limit(1)

@@ -10,6 +10,7 @@ import type { Database } from '../db/database';
 import { pinCalendar, type PinnedCalendar } from '../domain/calendar';
 import type { UnitChangeInput } from '../domain/changes';
 import { DomainError } from '../domain/errors';
+import { streams } from '../domain/ids';
 import { Plan, type StepKind } from '../domain/plan';
 import { evaluateRecalendar } from '../workflows/changes/recalendar';
 import type { StepInstance, UnitContext } from '../workflows/unit-state';
@@ -46,7 +47,7 @@ export async function previewRecalendar(db: Kysely<Database>, rolloutId: string,
   const amended = await db
     .selectFrom('events')
     .select('payload')
-    .where('stream_id', '=', `rollout/${rolloutId}`)
+    .where('stream_id', '=', streams.rollout(rolloutId))
     .where('type', '=', 'RolloutAmended')
     .orderBy('position', 'desc')
     .limit(1)
