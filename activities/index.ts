@@ -15,6 +15,7 @@ import type { Database } from '../db/database';
 import { appendEvents, EventConflictError, type AfterAppend, type AppendResult } from '../db/event-store';
 import { countChildren, getAncestors, getUnit, listChildren } from '../db/hierarchy';
 import { getRollout } from '../db/queries';
+import { pinnedDefaultCalendar } from '../db/calendars';
 import type { UnitContext } from '../workflows/unit-state';
 import type { ActivityContract } from '../workflows/activity-contract';
 import { runBatchSlice } from '../app/batches';
@@ -130,6 +131,8 @@ async function loadUnitContext(db: Kysely<Database>, rolloutId: string, unitCode
     plan: Plan.parse(rollout.plan),
     rolloutStartedAt: new Date(rollout.started_at).getTime(),
     childCount: await countChildren(db, rollout.hierarchy_version, unitCode),
+    // The newest version of the default calendar, pinned for the unit's life (a recalendar change replaces it).
+    calendar: await pinnedDefaultCalendar(db),
   };
 }
 

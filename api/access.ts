@@ -46,7 +46,11 @@ export type Action =
   | 'notification.retry'
   | 'contacts.import'
   /** A unit's contacts: read like the unit. */
-  | 'contacts.read';
+  | 'contacts.read'
+  /** Holiday calendars: every authenticated token reads them (they are public reference data). */
+  | 'calendar.read'
+  /** Import or edit a calendar: ops. */
+  | 'calendar.write';
 
 /** The object a request touches, as far as access is concerned. */
 export interface Target {
@@ -78,6 +82,7 @@ const OPS_ONLY = {
   'rollout.cancel': 'cancel a rollout',
   'notification.retry': 'retry a notification',
   'contacts.import': 'import contacts',
+  'calendar.write': 'import or edit a holiday calendar',
 } as const;
 
 export function authorize(p: Principal, action: Action, target: Target = {}): Decision {
@@ -91,7 +96,10 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
     case 'rollout.cancel':
     case 'notification.retry':
     case 'contacts.import':
+    case 'calendar.write':
       return p.role === 'ops' ? allow : deny(`only an ops token may ${OPS_ONLY[action]}`);
+    case 'calendar.read':
+      return allow;
     case 'rollout.overview':
       return p.role === 'ops' || p.role === 'auditor' ? allow : deny(`a ${p.role} token sees its own subtree (${p.unitCode}), not the whole rollout`);
     case 'unit.read':

@@ -23,6 +23,7 @@ import { dashboardRoutes } from './dashboard-routes';
 import { HttpError, UploadedFile, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
 import { batchRoutes } from './batch-routes';
+import { calendarRoutes } from './calendar-routes';
 
 export interface ApiDeps {
   db: Kysely<Database>;
@@ -512,6 +513,7 @@ export function createRoutes(deps: ApiDeps): Route[] {
     }),
     ...batchRoutes(deps),
     ...notificationRoutes(deps),
+    ...calendarRoutes(deps),
     ...dashboardRoutes(deps),
   ] as Route[];
 }

@@ -245,6 +245,20 @@ export interface BatchItemsTable {
   updated_at: Timestamp | null;
 }
 
+/** One version of a holiday calendar (db/calendars.ts): reference data, append-only. */
+export interface CalendarVersionsTable {
+  calendar_id: string;
+  version: number;
+  /** The normalised CalendarFile (domain/calendar.ts), its `version` the row's. */
+  content: Json;
+  sha256: string;
+  years: number[];
+  provisional_years: number[];
+  source: string;
+  imported_by: string;
+  imported_at: Generated<Date>;
+}
+
 export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
@@ -261,4 +275,5 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;
+  calendar_versions: CalendarVersionsTable;
 }

@@ -299,6 +299,10 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       return;
     }
     case 'DeadlineReprojected':
+      await step(e.payload.key).set({ due_at: e.payload.newDueAt }).execute();
+      await resolve(e.payload.resolvedEscalations ?? [], 'amended');
+      return;
+    case 'RolloutAmended':
     case 'UnitReshaped':
     case 'UnitMerged':
     case 'UnitDissolved':

@@ -402,3 +402,60 @@ export function explainWorkingDays(from: LocalDate, n: number, cal: Calendar): W
     uncertainYears,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// A calendar pinned in a unit's context
+
+/**
+ * The part of a calendar a unit workflow carries (UnitContext.calendar, the `recalendar` change): the
+ * dates only, without notes, so that a workflow's state stays small across continue-as-new.
+ * `years` lists every covered year (announced or provisional); `provisionalYears` those of them not
+ * yet announced. The notes are in the stored version (`calendar_versions`), read by `explain`.
+ */
+export interface PinnedCalendar {
+  id: string;
+  version: number;
+  daysOff: LocalDate[];
+  workingDays: LocalDate[];
+  years: number[];
+  provisionalYears: number[];
+}
+
+/** The dates of `cal`, to pin in a unit's context. Pure. */
+export function pinCalendar(cal: Calendar): PinnedCalendar {
+  const sorted = <T>(xs: T[]): T[] => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    id: cal.id,
+    version: cal.version,
+    daysOff: sorted(cal.days.filter((d) => d.kind === 'off').map((d) => d.date)),
+    workingDays: sorted(cal.days.filter((d) => d.kind === 'working').map((d) => d.date)),
+    years: cal.years.map((y) => y.year).sort((a, b) => a - b),
+    provisionalYears: cal.years
+      .filter((y) => y.status === 'provisional')
+      .map((y) => y.year)
+      .sort((a, b) => a - b),
+  };
+}
+
+/**
+ * A pinned calendar plus a plan's own days off (`extra`) as the `HolidayCalendar` working-day
+ * deadlines are counted on: its make-up Saturdays are worked (`worksOn`). Pure: the unit workflow calls it.
+ */
+export function pinnedHolidays(pin: PinnedCalendar, extra: ReadonlyArray<LocalDate> = []): HolidayCalendar {
+  const off = new Set<LocalDate>([...pin.daysOff, ...extra]);
+  const working = new Set<LocalDate>(pin.workingDays);
+  return { has: (d) => off.has(d), worksOn: (d) => working.has(d) && !off.has(d) };
+}
+
+/** How much a pinned calendar knows about `date`'s year. */
+export function pinnedCoverage(pin: Pick<PinnedCalendar, 'years' | 'provisionalYears'>, date: LocalDate): Coverage {
+  const year = Number(date.slice(0, 4));
+  if (!pin.years.includes(year)) return 'uncovered';
+  return pin.provisionalYears.includes(year) ? 'provisional' : 'announced';
+}
+
+/** True if two pinned calendars count the same days (id and version aside). */
+export function sameDays(a: PinnedCalendar, b: PinnedCalendar): boolean {
+  const eq = (x: ReadonlyArray<unknown>, y: ReadonlyArray<unknown>): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(a.daysOff, b.daysOff) && eq(a.workingDays, b.workingDays) && eq(a.years, b.years) && eq(a.provisionalYears, b.provisionalYears);
+}

@@ -176,6 +176,8 @@ export const EventPayloads = {
     previousDueAt: Iso,
     newDueAt: Iso,
     calendar: z.strictObject({ id: z.string(), fromVersion: z.number().int().nullable(), toVersion: z.number().int() }),
+    /** Escalations that no longer stand: the deadline moved to the future (as an extension resolves them). */
+    resolvedEscalations: z.array(z.string()).optional(),
   }),
   /** The unit (or an ancestor) changed in the hierarchy: renamed, moved, members or committee flag changed. */
   UnitReshaped: z.strictObject({

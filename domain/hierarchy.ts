@@ -506,7 +506,7 @@ export function parseUnitsCsv(text: string): Unit[] {
  * A small strict JSON parser (RFC 8259) that, unlike JSON.parse, reports syntax errors by line and
  * records where each array element and object key starts, so problems can name their line.
  */
-class JsonReader {
+export class JsonReader {
   private i = 0;
   /** Nesting so far: a hierarchy file is two levels deep; anything far deeper is refused, not recursed into. */
   private depth = 0;

@@ -14,6 +14,7 @@ import type { Plan, StepKind } from '../domain/plan';
 import type { HolidayCalendar } from '../domain/time';
 import type { StepInstance, UnitContext } from './unit-state';
 import { evaluateAmendment } from './changes/amend';
+import { evaluateRecalendar } from './changes/recalendar';
 
 /** What a unit's deadline clock is doing: running (absent) or suspended since an instant. */
 export interface Suspension {
@@ -163,6 +164,54 @@ export function evaluateAmend(s: ChangeableState, req: ChangeOf<'amend'>, now: n
   };
 }
 
+/**
+ * The holiday calendar changed: every unfinished working-day deadline is computed again under it
+ * (workflows/changes/recalendar.ts), one DeadlineReprojected per deadline moved. The unit adopts the
+ * calendar even when nothing moves (changed: false, nothing recorded).
+ */
+export function evaluateRecalendarChange(s: ChangeableState, req: ChangeOf<'recalendar'>, now: number, env: ChangeEnv): ChangeEffect {
+  const eff = evaluateRecalendar(s.ctx, s.steps, req.calendar, { now, parentCompleted: env.parentCompleted });
+  const apply = (st: ChangeableState): void => {
+    st.ctx.calendar = eff.ctx.calendar!;
+    st.steps.splice(0, st.steps.length, ...eff.steps);
+  };
+  const name = `${req.calendar.id} v${req.calendar.version}`;
+  if (!eff.changed) {
+    const kept = eff.keptExtensions.length ? { vi: ` (${eff.keptExtensions.length} hạn đã gia hạn giữ nguyên)`, en: ` (${eff.keptExtensions.length} extended deadline(s) kept)` } : { vi: '', en: '' };
+    return { events: [], apply, changed: false, summary: { vi: `áp dụng lịch ${name}: không hạn nào thay đổi${kept.vi}`, en: `calendar ${name} adopted: no deadline moves${kept.en}` } };
+  }
+  const from = s.ctx.calendar?.version ?? null;
+  const resolvedOf = new Map<string, string[]>();
+  for (const m of eff.moved) {
+    const before = s.steps.find((x) => x.key === m.key)!;
+    const after = eff.steps.find((x) => x.key === m.key)!;
+    resolvedOf.set(
+      m.key,
+      before.openEscalations.filter((e) => !after.openEscalations.includes(e)),
+    );
+  }
+  return {
+    events: eff.moved.map(
+      (m) =>
+        ({
+          type: 'DeadlineReprojected',
+          payload: {
+            ...decision(req),
+            key: m.key,
+            previousDueAt: iso(m.previousDueAt)!,
+            newDueAt: iso(m.newDueAt)!,
+            calendar: { id: req.calendar.id, fromVersion: from, toVersion: req.calendar.version },
+            ...(resolvedOf.get(m.key)?.length ? { resolvedEscalations: resolvedOf.get(m.key)! } : {}),
+          },
+        }) as ChangeEvent<'DeadlineReprojected'>,
+    ),
+    apply,
+    changed: true,
+    summary: { vi: `áp dụng lịch ${name}: dời ${eff.moved.length} hạn`, en: `calendar ${name} adopted: ${eff.moved.length} deadline(s) moved` },
+    moved: eff.moved,
+  };
+}
+
 /** The changes this engine version applies; the others are part of the contract, not yet taken. */
 export function evaluateChange(s: ChangeableState, req: UnitChange, now: number, env: ChangeEnv): ChangeEffect {
   if (s.ending) throw new DomainError([{ path: 'unitCode', message: `unit ${s.ctx.unit.code} is no longer followed in rollout ${s.ctx.rolloutId} (${s.ending})` }]);
@@ -175,6 +224,8 @@ export function evaluateChange(s: ChangeableState, req: UnitChange, now: number,
       return evaluateCancelUnit(s, req);
     case 'amend':
       return evaluateAmend(s, req, now, env);
+    case 'recalendar':
+      return evaluateRecalendarChange(s, req, now, env);
     default:
       throw new DomainError([{ path: 'op', message: `the change "${req.op}" is not supported by this engine version yet` }]);
   }

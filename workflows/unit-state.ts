@@ -14,6 +14,8 @@ import type { AncestorRef, DocumentFacts, UnitSnapshot } from '../domain/events'
 import type { Plan, PlanStep, StepKind } from '../domain/plan';
 import { acceptedDocumentTypes, cascadeKindOf, occurrenceCount, stepAppliesTo, studyTarget } from '../domain/plan-rules';
 import type { ExtendDeadline, StepReport } from '../domain/reports';
+import { pinnedHolidays, type PinnedCalendar } from '../domain/calendar';
+import { vietnamHolidayCalendar } from '../domain/holidays';
 import { formatLocal, formatLocalDate, localDateOf, parseDeadlineText, type HolidayCalendar } from '../domain/time';
 
 /** What a unit workflow needs to know about itself, loaded once by an activity and carried across continue-as-new. */
@@ -25,6 +27,17 @@ export interface UnitContext {
   plan: Plan;
   rolloutStartedAt: number;
   childCount: number;
+  /**
+   * The holiday calendar working-day deadlines count on, pinned at enrolment (the newest version of
+   * the default calendar) and replaced by a `recalendar` change. Absent in states recorded before
+   * calendars were data: those units keep the legacy compiled-in set (`vietnamHolidayCalendar`).
+   */
+  calendar?: PinnedCalendar;
+}
+
+/** The working-day calendar of a unit under `plan`: its pinned calendar, else the legacy set, plus the plan's own days off. */
+export function holidaysOf(ctx: Pick<UnitContext, 'calendar'>, plan: Pick<Plan, 'holidays'>): HolidayCalendar {
+  return ctx.calendar ? pinnedHolidays(ctx.calendar, plan.holidays) : vietnamHolidayCalendar(plan.holidays);
 }
 
 export type StepStatus = 'waiting' | 'open' | 'done';

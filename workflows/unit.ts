@@ -50,7 +50,6 @@ import { changeSchemas, type UnitChange, type UnitChangeResult, type UnitEnding 
 import { evaluateChange, type Suspension } from './unit-changes';
 import type { StepKind } from '../domain/plan';
 import { cascadeKindOf } from '../domain/plan-rules';
-import { vietnamHolidayCalendar } from '../domain/holidays';
 import { toLocalIso } from '../domain/time';
 import { fanoutWorkflow } from './fanout';
 import { HISTORY_BUDGET, signalAll, signalIfRunning } from './children';
@@ -76,6 +75,7 @@ import {
   evaluateEscalationAction,
   evaluateExtension,
   evaluateReport,
+  holidaysOf,
   instancesFor,
   kindCompleted,
   nextTimerAt,
@@ -186,8 +186,8 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     };
   }
   const ctx = state.ctx;
-  /** The working-day calendar: Vietnam's holidays and the plan's own days off (again after an amendment). */
-  let holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+  /** The working-day calendar: the pinned calendar (else the legacy set) and the plan's own days off (again after an amendment or a recalendar). */
+  let holidays = holidaysOf(ctx, ctx.plan);
   const parentTimes = (): Partial<Record<StepKind, number>> => {
     const out: Partial<Record<StepKind, number>> = {};
     for (const [k, v] of Object.entries(state.parentCompleted)) out[k as StepKind] = v.completedAt;
@@ -217,11 +217,13 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     ending?: UnitEnding | undefined;
     /** The plan as it was (an amendment replaces the object, never edits it). */
     plan: UnitContext['plan'];
+    /** The calendar as it was (a recalendar replaces the object, never edits it). */
+    calendar: UnitContext['calendar'];
   }
   const snapshots: Snapshot[] = [];
   const mark = (): void => {
     if (snapshots.length && snapshots[snapshots.length - 1]!.seq === state.seq) snapshots.pop();
-    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending, plan: ctx.plan });
+    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending, plan: ctx.plan, calendar: ctx.calendar });
   };
   /** Bumped at each rollback; a waiter of an earlier epoch learns whether its events were dropped. */
   let epoch = 0;
@@ -253,9 +255,11 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     else delete state.suspended;
     if (snap.ending) state.ending = snap.ending;
     else delete state.ending;
-    if (ctx.plan !== snap.plan) {
+    if (ctx.plan !== snap.plan || ctx.calendar !== snap.calendar) {
       ctx.plan = snap.plan;
-      holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+      if (snap.calendar) ctx.calendar = snap.calendar;
+      else delete ctx.calendar;
+      holidays = holidaysOf(ctx, ctx.plan);
     }
     snapshots.splice(snapshots.indexOf(snap) + 1);
     // Deadlines learnt from a parent signal whose events were dropped: the signal is not lost.
@@ -529,7 +533,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // Changes beyond reports (domain/changes.ts): suspend/resume the clock, stop following the unit, …
   const changeActor = (req: UnitChange): string => (/^(user|committee|unit|system)(:|$)/.test(req.decidedBy) ? req.decidedBy : `user:${req.decidedBy}`);
   const changeCandidates = (req: UnitChange, now: number) => {
-    const effect = evaluateChange(state, req, now, { parentCompleted: parentTimes(), calendarFor: (plan) => vietnamHolidayCalendar(plan.holidays) });
+    const effect = evaluateChange(state, req, now, { parentCompleted: parentTimes(), calendarFor: (plan) => holidaysOf(ctx, plan) });
     checkStorable('change', req);
     for (const ev of effect.events) checkCandidate(ev.type, ev.payload as never, changeActor(req));
     return effect;
@@ -549,10 +553,11 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       }
       mark();
       const planBefore = ctx.plan;
+      const calendarBefore = ctx.calendar;
       let last = state.seq;
       for (const ev of effect.events) last = emit(ev.type, ev.payload as never, changeActor(req));
       effect.apply(state);
-      if (ctx.plan !== planBefore) holidays = vietnamHolidayCalendar(ctx.plan.holidays);
+      if (ctx.plan !== planBefore || ctx.calendar !== calendarBefore) holidays = holidaysOf(ctx, ctx.plan);
       const result: UnitChangeResult = {
         requestId: req.requestId,
         duplicate: false,

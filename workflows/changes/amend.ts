@@ -230,7 +230,7 @@ function entryId(e: TimelineEntry): string {
 }
 
 /** The entries of the instance's current timeline (under the running plan) that have been handled. */
-function handledEntries(oldStep: PlanStep, inst: StepInstance): Set<string> {
+export function handledEntries(oldStep: PlanStep, inst: StepInstance): Set<string> {
   if (inst.dueAt === null) return new Set();
   return new Set(stepTimeline(oldStep, inst.dueAt).slice(0, inst.timersDone).map(entryId));
 }
@@ -240,7 +240,7 @@ function handledEntries(oldStep: PlanStep, inst: StepInstance): Set<string> {
  * reminders whose time has passed. The first deadline or escalation that has not fired, or the
  * first entry still in the future, ends the prefix (timers are handled in order).
  */
-function handledPrefix(step: Pick<PlanStep, 'reminders' | 'escalation'>, dueAt: number, handled: ReadonlySet<string>, now: number): number {
+export function handledPrefix(step: Pick<PlanStep, 'reminders' | 'escalation'>, dueAt: number, handled: ReadonlySet<string>, now: number): number {
   const timeline = stepTimeline(step, dueAt);
   let n = 0;
   for (const e of timeline) {

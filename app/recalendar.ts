@@ -1,0 +1,111 @@
+/**
+ * A new calendar for a running rollout (issue 10, `recalendar`): which deadlines would move, per
+ * running unit, and the change one unit's workflow takes. The preview runs the same pure rule as the
+ * unit workflow (workflows/changes/recalendar.ts) on the read model and the plan, so what it shows is
+ * what applying does (up to a unit's state moving between the preview and the change). Applying to
+ * every unit is a batch (the lead's batch workflow sends `recalendarChange` to each).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database';
+import { pinCalendar, type PinnedCalendar } from '../domain/calendar';
+import type { UnitChangeInput } from '../domain/changes';
+import { DomainError } from '../domain/errors';
+import { streams } from '../domain/ids';
+import { Plan, type StepKind } from '../domain/plan';
+import { evaluateRecalendar } from '../workflows/changes/recalendar';
+import type { StepInstance, UnitContext } from '../workflows/unit-state';
+import { calendarVersion, latestCalendar } from '../db/calendars';
+import { instantOrNull } from './views';
+
+/** The pinned form of a stored (or built-in) calendar version: the newest unless `version`. */
+export async function pinnedCalendarVersion(db: Kysely<Database>, calendarId: string, version?: number): Promise<PinnedCalendar> {
+  const v = version === undefined ? await latestCalendar(db, calendarId) : await calendarVersion(db, calendarId, version);
+  if (!v) throw DomainError.notFound('calendar', `no calendar "${calendarId}"${version === undefined ? '' : ` version ${version}`}`);
+  return pinCalendar(v.calendar);
+}
+
+/** The `recalendar` change for one unit (send it with changeUnit, or from a batch). */
+export function recalendarChange(calendar: PinnedCalendar, decision: { requestId: string; decidedBy: string; reason: string; batchId?: string }): UnitChangeInput {
+  return { op: 'recalendar', ...decision, calendar };
+}
+
+export interface RecalendarPreview {
+  rolloutId: string;
+  calendar: { id: string; version: number };
+  units: Array<{ unitCode: string; moved: Array<{ key: string; previousDueAt: string; newDueAt: string }>; keptExtensions: string[] }>;
+  /** Running units with nothing to move. */
+  unchanged: number;
+}
+
+/**
+ * Which deadlines of each running unit of a rollout would move under `calendar`. Nothing changes.
+ * @throws DomainError (`not_found`) for an unknown rollout
+ */
+export async function previewRecalendar(db: Kysely<Database>, rolloutId: string, calendar: PinnedCalendar): Promise<RecalendarPreview> {
+  const rollout = await db.selectFrom('rollouts').selectAll().where('rollout_id', '=', rolloutId).executeTakeFirst();
+  if (!rollout) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
+  const amended = await db
+    .selectFrom('events')
+    .select('payload')
+    .where('stream_id', '=', streams.rollout(rolloutId))
+    .where('type', '=', 'RolloutAmended')
+    .orderBy('position', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const plan = Plan.parse(amended ? (amended.payload as { plan: unknown }).plan : rollout.plan);
+  const units = await db.selectFrom('rollout_units').selectAll().where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('unit_code').execute();
+  const steps = await db.selectFrom('unit_steps').selectAll().where('rollout_id', '=', rolloutId).execute();
+  const stepsOf = new Map<string, typeof steps>();
+  for (const s of steps) (stepsOf.get(s.unit_code) ?? stepsOf.set(s.unit_code, []).get(s.unit_code)!).push(s);
+  const completedKinds = (code: string | null): Partial<Record<StepKind, number>> => {
+    const out: Partial<Record<StepKind, number>> = {};
+    if (!code) return out;
+    const mine = stepsOf.get(code) ?? [];
+    for (const kind of new Set(mine.map((s) => s.kind as StepKind))) {
+      const of = mine.filter((s) => s.kind === kind);
+      if (of.every((s) => s.status === 'done' && s.completed_at)) out[kind] = Math.max(...of.map((s) => new Date(s.completed_at!).getTime()));
+    }
+    return out;
+  };
+  const now = Date.now();
+  const out: RecalendarPreview = { rolloutId, calendar: { id: calendar.id, version: calendar.version }, units: [], unchanged: 0 };
+  for (const u of units) {
+    const ctx: UnitContext = {
+      rolloutId,
+      unit: { code: u.unit_code, name: u.name, level: u.level, parent: u.parent_code, members: u.members, standingCommittee: u.standing_committee },
+      ancestors: u.ancestors,
+      plan,
+      rolloutStartedAt: new Date(rollout.started_at).getTime(),
+      childCount: u.children,
+    };
+    const instances: StepInstance[] = (stepsOf.get(u.unit_code) ?? [])
+      .filter((s) => s.status !== 'cancelled' && plan.steps.some((p) => p.id === s.step_id))
+      .map((s) => ({
+        key: s.step_key,
+        stepId: s.step_id,
+        kind: s.kind as StepKind,
+        occurrence: s.occurrence,
+        status: s.status === 'cancelled' ? 'done' : s.status,
+        dueAt: s.due_at ? new Date(s.due_at).getTime() : null,
+        timersDone: 0,
+        missed: s.missed,
+        openEscalations: [],
+        attended: s.attended,
+        completedAt: s.completed_at ? new Date(s.completed_at).getTime() : null,
+        lateByMs: null,
+        documentDate: s.document_date,
+        ...(s.extensions > 0 ? { extended: true } : {}),
+      }));
+    const eff = evaluateRecalendar(ctx, instances, calendar, { now, parentCompleted: completedKinds(u.parent_code) });
+    if (!eff.changed && eff.keptExtensions.length === 0) {
+      out.unchanged += 1;
+      continue;
+    }
+    out.units.push({
+      unitCode: u.unit_code,
+      moved: eff.moved.map((m) => ({ key: m.key, previousDueAt: instantOrNull(m.previousDueAt)!, newDueAt: instantOrNull(m.newDueAt)! })),
+      keptExtensions: eff.keptExtensions,
+    });
+  }
+  return out;
+}
