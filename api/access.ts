@@ -7,7 +7,7 @@
  *
  * | role      | may                                                                                 |
  * |-----------|-------------------------------------------------------------------------------------|
- * | ops       | import units and contacts, start and cancel rollouts, retry notifications; read all  |
+ * | ops       | import units and contacts, start, amend and cancel rollouts, retry notifications; read all |
  * | unit      | report its own unit's steps (not inspections); read its unit and subtree            |
  * | committee | act on escalations addressed to its unit (acknowledge, direct); extend the deadlines  |
  * |           | of units it stands above (domain/escalation.ts mayExtend); read its subtree        |
@@ -26,6 +26,8 @@ export type Action =
   | 'units.import'
   | 'rollout.start'
   | 'rollout.cancel'
+  /** Amend a running rollout's plan (preview and apply): ops. */
+  | 'rollout.amend'
   /** The rollout-wide view: overview, progress of every level, the whole timeline, as-of, verify. */
   | 'rollout.overview'
   /** A unit of a rollout and what hangs under it: status, steps, children, timeline. */
@@ -80,6 +82,7 @@ const OPS_ONLY = {
   'units.import': 'import units',
   'rollout.start': 'start a rollout',
   'rollout.cancel': 'cancel a rollout',
+  'rollout.amend': "amend a rollout's plan",
   'notification.retry': 'retry a notification',
   'contacts.import': 'import contacts',
   'calendar.write': 'import or edit a holiday calendar',
@@ -94,6 +97,7 @@ export function authorize(p: Principal, action: Action, target: Target = {}): De
     case 'units.import':
     case 'rollout.start':
     case 'rollout.cancel':
+    case 'rollout.amend':
     case 'notification.retry':
     case 'contacts.import':
     case 'calendar.write':

@@ -1,11 +1,13 @@
 /**
- * The batch routes (app/batches.ts): preview a filter, start a confirmed batch, follow it. The same
- * request as `trienkhai batch …`. Who may start one is decided in access.ts (`batch.run`); which
+ * The batch routes (app/batches.ts): preview a filter, start a confirmed batch, follow it (the same
+ * request as `trienkhai batch …`); and amending a rollout's plan, which runs as a batch
+ * (app/amendments.ts, `trienkhai rollout amend`). Who may start one is decided in access.ts (`batch.run`); which
  * units it reaches, by app/batches.ts (a committee: only the units it stands above).
  */
 import { z } from 'zod';
 import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchRequester } from '../app/batches';
 import { newRequestId } from '../app/commands';
+import { amendRollout, planVersions, previewAmendment } from '../app/amendments';
 import { requireRollout } from '../app/reads';
 import { BatchAction, BatchFilter } from '../domain/batches';
 import { RequestId, UnitCode } from '../domain/codes';
@@ -53,9 +55,72 @@ const Status = z.object({
 const requesterOf = (p: Principal): BatchRequester => (p.role === 'committee' ? { role: 'committee', unitCode: p.unitCode! } : { role: 'ops' });
 const decidedByOf = (p: Principal, person?: string): string => (p.role === 'committee' ? `committee:${p.unitCode}/${person ?? p.label}` : `user:${person ?? p.label}`);
 
+const AmendBody = {
+  plan: z.record(z.string(), z.unknown()).describe('The whole amended plan (the same JSON as a plan file; the same id as the running plan)'),
+  reason: Text({ max: 2000, multiline: true }),
+  keepExtensions: z.boolean().default(true).describe("Keep a unit's own extension of a deadline the amendment moves (default), or set it by the new rule"),
+};
+const AmendPreview = z.object({
+  rolloutId: z.string(),
+  planId: z.string(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int(),
+  planHash: z.string(),
+  changes: z.array(z.object({ vi: z.string(), en: z.string() })),
+  units: z.number().int(),
+  steps: z.array(z.object({ stepId: z.string(), change: z.enum(['added', 'removed', 'changed']), units: z.number().int(), levels: z.array(z.string()).nullable() })),
+  keepExtensions: z.boolean(),
+  extended: z.number().int(),
+  fingerprint: z.string(),
+});
+
 export function batchRoutes(deps: ApiDeps): Route[] {
   const { db } = deps;
   return [
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/amend/preview',
+      tag: 'ops',
+      summary: "Preview an amendment of a running rollout's plan: each change, the units per step it reaches; 409 if it removes a step some unit started (naming them). Nothing is recorded",
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject(AmendBody),
+      response: AmendPreview,
+      handler: async ({ params, body, principal }) => previewAmendment(db, params.rolloutId, { ...body, decidedBy: decidedByOf(principal) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/amend',
+      tag: 'ops',
+      summary:
+        "Apply a previewed amendment (send the preview's fingerprint): recorded as the plan's next version (RolloutAmended), then every running unit applies it (a batch: follow it at /api/v1/batches/{batchId}). The same batchId again changes nothing",
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject({ ...AmendBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      response: z.object({ rolloutId: z.string(), planId: z.string(), version: z.number().int(), planHash: z.string(), batchId: z.string(), units: z.number().int(), alreadyApplied: z.boolean() }),
+      status: 202,
+      handler: async ({ params, body, principal }) => {
+        const { decidedBy, ...rest } = body;
+        return amendRollout({ db, client: await deps.client() }, params.rolloutId, { ...rest, decidedBy: decidedByOf(principal, decidedBy) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/rollouts/{rolloutId}/plan',
+      tag: 'rollouts',
+      summary: 'The plan a rollout runs now, its version and hash, and every version before it (who, when, why, what changed); the same as `trienkhai plan show --rollout`',
+      action: 'rollout.overview',
+      params: RolloutParams,
+      response: z.object({
+        rolloutId: z.string(),
+        planId: z.string(),
+        version: z.number().int(),
+        planHash: z.string(),
+        plan: z.record(z.string(), z.unknown()),
+        versions: z.array(z.object({ version: z.number().int(), at: z.string(), by: z.string(), reason: z.string().nullable(), changes: z.array(z.string()) })),
+      }),
+      handler: async ({ params }) => planVersions(db, params.rolloutId) as never,
+    }),
     route({
       method: 'POST',
       path: '/api/v1/rollouts/{rolloutId}/batches/preview',

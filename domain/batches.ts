@@ -93,11 +93,14 @@ export type BatchRequest = z.input<typeof BatchRequest>;
 export type BatchItemStatus = 'pending' | 'done' | 'unchanged' | 'refused';
 
 /** The words for a batch's action, Vietnamese first. */
-export const BATCH_ACTION_WORDS: Record<BatchActionName, { vi: string; en: string }> = {
+export const BATCH_ACTION_WORDS: Record<BatchActionName | 'amend' | 'recalendar', { vi: string; en: string }> = {
   extend: { vi: 'gia hạn', en: 'extend' },
   direct: { vi: 'chỉ đạo', en: 'direct' },
   acknowledge: { vi: 'tiếp nhận kiến nghị', en: 'acknowledge' },
   suspend: { vi: 'tạm dừng tính hạn', en: 'suspend' },
   resume: { vi: 'tiếp tục tính hạn', en: 'resume' },
   cancelUnit: { vi: 'thôi theo dõi', en: 'stop following' },
+  // The application's own batches: an amended plan, a changed calendar, applied to every running unit.
+  amend: { vi: 'áp dụng kế hoạch sửa đổi', en: 'apply the amended plan' },
+  recalendar: { vi: 'tính lại hạn theo lịch nghỉ mới', en: 'recompute deadlines for the new calendar' },
 };

@@ -4,8 +4,8 @@
  * the batch starts after a yes (asked in a terminal, or `--yes`), then its progress is shown until
  * every unit has answered. `batch status BATCH_ID` shows a batch's result per unit.
  */
-import { createInterface } from 'node:readline/promises';
-import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchPreview, type BatchStatus } from '../../app/batches';
+import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchPreview } from '../../app/batches';
+import { bar, confirmed, countsLine, follow, renderResult } from '../batch-progress';
 import { newRequestId } from '../../app/commands';
 import { BATCH_ACTION_WORDS, type BatchAction, type BatchItemStatus, type BatchRequest } from '../../domain/batches';
 import { DomainError } from '../../domain/errors';
@@ -14,7 +14,7 @@ import { defineCommand, defineGroup, type Io } from '../command';
 import { readInputFile } from '../files';
 import { table } from '../format';
 import { JSON_OPTION, int } from '../options';
-import { withSession, type Session } from '../session';
+import { withSession } from '../session';
 
 const FILTER_OPTIONS = {
   within: { type: 'string', value: 'CODE', description: 'units in this subtree', fills: ['filter.within'] },
@@ -76,58 +76,6 @@ function renderPreview(p: BatchPreview, io: Io): void {
     );
 }
 
-async function confirmed(values: Values, p: BatchPreview, io: Io): Promise<boolean> {
-  if (values.yes === true) return true;
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    io.out('Chưa làm gì: thêm --yes để áp dụng. / Nothing done yet: add --yes to apply.');
-    return false;
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`Áp dụng cho ${p.units} đơn vị? / Apply to ${p.units} units? [y/N] `)).trim().toLowerCase();
-    return a === 'y' || a === 'yes' || a === 'c' || a === 'có' || a === 'co';
-  } finally {
-    rl.close();
-  }
-}
-
-const bar = (done: number, total: number) => {
-  const w = 30;
-  const n = total ? Math.round((done / total) * w) : w;
-  return `[${'#'.repeat(n)}${'.'.repeat(w - n)}] ${done}/${total}`;
-};
-const countsLine = (c: Record<BatchItemStatus, number>) => `xong ${c.done} · không đổi ${c.unchanged} · từ chối ${c.refused} / done ${c.done}, unchanged ${c.unchanged}, refused ${c.refused}`;
-
-/** Follow a batch until every unit has answered, with a progress bar on stderr. */
-async function follow(s: Session, batchId: string, io: Io): Promise<BatchStatus> {
-  let last = -1;
-  for (;;) {
-    const st = await batchStatus(s.db, batchId, { status: 'refused', limit: 20 });
-    const answered = st.units - st.counts.pending;
-    if (answered !== last) {
-      io.err(`[trienkhai] ${bar(answered, st.units)} ${countsLine(st.counts)}`);
-      last = answered;
-    }
-    if (st.status === 'completed') return st;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function renderResult(st: BatchStatus, io: Io): void {
-  io.out(`Lô ${st.batchId} ${st.status === 'completed' ? 'đã xong' : 'đang chạy'} / batch ${st.status}: ${words(st.action).vi}, ${st.units} đơn vị — ${countsLine(st.counts)}`);
-  const refused = st.items.filter((i) => i.status === 'refused');
-  if (refused.length) {
-    io.out('Bị từ chối / refused:');
-    io.out(
-      table(
-        ['Mã / code', 'Lý do / why'],
-        refused.map((i) => [i.unitCode, i.message ?? '']),
-      ),
-    );
-    if (st.counts.refused > refused.length) io.out(`… (${st.counts.refused} in all: trienkhai batch status ${st.batchId} --only refused)`);
-  }
-}
-
 /** One batch command: the action's own options, then the shared filter and confirmation. */
 function batchCommand<O extends Record<string, { type: 'string' | 'boolean'; description: string; value?: string; required?: boolean; fills?: readonly string[] }>>(spec: {
   name: string;
@@ -167,7 +115,7 @@ function batchCommand<O extends Record<string, { type: 'string' | 'boolean'; des
           else io.out('Không có đơn vị nào phù hợp; không làm gì. / No unit matches; nothing done.');
           return 0;
         }
-        if (!(await confirmed(v, preview, io))) {
+        if (!(await confirmed(v.yes === true, preview.units, io))) {
           if (v.json) io.out(JSON.stringify({ preview, started: null }, null, 2));
           return 0;
         }

@@ -5,6 +5,10 @@ import { defineCommand, defineGroup } from '../command';
 import { readJsonFile } from '../files';
 import { table } from '../format';
 import { JSON_OPTION } from '../options';
+import { planVersions } from '../../app/amendments';
+import { formatLocal } from '../../domain/time';
+import { UsageError } from '../errors';
+import { withSession } from '../session';
 
 function describeRule(r: DeadlineRule): string {
   if (r.kind === 'absolute') return r.at;
@@ -20,13 +24,20 @@ const show = defineCommand({
   name: 'show',
   summary: "a plan's steps: kinds, levels, deadlines, reminders, escalation",
   positionals: [{ name: 'NAME|FILE', description: 'a built-in plan (demo, bac-giang-2022) or a plan.json (default: bac-giang-2022)' }],
-  options: { ...JSON_OPTION },
-  examples: ['trienkhai plan show bac-giang-2022', 'trienkhai plan show examples/plans/minutes.json --json'],
+  options: { rollout: { type: 'string', value: 'ROLLOUT_ID', description: 'the plan this rollout runs, with its version and every earlier version' }, ...JSON_OPTION },
+  examples: ['trienkhai plan show bac-giang-2022', 'trienkhai plan show examples/plans/minutes.json --json', 'trienkhai plan show --rollout 21-NQ-TW.2022-06-16.BG'],
   async run({ values, args: [arg], io }) {
-    const plan = readPlan(arg ?? 'bac-giang-2022');
-    if (values.json) io.out(JSON.stringify(plan, null, 2));
+    if (values.rollout !== undefined && arg !== undefined) throw new UsageError('give a plan (NAME|FILE) or --rollout, not both');
+    const versions = values.rollout !== undefined ? await withSession((s) => planVersions(s.db, values.rollout!)) : undefined;
+    const plan = versions ? versions.plan : readPlan(arg ?? 'bac-giang-2022');
+    if (values.json) io.out(JSON.stringify(versions ?? plan, null, 2));
     else {
       io.out(`${plan.id}: ${plan.title}`);
+      if (versions) {
+        io.out(`Đợt ${versions.rolloutId} chạy phiên bản ${versions.version} / runs version ${versions.version} (sha256 ${versions.planHash})`);
+        for (const v of versions.versions)
+          io.out(`  phiên bản / version ${v.version}: ${formatLocal(new Date(v.at))}, ${v.by}${v.reason ? ` — ${v.reason}` : ''}${v.changes.length ? `\n    ${v.changes.join('\n    ')}` : ''}`);
+      }
       io.out(
         table(
           ['step', 'kind', 'levels', 'deadline', 'reminders', 'escalation'],

@@ -1,4 +1,6 @@
-/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit`. */
+/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit | amend`. */
+import { amendRollout, previewAmendment } from '../../app/amendments';
+import { confirmed, follow, renderResult } from '../batch-progress';
 import { cancelRollout, changeUnit, newRequestId, resolvePlan, startRollout } from '../../app/commands';
 import { rolloutOverview, rolloutsPage, unitDetail } from '../../app/reads';
 import { formatLocal } from '../../domain/time';
@@ -199,9 +201,74 @@ const cancelUnit = unitChangeCommand(
   'trienkhai rollout cancel-unit 21-NQ-TW.2022-06-16.BG --unit BG.SD.X1 --reason "Đơn vị tạm dừng hoạt động"',
 );
 
+const amend = defineCommand({
+  name: 'amend',
+  summary: "amend a running rollout's plan: a deadline moved, a step added or removed (if not started), reminders or escalation changed",
+  description:
+    'The amended plan is the whole plan file (the same id). The preview lists each change and the units it reaches; a step some unit has started cannot be removed. Once confirmed, the rollout runs the new version (units enrolled later get it) and every running unit applies it; a unit keeps its own extension of a moved deadline unless --override-extensions.',
+  positionals: [{ name: 'ROLLOUT_ID', required: true, description: 'the rollout' }],
+  arity: 'give the rollout ID as the one argument',
+  options: {
+    plan: { type: 'string', value: 'FILE', required: true, description: 'the amended plan (a plan.json, or a built-in plan name)', fills: ['plan'] },
+    reason: { type: 'string', value: 'TEXT', required: true, description: 'why the plan changes (recorded)', fills: ['reason'] },
+    ...BY_OPS,
+    'override-extensions': { type: 'boolean', description: 'set every moved deadline by the new rule, even where a committee extended it (default: keep extensions)' },
+    yes: { type: 'boolean', description: 'apply without asking (after showing the preview)' },
+    'no-wait': { type: 'boolean', description: 'record the amendment and return; follow the units with `trienkhai batch status BATCH_ID`' },
+    id: { type: 'string', value: 'BATCH_ID', description: "this amendment's ID: the same ID again changes nothing", fills: ['batchId'] },
+    ...JSON_OPTION,
+  },
+  examples: ['trienkhai rollout amend 21-NQ-TW.2022-06-16.BG --plan ke-hoach-sua-doi.json --reason "Tỉnh ủy điều chỉnh thời hạn ban hành kế hoạch" --yes'],
+  async run({ values, args: [rolloutId], io, rename }) {
+    const plan = values.plan.endsWith('.json') ? readJsonFile(values.plan) : values.plan;
+    resolvePlan(plan); // a bad plan file is reported before anything else
+    const request = { plan, reason: values.reason, decidedBy: `user:${values.by ?? 'ops'}`, keepExtensions: values['override-extensions'] !== true, ...(values.id ? { batchId: values.id } : {}) };
+    return withSession(async (s) => {
+      const preview = await previewAmendment(s.db, rolloutId, request).catch(rename());
+      if (!values.json) {
+        io.out(
+          `Sửa đổi kế hoạch ${preview.planId} của ${rolloutId}: phiên bản ${preview.fromVersion} → ${preview.toVersion} / amending plan ${preview.planId}: version ${preview.fromVersion} → ${preview.toVersion}`,
+        );
+        for (const c of preview.changes) io.out(`  - ${c.vi}\n    ${c.en}`);
+        io.out(
+          table(
+            ['Bước / step', 'Thay đổi / change', 'Cấp / levels', 'Đơn vị / units'],
+            preview.steps.map((st) => [st.stepId, { added: 'thêm / added', removed: 'bỏ / removed', changed: 'sửa / changed' }[st.change], st.levels?.join(', ') ?? '*', st.units]),
+          ),
+        );
+        io.out(
+          `${preview.units} đơn vị đang chạy sẽ áp dụng / running units apply it${preview.extended ? `; ${preview.extended} có gia hạn riêng, ${preview.keepExtensions ? 'được giữ / kept' : 'bị thay / overridden'}` : ''}.`,
+        );
+      }
+      if (!(await confirmed(values.yes === true, preview.units, io))) {
+        if (values.json) io.out(JSON.stringify({ preview, applied: null }, null, 2));
+        return 0;
+      }
+      const applied = await amendRollout(await s.deps(), rolloutId, { ...request, fingerprint: preview.fingerprint }).catch(rename());
+      if (values['no-wait']) {
+        if (values.json) io.out(JSON.stringify({ preview, applied }, null, 2));
+        else
+          io.out(
+            `Đã ghi nhận phiên bản ${applied.version}; các đơn vị đang áp dụng (lô ${applied.batchId}). / Version ${applied.version} recorded; units are applying it: trienkhai batch status ${applied.batchId}`,
+          );
+        return 0;
+      }
+      const result = await follow(s, applied.batchId, io);
+      if (values.json) io.out(JSON.stringify({ preview, applied, result }, null, 2));
+      else {
+        io.out(
+          `${applied.alreadyApplied ? 'Đã áp dụng trước đó (cùng mã); không thay đổi gì. / Applied before (same ID); nothing changed. ' : ''}Kế hoạch ${applied.planId} phiên bản ${applied.version} (sha256 ${applied.planHash.slice(0, 12)}…).`,
+        );
+        renderResult(result, io);
+      }
+      return 0;
+    });
+  },
+});
+
 export const rollout = defineGroup({
   name: 'rollout',
   section: 'ops',
   summary: 'đợt triển khai / rollouts of a resolution',
-  commands: [start, status, list, cancel, suspend, resume, cancelUnit],
+  commands: [start, status, list, cancel, suspend, resume, cancelUnit, amend],
 });

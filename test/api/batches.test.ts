@@ -112,3 +112,25 @@ test('a batch a committee has no right to, a stale confirmation and bad input st
   expect((await s.t.db.selectFrom('events').select('event_id').execute()).length).toBe(before);
   expect(await s.t.db.selectFrom('batches').select('batch_id').orderBy('batch_id').execute()).toEqual([{ batch_id: 'gh-huyen-a' }, { batch_id: 'gh-huyen-b' }]);
 }, 60_000);
+
+test('ops amends the running plan: a preview, then version 2 recorded and applied by every running unit; a committee may not', async () => {
+  const v2 = { ...PLAN, steps: [{ ...PLAN.steps[0], deadline: { kind: 'absolute', at: '2031-06-30' } }] };
+  expect((await call('POST', `/api/v1/rollouts/${R}/amend/preview`, 'a', { plan: v2, reason: 'x' })).status).toBe(403);
+  const badPlan = await call('POST', `/api/v1/rollouts/${R}/amend/preview`, 'ops', { plan: { ...v2, steps: [{ ...v2.steps[0], kind: 'draftPlan' }] }, reason: 'x' });
+  expect(badPlan.status).toBe(400);
+  expect(badPlan.body.issues[0].path).toMatch(/plan\.steps\[0\]\.kind/);
+  const preview = await call('POST', `/api/v1/rollouts/${R}/amend/preview`, 'ops', { plan: v2, reason: 'Lùi thời hạn học tập' });
+  expect(preview.status).toBe(200);
+  expect(preview.body).toMatchObject({ fromVersion: 1, toVersion: 2, units: 43, steps: [{ stepId: 'study', change: 'changed', units: 43 }], extended: 40 });
+  expect((await call('POST', `/api/v1/rollouts/${R}/amend`, 'ops', { plan: v2, reason: 'Lùi thời hạn học tập', fingerprint: '1'.repeat(64) })).status).toBe(409);
+  const applied = await call('POST', `/api/v1/rollouts/${R}/amend`, 'ops', { plan: v2, reason: 'Lùi thời hạn học tập', fingerprint: preview.body.fingerprint, batchId: 'sua-doi-1' });
+  expect(applied).toMatchObject({ status: 202, body: { version: 2, units: 43, batchId: 'sua-doi-1', alreadyApplied: false } });
+  await until('every unit applied the amendment', async () => (await call('GET', '/api/v1/batches/sua-doi-1', 'ops')).body.status === 'completed');
+  expect((await call('GET', '/api/v1/batches/sua-doi-1', 'ops')).body.counts).toEqual({ pending: 0, done: 43, unchanged: 0, refused: 0 });
+  expect(await events('PlanAmended')).toHaveLength(43);
+  const plan = await call('GET', `/api/v1/rollouts/${R}/plan`, 'ops');
+  expect(plan.body).toMatchObject({ version: 2, planHash: preview.body.planHash, versions: [{ version: 1 }, { version: 2, by: 'user:Văn phòng', reason: 'Lùi thời hạn học tập' }] });
+  // Every deadline is now 30/06/2031 (the new rule is later than the communes' extensions): nobody is overdue.
+  expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
+  expect((await call('GET', `/api/v1/rollouts/${R}/plan`, 'a')).status).toBe(403);
+}, 120_000);
