@@ -226,7 +226,7 @@ const cancelUnits = changeCommand(
   'cancelUnit',
   'cancel-unit',
   'stop following every unit the filter picks, with its subtree',
-  'trienkhai batch cancel-unit 21-NQ-TW.2022-06-16.BG --codes BG.SD.X1,BG.SD.X2 --reason "Đơn vị giải thể" --yes',
+  'trienkhai batch cancel-unit 21-NQ-TW.2022-06-16.BG --codes BG.SD.X1,BG.SD.X2 --reason "Thôn đã sáp nhập theo Nghị quyết của HĐND tỉnh" --yes',
 );
 
 const ITEM_STATUSES = ['pending', 'done', 'unchanged', 'refused'] as const;
