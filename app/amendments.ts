@@ -5,7 +5,7 @@
  * with the plan the rollout runs (domain/plan-diff.ts: the same id; a step's kind and schedule never
  * change). The preview says what changes, which units and steps it reaches, and refuses outright an
  * amendment that removes a step some unit has started (naming the step and the units). Applying it
- * records RolloutAmended (the new version, its hash and the whole plan: units enrolled from then on
+ * records RolloutAmended (stream `changes/<rolloutId>`; the new version, its hash and the whole plan: units enrolled from then on
  * get it), then the application's own batch sends the `amend` change to every running unit, each of
  * which records PlanAmended with what it changed (workflows/changes/amend.ts).
  */
@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
-import { appendEvents, EventConflictError } from '../db/event-store';
+import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
 import { getRollout } from '../db/queries';
 import { levelsOfVersion } from '../db/hierarchy';
 import { RequestId } from '../domain/codes';
@@ -188,7 +188,7 @@ export interface AmendResult {
 }
 
 /**
- * Apply a previewed amendment: RolloutAmended (stream `plan/<rolloutId>`), then the batch that
+ * Apply a previewed amendment: RolloutAmended (stream `changes/<rolloutId>`), then the batch that
  * amends every running unit. The fingerprint must be the preview's (same running version, same
  * amended plan), else nothing changes.
  */
@@ -205,8 +205,9 @@ export async function amendRollout(deps: Deps, rolloutId: string, input: AmendRe
     throw DomainError.conflict('fingerprint', `the running plan or the amended one changed since the preview (the rollout runs version ${preview.fromVersion}); preview again (nothing was changed)`);
   const { req, amended } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('amend');
-  const stream = streams.plan(rolloutId);
-  const seq = preview.fromVersion; // version n + 1 is the n-th amendment
+  const stream = streams.changes(rolloutId);
+  // Two amendments racing take the same next number: the second is refused (EventConflict).
+  const seq = (await streamHead(deps.db, stream)) + 1;
   const units = await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('depth').orderBy('unit_code').execute();
   await appendEvents(deps.db, [
     {
@@ -254,7 +255,7 @@ async function recordedAmendment(db: Kysely<Database>, rolloutId: string, batchI
   const row = await db
     .selectFrom('events')
     .select(['payload'])
-    .where('stream_id', '=', streams.plan(rolloutId))
+    .where('stream_id', '=', streams.changes(rolloutId))
     .where(sql<boolean>`payload->>'batchId' = ${batchId}`)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -266,7 +267,7 @@ async function recordedAmendment(db: Kysely<Database>, rolloutId: string, batchI
 export async function planVersions(db: Kysely<Database>, rolloutId: string) {
   const rollout = await getRollout(db, rolloutId);
   if (!rollout) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
-  const amendments = await db.selectFrom('events').select(['payload', 'occurred_at', 'actor']).where('stream_id', '=', streams.plan(rolloutId)).orderBy('stream_seq').execute();
+  const amendments = await db.selectFrom('events').select(['payload', 'occurred_at', 'actor']).where('stream_id', '=', streams.changes(rolloutId)).orderBy('stream_seq').execute();
   return {
     rolloutId,
     planId: rollout.plan_id,

@@ -35,6 +35,7 @@ import { getRollout } from '../db/queries';
 import { batchWorkflow } from '../workflows/batch';
 import { batchWorkflowId, TASK_QUEUE } from '../workflows/definitions';
 import { actOnEscalation, changeUnit, extendDeadline, newRequestId, type Deps } from './commands';
+import type { UnitChangeInput } from '../domain/changes';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
 /** Who asks: ops (anything), or a standing committee (its unit's code). */
@@ -279,7 +280,7 @@ export async function runBatchSlice(deps: Deps, batchId: string, size: number, p
   for (let i = 0; i < items.length; i += CONCURRENCY) {
     await Promise.all(
       items.slice(i, i + CONCURRENCY).map(async (item) => {
-        const outcome = await applyItem(deps, b, item.seq, item.unit_code);
+        const outcome = await applyItem(deps, b, item.seq, item.unit_code, (item.input as Record<string, unknown> | null) ?? undefined);
         await settleItem(deps.db, batchId, item.seq, outcome);
         progress();
       }),
@@ -289,11 +290,21 @@ export async function runBatchSlice(deps: Deps, batchId: string, size: number, p
   return { finished: true, counts: await completeBatch(deps.db, batchId, b.decided_by) };
 }
 
+/** A unit started by a change (a merger's new successor) enrols within moments; wait for it (up to two minutes). */
+async function awaitEnrolled(deps: Deps, rolloutId: string, code: string): Promise<void> {
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    if (await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).where('unit_code', '=', code).executeTakeFirst()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // Not a refusal: the activity fails and the batch workflow retries the slice.
+  throw new Error(`${code} has not enrolled in rollout ${rolloutId} within two minutes; the batch will try again`);
+}
+
 type Outcome = { status: Exclude<BatchItemStatus, 'pending'>; message: string; result?: unknown };
 type BatchRow = NonNullable<Awaited<ReturnType<typeof getBatch>>>;
 
 /** One unit of a batch: its single-unit decision, with the batch's ID; a refusal is its answer, not a failure. */
-async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string): Promise<Outcome> {
+async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string, input?: Record<string, unknown>): Promise<Outcome> {
   const requestId = `${b.batch_id}:${seq}`;
   const p = b.params as Record<string, unknown>;
   // The person recorded for the committee (`committee:<code>/<person>` on the unit's event).
@@ -359,6 +370,26 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string)
           keepExtensions: p.keepExtensions as boolean,
         });
         return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
+      }
+      case 'hierarchy': {
+        // The application's own batch (app/reshape.ts): each unit's change of a hierarchy change followed.
+        const change = { ...(input as Record<string, unknown>), requestId, batchId: b.batch_id, decidedBy: b.decided_by, reason: b.reason } as UnitChangeInput;
+        const r = await changeUnit(deps, b.rollout_id, unitCode, change);
+        if (change.op !== 'merge' || !r.handover) return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
+        // The successor takes over what the merged unit had done (enrolled first, if it is new).
+        const successor = change.successor;
+        await awaitEnrolled(deps, b.rollout_id, successor);
+        const inherited = await changeUnit(deps, b.rollout_id, successor, {
+          op: 'inherit',
+          requestId: `${requestId}.inherit`,
+          batchId: b.batch_id,
+          decidedBy: b.decided_by,
+          reason: b.reason,
+          effectiveFrom: change.effectiveFrom,
+          from: unitCode,
+          handover: r.handover,
+        });
+        return { status: 'done', message: `${r.summary.vi}; ${successor}: ${inherited.summary.vi}`, result: { merged: r, inherited } };
       }
       default:
         return { status: 'refused', message: `this engine version cannot apply a batch action "${b.action}"` };

@@ -101,7 +101,7 @@ export const Escalation = z.object({
   openedAt: Instant,
   overdueMs: z.number().int().describe('How long past the deadline: until now while open, until completion once resolved'),
   status: z.enum(['open', 'resolved']),
-  resolution: z.enum(['completed', 'extended', 'cancelled', 'amended']).nullable(),
+  resolution: z.enum(['completed', 'extended', 'cancelled', 'amended', 'merged', 'dissolved']).nullable(),
   resolvedAt: Instant.nullable(),
   resolvedBy: z.string().nullable(),
   acknowledgedAt: Instant.nullable(),

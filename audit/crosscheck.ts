@@ -106,7 +106,7 @@ export function crosscheck(
   // A batch's own events (BatchStarted, BatchCompleted) and a plan's amendments (RolloutAmended) are
   // recorded by the application and the batch activity, not decided by a workflow's code: the hash
   // chain covers them, no history does.
-  const byApplication = (streamId: string) => ['batch', 'plan'].includes(parseStreamId(streamId)?.kind ?? '');
+  const byApplication = (streamId: string) => ['batch', 'changes'].includes(parseStreamId(streamId)?.kind ?? '');
   const mine = rows.filter((r) => r.rollout_id === rolloutId && !byApplication(r.stream_id));
   const rowById = new Map(mine.map((r) => [r.event_id, r]));
   for (const r of mine) counts[categoryOf(r.type)].log += 1;

@@ -101,6 +101,8 @@ export interface NewBatch {
   reason: string;
   fingerprint: string;
   codes: string[];
+  /** Each unit's own change, in the order of `codes` (a batch whose units get different changes). */
+  inputs?: Array<Record<string, unknown>>;
 }
 
 /** Store a confirmed batch with its items and record BatchStarted, in one transaction. */
@@ -124,7 +126,7 @@ export async function insertBatch(db: Kysely<Database>, b: NewBatch): Promise<vo
     for (let i = 0; i < b.codes.length; i += 1000)
       await trx
         .insertInto('batch_items')
-        .values(b.codes.slice(i, i + 1000).map((code, k) => ({ batch_id: b.batchId, seq: i + k + 1, unit_code: code })))
+        .values(b.codes.slice(i, i + 1000).map((code, k) => ({ batch_id: b.batchId, seq: i + k + 1, unit_code: code, input: b.inputs ? JSON.stringify(b.inputs[i + k]) : null })))
         .execute();
     const stream = streams.batch(b.batchId);
     await appendInTransaction(trx, [
@@ -176,7 +178,7 @@ export async function batchCounts(db: Kysely<Database>, batchId: string): Promis
 }
 
 export async function pendingItems(db: Kysely<Database>, batchId: string, limit: number) {
-  return db.selectFrom('batch_items').select(['seq', 'unit_code']).where('batch_id', '=', batchId).where('status', '=', 'pending').orderBy('seq').limit(limit).execute();
+  return db.selectFrom('batch_items').select(['seq', 'unit_code', 'input']).where('batch_id', '=', batchId).where('status', '=', 'pending').orderBy('seq').limit(limit).execute();
 }
 
 export async function batchItems(db: Kysely<Database>, batchId: string, f: { status?: BatchItemStatus; limit: number; offset: number }) {

@@ -96,7 +96,8 @@ export interface RolloutUnitsTable {
   depth: number;
   ancestors: Json<Array<{ code: string; name: string; level: string; standingCommittee: boolean }>>;
   children: number;
-  status: 'active' | 'completed' | 'cancelled';
+  /** merged / dissolved: the unit's record ended by a change of the hierarchy (UnitMerged, UnitDissolved). */
+  status: 'active' | 'completed' | 'cancelled' | 'merged' | 'dissolved';
   enrolled_at: Timestamp;
   completed_at: Timestamp | null;
   /** The unit's deadline clock is stopped since then (ClockSuspended), until it resumes. */
@@ -138,7 +139,7 @@ export interface EscalationsTable {
   due_at: Timestamp;
   opened_at: Timestamp;
   status: 'open' | 'resolved';
-  resolution: 'completed' | 'extended' | 'cancelled' | 'amended' | null;
+  resolution: 'completed' | 'extended' | 'cancelled' | 'amended' | 'merged' | 'dissolved' | null;
   resolved_at: Timestamp | null;
   resolved_by: string | null;
   late_by_ms: string | null;
@@ -239,6 +240,8 @@ export interface BatchItemsTable {
   batch_id: string;
   seq: number;
   unit_code: string;
+  /** This unit's own change, when a batch's units get different ones (null: the batch's action). */
+  input: Json<Record<string, unknown> | null> | null;
   status: Generated<'pending' | 'done' | 'unchanged' | 'refused'>;
   message: string | null;
   result: Json | null;

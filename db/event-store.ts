@@ -170,19 +170,20 @@ export function usTextOfIso(iso: string | Date): string {
   return new Date(iso).toISOString().replace(/Z$/, '000Z');
 }
 
-async function streamHead(trx: Transaction<Database>, streamId: string): Promise<number> {
-  const row = await trx
-    .selectFrom('events')
-    .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
-    .where('stream_id', '=', streamId)
-    .executeTakeFirstOrThrow();
-  return row.head;
-}
-
 /** Read events back in log order (optionally one rollout's). */
 export async function readEvents(db: Kysely<Database>, opts: { rolloutId?: string; afterPosition?: string; limit?: number } = {}): Promise<EventRow[]> {
   let q = db.selectFrom('events').selectAll().orderBy('position');
   if (opts.rolloutId) q = q.where('rollout_id', '=', opts.rolloutId);
   if (opts.afterPosition) q = q.where('position', '>', opts.afterPosition);
   return q.limit(opts.limit ?? 10_000).execute();
+}
+
+/** The last sequence number of a stream (0 if it has no event yet): for streams the application appends to. */
+export async function streamHead(db: Kysely<Database> | Transaction<Database>, streamId: string): Promise<number> {
+  const r = await db
+    .selectFrom('events')
+    .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
+    .where('stream_id', '=', streamId)
+    .executeTakeFirstOrThrow();
+  return r.head;
 }

@@ -33,7 +33,7 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     await trx.updateTable('rollout_progress').set(set).where('rollout_id', '=', rid).where('level', '=', row.level).where('step_id', '=', row.step_id).execute();
   };
   /** Escalations leave the inbox: the step was completed, its deadline extended, or the rollout cancelled. */
-  const resolve = async (ids: string[], resolution: 'completed' | 'extended' | 'cancelled' | 'amended', lateByMs?: number): Promise<void> => {
+  const resolve = async (ids: string[], resolution: 'completed' | 'extended' | 'cancelled' | 'amended' | 'merged' | 'dissolved', lateByMs?: number): Promise<void> => {
     if (ids.length === 0) return;
     await trx
       .updateTable('escalations')
@@ -246,18 +246,93 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
     case 'UnitCompleted':
       await trx.updateTable('rollout_units').set({ status: 'completed', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
-    case 'UnitCancelled': {
+    case 'UnitCancelled':
+    case 'UnitMerged':
+    case 'UnitDissolved': {
       const p = e.payload;
+      const how = e.type === 'UnitCancelled' ? 'cancelled' : e.type === 'UnitMerged' ? 'merged' : 'dissolved';
       // Steps left open are closed without completion; they no longer count as open, waiting or overdue.
       for (const key of p.openSteps) {
         const before = await statusOf(key);
         if (before === 'open' || before === 'waiting') await count(key, { [before]: -1 });
         await step(key).set({ status: 'cancelled' }).execute();
       }
-      await resolve(p.resolvedEscalations, 'cancelled');
-      await trx.updateTable('rollout_units').set({ status: 'cancelled', completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
+      // A merged unit's open escalations pass to its successor (StepsInherited takes them up again).
+      await resolve(e.type === 'UnitMerged' ? e.payload.passedEscalations : (p as { resolvedEscalations: string[] }).resolvedEscalations, how);
+      await trx.updateTable('rollout_units').set({ status: how, completed_at: at }).where('rollout_id', '=', rid).where('unit_code', '=', unit).execute();
       return;
     }
+    case 'UnitReshaped': {
+      const p = e.payload;
+      const before = await trx.selectFrom('rollout_units').select(['members']).where('rollout_id', '=', rid).where('unit_code', '=', unit).executeTakeFirst();
+      if (!before) return;
+      await trx
+        .updateTable('rollout_units')
+        .set({
+          name: p.unit.name,
+          level: p.unit.level,
+          parent_code: p.unit.parent,
+          members: p.unit.members,
+          standing_committee: p.unit.standingCommittee,
+          ancestors: JSON.stringify(p.ancestors),
+          depth: p.ancestors.length,
+        })
+        .where('rollout_id', '=', rid)
+        .where('unit_code', '=', unit)
+        .execute();
+      const delta = p.unit.members - before.members;
+      if (delta)
+        for (const s of await trx.selectFrom('unit_steps').select('step_key').where('rollout_id', '=', rid).where('unit_code', '=', unit).execute()) await count(s.step_key, { members: delta });
+      for (const r of p.rerouted) await trx.updateTable('escalations').set({ recipient_code: r.to.code, recipient_name: r.to.name }).where('escalation_id', '=', r.escalationId).execute();
+      return;
+    }
+    case 'StepsInherited': {
+      const p = e.payload;
+      for (const st of p.steps) {
+        if (!st.attended) continue;
+        await step(st.key)
+          .set((eb) => ({ attended: eb('attended', '+', st.attended) }))
+          .execute();
+        await count(st.key, { attended: st.attended });
+      }
+      // The predecessor's open escalations are the successor's now, addressed to its committees.
+      const keyOf = new Map(p.steps.flatMap((st) => st.escalations.map((id) => [id, st.key] as const)));
+      for (const r of p.rerouted)
+        await trx
+          .updateTable('escalations')
+          .set({
+            unit_code: unit,
+            step_key: keyOf.get(r.escalationId) ?? '',
+            recipient_code: r.to.code,
+            recipient_name: r.to.name,
+            status: 'open',
+            resolution: null,
+            resolved_at: null,
+            resolved_by: null,
+          })
+          .where('escalation_id', '=', r.escalationId)
+          .execute();
+      return;
+    }
+    case 'ChildAdopted':
+      await trx
+        .updateTable('rollout_units')
+        .set((eb) => ({ children: eb('children', '+', 1) }))
+        .where('rollout_id', '=', rid)
+        .where('unit_code', '=', unit)
+        .execute();
+      return;
+    case 'ChildReleased':
+      await trx
+        .updateTable('rollout_units')
+        .set((eb) => ({ children: eb('children', '-', 1) }))
+        .where('rollout_id', '=', rid)
+        .where('unit_code', '=', unit)
+        .execute();
+      return;
+    case 'RolloutHierarchyChanged':
+      await trx.updateTable('rollouts').set({ hierarchy_version: e.payload.toVersion }).where('rollout_id', '=', rid).execute();
+      return;
     case 'RolloutAmended':
       await trx
         .updateTable('rollouts')
@@ -302,14 +377,6 @@ export async function project(trx: Transaction<Database>, e: AnyNewEvent): Promi
       await step(e.payload.key).set({ due_at: e.payload.newDueAt }).execute();
       await resolve(e.payload.resolvedEscalations ?? [], 'amended');
       return;
-    case 'RolloutAmended':
-    case 'UnitReshaped':
-    case 'UnitMerged':
-    case 'UnitDissolved':
-    case 'StepsInherited':
-    case 'ChildAdopted':
-    case 'ChildReleased':
-    case 'RolloutHierarchyChanged':
     case 'HierarchyChanged':
     case 'CalendarImported':
     case 'BatchStarted':

@@ -213,6 +213,8 @@ export const EventPayloads = {
     effectiveFrom: z.string(),
     from: Code,
     steps: z.array(z.strictObject({ key: StepKey, attended: z.number().int().min(0), escalations: z.array(z.string()), completed: z.boolean() })),
+    /** The predecessor's open escalations taken over, each addressed to the successor's committee of its tier. */
+    rerouted: z.array(z.strictObject({ escalationId: z.string(), from: Code, to: AncestorRef })),
   }),
   /** A parent unit started following a child that joined it (new, moved in, or a merge's successor). */
   ChildAdopted: z.strictObject({ ...Decision, child: Code, started: z.boolean() }),

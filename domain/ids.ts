@@ -1,7 +1,7 @@
 /**
  * The identifiers the product builds from other identifiers, each built and read back by one pair of
  * functions here, so no other code assembles one with a template or takes one apart with a regex:
- * - stream IDs of the event log: `rollout/<rolloutId>`, `unit/<rolloutId>/<unitCode>`, `hierarchy`, `batch/<batchId>`, `plan/<rolloutId>`, `calendar/<calendarId>`;
+ * - stream IDs of the event log: `rollout/<rolloutId>`, `unit/<rolloutId>/<unitCode>`, `hierarchy`, `batch/<batchId>`, `changes/<rolloutId>`, `calendar/<calendarId>`;
  * - event IDs: `<streamId>#<seq>`, derived from the workflow, so a retried append is harmless;
  * - step keys: `<stepId>`, or `<stepId>#<k>` for the k-th occurrence (from 1) of a recurring step;
  * - escalation IDs: `<rolloutId>/<unitCode>/<stepKey>/<deadline ISO>/t<tier>`, one per deadline and tier.
@@ -16,8 +16,8 @@ export const streams = {
   hierarchy: (): string => 'hierarchy',
   /** A batch's own events (BatchStarted, BatchCompleted); its units' events stay in their streams. */
   batch: (batchId: string): string => `batch/${batchId}`,
-  /** A rollout's plan amendments (RolloutAmended: the n-th event makes version n + 1). */
-  plan: (rolloutId: string): string => `plan/${rolloutId}`,
+  /** What the application decides for a whole running rollout: plan amendments (RolloutAmended), hierarchy changes followed (RolloutHierarchyChanged). */
+  changes: (rolloutId: string): string => `changes/${rolloutId}`,
   /** The versions of one holiday calendar (CalendarImported). */
   calendar: (calendarId: string): string => `calendar/${calendarId}`,
 };
@@ -27,7 +27,7 @@ export type StreamRef =
   | { kind: 'unit'; rolloutId: string; unitCode: string }
   | { kind: 'hierarchy' }
   | { kind: 'batch'; batchId: string }
-  | { kind: 'plan'; rolloutId: string }
+  | { kind: 'changes'; rolloutId: string }
   | { kind: 'calendar'; calendarId: string };
 
 /** A stream ID read back; undefined if it is not one of ours. */
@@ -38,7 +38,7 @@ export function parseStreamId(streamId: string): StreamRef | undefined {
   if (parts.length === 2 && parts[0] === 'calendar' && parts[1]) return { kind: 'calendar', calendarId: parts[1] };
   if (parts.length === 3 && parts[0] === 'unit' && parts[1] && parts[2]) return { kind: 'unit', rolloutId: parts[1], unitCode: parts[2] };
   if (parts.length === 2 && parts[0] === 'batch' && parts[1]) return { kind: 'batch', batchId: parts[1] };
-  if (parts.length === 2 && parts[0] === 'plan' && parts[1]) return { kind: 'plan', rolloutId: parts[1] };
+  if (parts.length === 2 && parts[0] === 'changes' && parts[1]) return { kind: 'changes', rolloutId: parts[1] };
   return undefined;
 }
 

@@ -7,13 +7,14 @@
  * Deterministic: `now` is always workflow time.
  */
 import { DomainError } from '../domain/errors';
-import type { ChangeOf, UnitChange, UnitEnding } from '../domain/changes';
+import type { ChangeOf, Handover, UnitChange, UnitEnding } from '../domain/changes';
 import type { EventPayload, EventType } from '../domain/events';
 import { formatLocal } from '../domain/time';
 import type { Plan, StepKind } from '../domain/plan';
 import type { HolidayCalendar } from '../domain/time';
 import type { StepInstance, UnitContext } from './unit-state';
 import { evaluateAmendment } from './changes/amend';
+import { checkEnding, evaluateInherit, evaluateReshape, handoverOf } from './changes/hierarchy';
 import { evaluateRecalendar } from './changes/recalendar';
 
 /** What a unit's deadline clock is doing: running (absent) or suspended since an instant. */
@@ -46,6 +47,12 @@ export interface ChangeEffect {
   changed: boolean;
   summary: { vi: string; en: string };
   moved?: Array<{ key: string; previousDueAt: number | null; newDueAt: number | null }>;
+  /** For `merge`: what the successor inherits. */
+  handover?: Handover;
+  /** Steps the change completes (an inheritance that meets a study target): the workflow records each StepCompleted. */
+  completes?: string[];
+  /** A child the unit starts following (started when new) or stops waiting for. */
+  children?: { adopt?: { code: string; start: boolean }; release?: string };
 }
 
 const decision = (req: UnitChange) => ({ decidedBy: req.decidedBy, reason: req.reason, ...(req.batchId ? { batchId: req.batchId } : {}) });
@@ -120,6 +127,8 @@ export interface ChangeEnv {
   parentCompleted: Partial<Record<StepKind, number>>;
   /** The working-day calendar for a plan (its own extra days off on top of the holidays). */
   calendarFor(plan: Plan): HolidayCalendar;
+  /** The children the unit follows (listed or adopted), for adoptChild / releaseChild. */
+  children?: { known: ReadonlyArray<string>; completed: ReadonlyArray<string> };
 }
 
 /**
@@ -212,7 +221,7 @@ export function evaluateRecalendarChange(s: ChangeableState, req: ChangeOf<'reca
   };
 }
 
-/** The changes this engine version applies; the others are part of the contract, not yet taken. */
+/** Every change of domain/changes.ts, applied to one unit's state. */
 export function evaluateChange(s: ChangeableState, req: UnitChange, now: number, env: ChangeEnv): ChangeEffect {
   if (s.ending) throw new DomainError([{ path: 'unitCode', message: `unit ${s.ctx.unit.code} is no longer followed in rollout ${s.ctx.rolloutId} (${s.ending})` }]);
   switch (req.op) {
@@ -226,7 +235,102 @@ export function evaluateChange(s: ChangeableState, req: UnitChange, now: number,
       return evaluateAmend(s, req, now, env);
     case 'recalendar':
       return evaluateRecalendarChange(s, req, now, env);
+    case 'reshape': {
+      const eff = evaluateReshape(s.ctx, s.steps, req);
+      if (!eff.changed) return unchanged('hệ thống tổ chức của đơn vị không đổi', "the unit's place in the hierarchy is unchanged");
+      return {
+        events: [
+          {
+            type: 'UnitReshaped',
+            payload: {
+              ...decision(req),
+              effectiveFrom: req.effectiveFrom,
+              hierarchyVersion: req.hierarchyVersion,
+              unit: req.unit,
+              ancestors: req.ancestors,
+              previous: eff.previous,
+              rerouted: eff.rerouted,
+            },
+          } as ChangeEvent<'UnitReshaped'>,
+        ],
+        apply: (st) => {
+          st.ctx.unit = req.unit;
+          st.ctx.ancestors = req.ancestors;
+        },
+        changed: true,
+        summary: {
+          vi: `cập nhật theo hệ thống tổ chức mới${req.unit.parent !== eff.previous.unit.parent ? ` (trực thuộc ${req.unit.parent ?? '—'})` : ''}; ${eff.rerouted.length} kiến nghị chuyển cấp nhận`,
+          en: `follows the new hierarchy${req.unit.parent !== eff.previous.unit.parent ? ` (now under ${req.unit.parent ?? '—'})` : ''}; ${eff.rerouted.length} escalation(s) rerouted`,
+        },
+      };
+    }
+    case 'merge':
+    case 'dissolve': {
+      checkEnding(s.ctx, req.op, req.op === 'merge' ? req.successor : undefined);
+      const open = s.steps.filter((x) => x.status !== 'done');
+      const escalations = s.steps.flatMap((x) => x.openEscalations);
+      const common = { ...decision(req), effectiveFrom: req.effectiveFrom, hierarchyVersion: req.hierarchyVersion, openSteps: open.map((x) => x.key) };
+      const handover = handoverOf(s.ctx, s.steps);
+      return {
+        events: [
+          req.op === 'merge'
+            ? ({ type: 'UnitMerged', payload: { ...common, successor: req.successor, passedEscalations: escalations } } as ChangeEvent<'UnitMerged'>)
+            : ({ type: 'UnitDissolved', payload: { ...common, resolvedEscalations: escalations } } as ChangeEvent<'UnitDissolved'>),
+        ],
+        apply: (st) => {
+          for (const x of st.steps) x.openEscalations = [];
+          st.ending = req.op === 'merge' ? 'merged' : 'dissolved';
+        },
+        changed: true,
+        summary:
+          req.op === 'merge'
+            ? {
+                vi: `hợp nhất vào ${req.successor}; ${open.length} bước chưa xong, ${escalations.length} kiến nghị chuyển sang`,
+                en: `merged into ${req.successor}; ${open.length} open step(s), ${escalations.length} escalation(s) passed on`,
+              }
+            : { vi: `giải thể; ${escalations.length} kiến nghị khép lại`, en: `dissolved; ${escalations.length} escalation(s) resolved` },
+        ...(req.op === 'merge' ? { handover } : {}),
+      };
+    }
+    case 'inherit': {
+      const eff = evaluateInherit(s.ctx, s.steps, req);
+      if (!eff.changed) return unchanged(`không có phần việc nào tiếp nhận từ ${req.from}`, `nothing to take over from ${req.from}`);
+      return {
+        events: [
+          { type: 'StepsInherited', payload: { ...decision(req), effectiveFrom: req.effectiveFrom, from: req.from, steps: eff.steps, rerouted: eff.rerouted } } as ChangeEvent<'StepsInherited'>,
+        ],
+        apply: (st) => {
+          st.steps.splice(0, st.steps.length, ...eff.next);
+        },
+        changed: true,
+        completes: eff.completes,
+        summary: {
+          vi: `tiếp nhận từ ${req.from}: ${eff.steps.length} bước, ${eff.rerouted.length} kiến nghị${eff.completes.length ? `; hoàn thành ${eff.completes.join(', ')}` : ''}`,
+          en: `took over from ${req.from}: ${eff.steps.length} step(s), ${eff.rerouted.length} escalation(s)${eff.completes.length ? `; ${eff.completes.join(', ')} completed` : ''}`,
+        },
+      };
+    }
+    case 'adoptChild': {
+      if (env.children?.known.includes(req.child)) return unchanged(`đã theo dõi ${req.child}`, `already follows ${req.child}`);
+      return {
+        events: [{ type: 'ChildAdopted', payload: { ...decision(req), child: req.child, started: req.start } } as ChangeEvent<'ChildAdopted'>],
+        apply: () => undefined,
+        changed: true,
+        children: { adopt: { code: req.child, start: req.start } },
+        summary: { vi: `theo dõi thêm đơn vị trực thuộc ${req.child}`, en: `now follows child ${req.child}` },
+      };
+    }
+    case 'releaseChild': {
+      if (env.children?.completed.includes(req.child)) return unchanged(`không còn chờ ${req.child}`, `no longer waiting for ${req.child}`);
+      return {
+        events: [{ type: 'ChildReleased', payload: { ...decision(req), child: req.child } } as ChangeEvent<'ChildReleased'>],
+        apply: () => undefined,
+        changed: true,
+        children: { release: req.child },
+        summary: { vi: `thôi chờ đơn vị ${req.child}`, en: `no longer waits for ${req.child}` },
+      };
+    }
     default:
-      throw new DomainError([{ path: 'op', message: `the change "${req.op}" is not supported by this engine version yet` }]);
+      throw new DomainError([{ path: 'op', message: `the change "${(req as { op: string }).op}" is not supported by this engine version` }]);
   }
 }

@@ -118,7 +118,17 @@ export interface UnitState {
   seq: number;
   steps: StepInstance[];
   parentCompleted: Partial<Record<StepKind, ParentStepCompleted>>;
-  children: { codes: string[]; total: number; started: number; batches: number; cascadeSent: Partial<Record<StepKind, number>> };
+  children: {
+    codes: string[];
+    total: number;
+    started: number;
+    batches: number;
+    cascadeSent: Partial<Record<StepKind, number>>;
+    /** Children that joined by a hierarchy change (adoptChild), outside the listed ones and the fan-out batches. */
+    adopted?: string[];
+    /** Adopted children still to be started (new units) or told what this unit has announced (moved in). */
+    pendingAdoptions?: Array<{ code: string; start: boolean }>;
+  };
   completedChildren: string[];
   /** Late steps reported by finished children for their subtrees. */
   childrenLateSteps?: number;
@@ -219,11 +229,25 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     plan: UnitContext['plan'];
     /** The calendar as it was (a recalendar replaces the object, never edits it). */
     calendar: UnitContext['calendar'];
+    /** The unit's place in the hierarchy (a reshape replaces both, never edits them). */
+    shape: { unit: UnitContext['unit']; ancestors: UnitContext['ancestors'] };
+    /** Children adopted or waited for (completed children only grow: their count is enough). */
+    children: { adopted?: string[] | undefined; pending?: Array<{ code: string; start: boolean }> | undefined; total: number; completed: number };
   }
   const snapshots: Snapshot[] = [];
   const mark = (): void => {
     if (snapshots.length && snapshots[snapshots.length - 1]!.seq === state.seq) snapshots.pop();
-    snapshots.push({ seq: state.seq, steps: JSON.stringify(state.steps), seen: state.seen.slice(), suspended: state.suspended, ending: state.ending, plan: ctx.plan, calendar: ctx.calendar });
+    snapshots.push({
+      seq: state.seq,
+      steps: JSON.stringify(state.steps),
+      seen: state.seen.slice(),
+      suspended: state.suspended,
+      ending: state.ending,
+      plan: ctx.plan,
+      calendar: ctx.calendar,
+      shape: { unit: ctx.unit, ancestors: ctx.ancestors },
+      children: { adopted: state.children.adopted?.slice(), pending: state.children.pendingAdoptions?.slice(), total: state.children.total, completed: state.completedChildren.length },
+    });
   };
   /** Bumped at each rollback; a waiter of an earlier epoch learns whether its events were dropped. */
   let epoch = 0;
@@ -255,6 +279,15 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     else delete state.suspended;
     if (snap.ending) state.ending = snap.ending;
     else delete state.ending;
+    ctx.unit = snap.shape.unit;
+    ctx.ancestors = snap.shape.ancestors;
+    const kids = snap.children;
+    if (kids.adopted) state.children.adopted = kids.adopted.slice();
+    else delete state.children.adopted;
+    if (kids.pending) state.children.pendingAdoptions = kids.pending.slice();
+    else delete state.children.pendingAdoptions;
+    state.children.total = kids.total;
+    state.completedChildren.splice(kids.completed);
     if (ctx.plan !== snap.plan || ctx.calendar !== snap.calendar) {
       ctx.plan = snap.plan;
       if (snap.calendar) ctx.calendar = snap.calendar;
@@ -533,7 +566,11 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
   // Changes beyond reports (domain/changes.ts): suspend/resume the clock, stop following the unit, …
   const changeActor = (req: UnitChange): string => (/^(user|committee|unit|system)(:|$)/.test(req.decidedBy) ? req.decidedBy : `user:${req.decidedBy}`);
   const changeCandidates = (req: UnitChange, now: number) => {
-    const effect = evaluateChange(state, req, now, { parentCompleted: parentTimes(), calendarFor: (plan) => holidaysOf(ctx, plan) });
+    const effect = evaluateChange(state, req, now, {
+      parentCompleted: parentTimes(),
+      calendarFor: (plan) => holidaysOf(ctx, plan),
+      children: { known: [...state.children.codes, ...(state.children.adopted ?? [])], completed: state.completedChildren },
+    });
     checkStorable('change', req);
     for (const ev of effect.events) checkCandidate(ev.type, ev.payload as never, changeActor(req));
     return effect;
@@ -558,6 +595,18 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       for (const ev of effect.events) last = emit(ev.type, ev.payload as never, changeActor(req));
       effect.apply(state);
       if (ctx.plan !== planBefore || ctx.calendar !== calendarBefore) holidays = holidaysOf(ctx, ctx.plan);
+      for (const key of effect.completes ?? []) {
+        const inst = state.steps.find((x) => x.key === key && x.status !== 'done');
+        if (inst) last = completeStep(inst, now, null, changeActor(req));
+      }
+      const adopt = effect.children?.adopt;
+      if (adopt) {
+        (state.children.adopted ??= []).push(adopt.code);
+        (state.children.pendingAdoptions ??= []).push(adopt);
+        state.children.total += 1;
+      }
+      const release = effect.children?.release;
+      if (release && !state.completedChildren.includes(release)) state.completedChildren.push(release);
       const result: UnitChangeResult = {
         requestId: req.requestId,
         duplicate: false,
@@ -565,6 +614,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
         op: req.op,
         changed: effect.changed,
         summary: effect.summary,
+        ...(effect.handover ? { handover: effect.handover } : {}),
         ...(effect.moved
           ? {
               moved: effect.moved.map((m) => ({
@@ -794,7 +844,27 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       state.announced[kind] = sig;
       const from = state.children.cascadeSent[kind] ?? 0;
       await signalAll(startedChildren().slice(from), parentStepCompletedSignal, [sig], (n) => (state.children.cascadeSent[kind] = from + n));
+      // Adopted children (a child ignores a kind it has heard already).
+      await signalAll(adoptedChildren(), parentStepCompletedSignal, [sig], () => undefined);
     }
+  }
+
+  const adoptedChildren = (): string[] => (state.children.adopted ?? []).filter((c) => !(state.children.pendingAdoptions ?? []).some((p) => p.code === c)).map((c) => unitWorkflowId(ctx.rolloutId, c));
+
+  /** Children that joined by a hierarchy change: start the new ones; tell those moved in what this unit has announced. */
+  async function adoptPending(): Promise<void> {
+    const pending = state.children.pendingAdoptions ?? [];
+    while (pending.length && !state.cancelled) {
+      const { code, start } = pending[0]!;
+      const id = unitWorkflowId(ctx.rolloutId, code);
+      if (start)
+        await startOnce(() =>
+          startChild(unitWorkflow, { workflowId: id, args: [childInput(code)], parentClosePolicy: ParentClosePolicy.ABANDON, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }),
+        );
+      else for (const sig of Object.values(state.announced)) await signalIfRunning(id, () => getExternalWorkflowHandle(id).signal(parentStepCompletedSignal, sig));
+      pending.shift();
+    }
+    if (!pending.length) delete state.children.pendingAdoptions;
   }
   await startChildren();
 
@@ -810,6 +880,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
       runTimers(now);
       openSteps(now);
       await cascade();
+      await adoptPending();
       const ownDone = state.steps.every((s) => s.status === 'done');
       if (ownDone && state.completedChildren.length >= state.children.total) break;
       const info = workflowInfo();
@@ -863,7 +934,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
    */
   async function ended(how: UnitEnding): Promise<UnitWorkflowResult> {
     await condition(() => outbox.length === 0 && !flushing);
-    if (how === 'cancelled') await signalAll(startedChildren(), cancelUnitSignal, [{ reason: `${ctx.unit.code} is no longer followed` }]);
+    if (how === 'cancelled') await signalAll([...startedChildren(), ...adoptedChildren()], cancelUnitSignal, [{ reason: `${ctx.unit.code} is no longer followed` }]);
     const parent = ctx.ancestors[0];
     if (parent) {
       const parentId = unitWorkflowId(ctx.rolloutId, parent.code);
@@ -880,7 +951,7 @@ export async function unitWorkflow(input: UnitWorkflowInput): Promise<UnitWorkfl
     for (const s of open) s.openEscalations = [];
     await recorded(emit('UnitCancelled', { reason, openSteps: open.map((s) => s.key), resolvedEscalations: resolved }));
     // Only children already started are running; their own children hear it from them.
-    await signalAll(startedChildren(), cancelUnitSignal, [{ reason }]);
+    await signalAll([...startedChildren(), ...adoptedChildren()], cancelUnitSignal, [{ reason }]);
     await condition(allHandlersFinished);
     return { unitCode: ctx.unit.code, lateSteps: subtreeLateSteps(), cancelled: true };
   }

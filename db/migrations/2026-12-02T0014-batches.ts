@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Batches (domain/batches.ts): one action on a filtered set of a rollout's units. `batches` holds the
- * decision as confirmed and `batch_items` one row per unit with its result, worked through by the
+ * decision as confirmed and `batch_items` one row per unit (with its own change, when the units of
+ * one batch get different ones: following a hierarchy change) and its result, worked through by the
  * batch workflow. They are the batch's working state, like the notification outbox: the audit record
  * holds BatchStarted, every unit's own event (carrying the batch ID) and BatchCompleted.
  *
@@ -31,6 +32,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     batch_id text not null references batches (batch_id),
     seq integer not null,
     unit_code text not null,
+    input jsonb,
     status text not null default 'pending' check (status in ('pending', 'done', 'unchanged', 'refused')),
     message text,
     result jsonb,

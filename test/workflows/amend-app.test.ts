@@ -81,7 +81,7 @@ test('amending a running rollout: preview, one RolloutAmended, a batch that amen
 
     // One event for the rollout, one per unit changed, each with the batch ID; the read model follows.
     const [rolloutEvent] = await db.selectFrom('events').selectAll().where('type', '=', 'RolloutAmended').execute();
-    expect(rolloutEvent).toMatchObject({ stream_id: `plan/${R}`, actor: 'user:ops', payload: { fromVersion: 1, toVersion: 2, units: 3, batchId: 'sua-doi-1', planHash: preview.planHash } });
+    expect(rolloutEvent).toMatchObject({ stream_id: `changes/${R}`, actor: 'user:ops', payload: { fromVersion: 1, toVersion: 2, units: 3, batchId: 'sua-doi-1', planHash: preview.planHash } });
     const [a] = await eventsOf(db, 'P.A', 'PlanAmended', R);
     expect(a!.payload).toMatchObject({ planVersion: 2, batchId: 'sua-doi-1', moved: [{ key: 'issue' }] });
     expect((await dueOf('P.A', 'issue')) - issueBefore).toBe(15 * DAY);
