@@ -17,6 +17,7 @@ import * as escalationActions from './migrations/2026-11-21T0008-escalation-acti
 import * as notifications from './migrations/2026-11-21T0009-notifications';
 import * as recordHash from './migrations/2026-11-21T0010-record-hash';
 import * as periodicReportDocuments from './migrations/2026-12-02T0011-periodic-report-documents';
+import * as organisations from './migrations/2026-12-02T0012-organisations';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0009-notifications': notifications,
   '2026-11-21T0010-record-hash': recordHash,
   '2026-12-02T0011-periodic-report-documents': periodicReportDocuments,
+  '2026-12-02T0012-organisations': organisations,
 };
 
 class StaticProvider implements MigrationProvider {
