@@ -47,7 +47,7 @@ export async function issueToken(db: Kysely<Database>, input: IssueTokenRequest)
     // The latest version of the unit's own organisation (another province's import does not matter).
     const version = await latestVersionOfUnit(db, req.unitCode);
     const unit = version === undefined ? undefined : await getUnit(db, version, req.unitCode);
-    if (!unit) throw DomainError.of('unit', `unit "${req.unitCode}" is not in the latest hierarchy of any organisation`);
+    if (!unit) throw DomainError.of('unit', `unit "${req.unitCode}" is not in the hierarchy (in no organisation's latest version)`);
     if (req.role === 'committee' && !unit.standingCommittee) throw DomainError.of('unit', `${req.unitCode} has no standing committee, so it cannot hold a committee token`);
   }
   const tokenId = randomBytes(6).toString('hex');

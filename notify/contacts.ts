@@ -168,7 +168,7 @@ export async function importContacts(db: Kysely<Database>, contacts: ReadonlyArr
           u,
           `unit "${u}" is no longer in ${home.organisation}'s latest hierarchy (version ${home.latestVersion})${now.length ? `: it became ${now.join(', ')} — give their contacts, or move ${u}'s with \`trienkhai contacts move ${u}\`` : ''}`,
         );
-      } else why.set(u, `unit "${u}" is not in the latest hierarchy of any organisation${units.length && versions.size === 0 ? ' (import the units first: trienkhai units import FILE)' : ''}`);
+      } else why.set(u, `unit "${u}" is not in the latest hierarchy of any organisation (import its organisation first: trienkhai units import FILE)`);
     }
     const unknown = contacts.filter((c) => why.has(c.unit));
     if (unknown.length) throw new DomainError(unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: why.get(c.unit)! })));
