@@ -18,6 +18,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly issues: ReadonlyArray<DomainIssue> = [],
+    /** More about the refusal (an import's diff awaiting confirmation). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -28,6 +30,7 @@ export const ErrorBody = z.object({
   message: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).describe('For bad input: each field (or file line) and what is wrong with it.'),
   requestId: z.string().describe('The X-Request-Id of this request (also in the server log): quote it when asking about this answer'),
+  details: z.unknown().optional().describe('More about the refusal, e.g. the diff an import awaits confirmation for (409 confirmation_required)'),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
@@ -189,7 +192,7 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 
 /** Any error as the HTTP answer it deserves: bad input 400 (nothing recorded), refusals as thrown, the rest 500. */
 export function errorResponse(e: unknown): { status: number; body: Omit<ErrorBody, 'requestId'> } {
-  if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues] } };
+  if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message, issues: [...e.issues], ...(e.details !== undefined ? { details: e.details } : {}) } };
   if (e instanceof DomainError) {
     const [status, code] = e.kind === 'not_found' ? [404, 'not_found'] : e.kind === 'conflict' ? [409, 'conflict'] : e.kind === 'forbidden' ? [403, 'forbidden'] : [400, 'bad_request'];
     // A refusal of what is named (404, 409) reads as a sentence; the issues still name the field.

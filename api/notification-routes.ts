@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
-import { getAncestors, latestHierarchyVersion } from '../db/hierarchy';
+import { getAncestors, latestVersionOfUnit } from '../db/hierarchy';
 import { importContacts, listContacts, parseContactsFile } from '../notify/contacts';
 import { CHANNELS } from '../notify/outbox';
 import { NOTIFICATION_STATUSES, listNotifications, retryNotification } from '../notify/store';
@@ -44,9 +44,8 @@ async function unitTarget(db: Kysely<Database>, code: string, rolloutId?: string
     const ru = await db.selectFrom('rollout_units').select('ancestors').where('rollout_id', '=', rolloutId).where('unit_code', '=', code).executeTakeFirst();
     if (ru) return { code, ancestors: (ru.ancestors as Array<{ code: string }>).map((a) => a.code), known: true };
   }
-  const version = await latestHierarchyVersion(db);
-  const exists = version !== undefined && (await db.selectFrom('hierarchy_units').select('code').where('version', '=', version).where('code', '=', code).executeTakeFirst()) !== undefined;
-  if (!exists) return { code, ancestors: [], known: false };
+  const version = await latestVersionOfUnit(db, code);
+  if (version === undefined) return { code, ancestors: [], known: false };
   return { code, ancestors: (await getAncestors(db, version, code)).map((a) => a.code), known: true };
 }
 

@@ -12,15 +12,17 @@ import { reportSchemas, type StepReportInput } from '../domain/reports';
 import { LocalDate, parseDeadlineText, toLocalIso } from '../domain/time';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import { DomainError } from '../domain/errors';
-import { StartRolloutRequest, actOnEscalation, cancelRollout, changeUnit, resolvePlan, extendDeadline, importUnits, newRequestId, startRollout, submitReport, type Deps } from '../app/commands';
+import { StartRolloutRequest, actOnEscalation, cancelRollout, changeUnit, resolvePlan, extendDeadline, newRequestId, startRollout, submitReport, type Deps } from '../app/commands';
+import { HierarchyChangeRequest } from '../domain/hierarchy-changes';
+import { ConfirmationRequired, ImportRequest, applyHierarchyChanges, importOrganisation, lineage, organisations } from '../app/hierarchies';
 import { escalationsPage, requireRollout, requireRolloutUnit, rolloutOverview, rolloutOverviewAsOf, rolloutsPage, timelinePage, unitDetail, unitsPage } from '../app/reads';
 import { Escalation, Instant, Overview, Page, PagingInput, Rollout, TimelineEntry, UnitDetail, UnitSummary } from '../app/views';
 import { wordingTable } from '../domain/wording';
 import { Text } from '../domain/text';
-import { RequestId } from '../domain/codes';
+import { RequestId, UnitCode } from '../domain/codes';
 import { ROLES, type Principal } from '../app/tokens';
 import { dashboardRoutes } from './dashboard-routes';
-import { HttpError, UploadedFile, route, type Route } from './http';
+import { HttpError, route, type Route } from './http';
 import { notificationRoutes } from './notification-routes';
 import { batchRoutes } from './batch-routes';
 import { calendarRoutes } from './calendar-routes';
@@ -32,6 +34,30 @@ export interface ApiDeps {
 }
 
 const Iso = Instant;
+
+const LineageStepView = z.object({
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  kind: z.string(),
+  effectiveFrom: z.string().nullable(),
+  version: z.number().int(),
+  organisation: z.string(),
+  depth: z.number().int(),
+});
+const ImportPreviewView = z.object({
+  needsConfirmation: z.boolean(),
+  organisations: z.array(
+    z.object({
+      organisation: z.string(),
+      kind: z.enum(['snapshot', 'delta']),
+      previousVersion: z.number().int().nullable(),
+      units: z.number().int(),
+      changes: z.array(z.record(z.string(), z.unknown())),
+      lines: z.array(z.object({ vi: z.string(), en: z.string() })),
+      needsConfirmation: z.boolean(),
+    }),
+  ),
+});
 const Paging = PagingInput.shape;
 const Lang = z.enum(['vi', 'en']).default('vi');
 
@@ -131,16 +157,91 @@ export function createRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/api/v1/units/import',
       tag: 'ops',
-      summary: 'Import a hierarchy (CSV or JSON text, the same columns as `trienkhai units import`) as a new version',
+      summary:
+        "Import one organisation's hierarchy (CSV or JSON text, the same columns as `trienkhai units import`): a snapshot (one new version per root) or a delta; an import that moves, adds or removes units of an organisation already imported answers 409 with the diff unless `confirm: true`",
       action: 'units.import',
       maxBodyBytes: 20_000_000,
-      body: UploadedFile,
-      response: z.object({ version: z.number().int(), units: z.number().int(), levels: z.array(z.string()), roots: z.array(z.string()) }),
+      body: ImportRequest,
+      response: z.object({
+        version: z.number().int(),
+        units: z.number().int(),
+        levels: z.array(z.string()),
+        roots: z.array(z.string()),
+        versions: z.array(z.object({ organisation: z.string(), version: z.number().int(), previousVersion: z.number().int().nullable(), units: z.number().int() })),
+        preview: ImportPreviewView,
+      }),
       status: 201,
+      errors: { 409: 'the import implies changes to an organisation already imported: `details` holds the diff; send `confirm: true` to apply' },
       handler: async ({ body, principal }) => {
-        const r = await importUnits(db, body.fileName, body.content, `user:${principal.label}`);
-        return { version: r.version, units: r.units, levels: r.levels, roots: r.roots };
+        try {
+          return await importOrganisation(db, body, `user:${principal.label}`);
+        } catch (e) {
+          if (e instanceof ConfirmationRequired) throw new HttpError(409, 'confirmation_required', e.issues.map((i) => i.message).join('; '), e.issues, e.preview);
+          throw e;
+        }
       },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/hierarchies/{organisation}/changes',
+      tag: 'ops',
+      summary: 'Apply a dated change to one organisation (the same file as `trienkhai units change`); `dryRun: true` only checks it and shows what it does',
+      action: 'units.import',
+      params: z.strictObject({ organisation: UnitCode }),
+      body: HierarchyChangeRequest.omit({ organisation: true, decidedBy: true }).extend({
+        decidedBy: HierarchyChangeRequest.shape.decidedBy.optional(),
+        dryRun: z.boolean().optional().describe('only check the change and show what it does (nothing stored)'),
+      }),
+      response: z.object({
+        dryRun: z.boolean(),
+        organisation: z.string(),
+        effectiveFrom: z.string(),
+        previousVersion: z.number().int(),
+        version: z.number().int().nullable(),
+        units: z.number().int(),
+        changes: z.array(z.record(z.string(), z.unknown())),
+        lines: z.array(z.object({ vi: z.string(), en: z.string() })),
+        lineage: z.array(z.object({ from: z.string().nullable(), to: z.string().nullable(), kind: z.string() })),
+      }),
+      status: 201,
+      handler: async ({ params, body, principal }) => {
+        const { dryRun, ...rest } = body;
+        return applyHierarchyChanges(db, { ...rest, decidedBy: rest.decidedBy ?? `user:${principal.label}`, organisation: params.organisation }, { dryRun: dryRun === true });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/units/{code}/lineage',
+      tag: 'ops',
+      summary: 'What a unit became (merged, split, dissolved) and what it came from; `before` follows back only the changes effective on or after that day',
+      params: z.strictObject({ code: UnitCode }),
+      query: z.strictObject({ before: LocalDate.optional() }),
+      response: z.object({
+        code: z.string(),
+        home: z.object({ organisation: z.string(), latestVersion: z.number().int(), current: z.boolean() }).nullable(),
+        successors: z.array(LineageStepView),
+        predecessors: z.array(LineageStepView),
+        current: z.array(z.string()),
+      }),
+      handler: async ({ params, query }) => lineage(db, params.code, query.before),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/organisations',
+      tag: 'ops',
+      summary: 'The organisations (root units) and their latest hierarchy versions (the same as `trienkhai units organisations`)',
+      response: z.array(
+        z.object({
+          organisation: z.string(),
+          name: z.string(),
+          latestVersion: z.number().int(),
+          kind: z.string(),
+          units: z.number().int(),
+          effectiveFrom: z.string().nullable(),
+          importedAt: z.string(),
+        }),
+      ),
+      handler: async () => organisations(db),
     }),
     route({
       method: 'GET',

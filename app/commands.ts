@@ -10,11 +10,12 @@ import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineS
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { canonicalJson } from '../db/event-store';
-import { importHierarchy, latestHierarchyVersion, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
+import { latestVersionOfUnit, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
+import { importOrganisation } from './hierarchies';
 import { getRollout, getRolloutUnit } from '../db/queries';
 import { DomainError } from '../domain/errors';
 import { parseDocumentNumber } from '../domain/documents';
-import { levelsOf, parentLevelsOf, parseUnitsFile, type Unit } from '../domain/hierarchy';
+import { parentLevelsOf, type Unit } from '../domain/hierarchy';
 import { parsePlan, validatePlanForHierarchy, type Plan } from '../domain/plan';
 import { BUILT_IN_PLANS } from '../domain/default-plans';
 import {
@@ -58,10 +59,14 @@ export interface Deps {
 
 const ROLLOUT_SEARCH_ATTRIBUTE = defineSearchAttributeKey('TrienkhaiRollout', SearchAttributeType.KEYWORD);
 
-/** Import a hierarchy file (CSV or JSON) as a new version. Throws DomainError listing every bad row. */
+/**
+ * Import a hierarchy file (CSV or JSON) as a new version of each organisation (root) it holds, applying
+ * whatever changes it implies (the callers that want a preview and confirmation use
+ * app/hierarchies.ts importOrganisation). Throws DomainError listing every bad row.
+ */
 export async function importUnits(db: Kysely<Database>, fileName: string, content: string, importedBy: string, parsed?: Unit[]): Promise<ImportResult> {
-  const units = parsed ?? parseUnitsFile(fileName, content);
-  return importHierarchy(db, units, { source: fileName, content, importedBy, levels: levelsOf(units) });
+  const { preview: _preview, ...result } = await importOrganisation(db, { fileName, content, confirm: true }, importedBy, parsed);
+  return result;
 }
 
 /** A plan given as a built-in name or as parsed JSON. */
@@ -122,8 +127,9 @@ export async function startRollout(deps: Deps, request: StartRolloutRequest): Pr
     }
   })();
   const plan = resolvePlan(req.plan);
-  const version = req.hierarchyVersion ?? (await latestHierarchyVersion(deps.db));
-  if (version === undefined) throw DomainError.of('hierarchy', 'no hierarchy has been imported yet: run `trienkhai units import <file>` first');
+  // The latest version of the root's own organisation: another province's import is not this rollout's business.
+  const version = req.hierarchyVersion ?? (await latestVersionOfUnit(deps.db, req.rootUnit));
+  if (version === undefined) throw DomainError.of('root', `unit "${req.rootUnit}" is not in the latest hierarchy of any organisation: import it first (trienkhai units import <file>)`);
   const root = await getUnit(deps.db, version, req.rootUnit);
   if (!root) throw DomainError.of('root', `unit "${req.rootUnit}" is not in hierarchy version ${version}`);
   const units = await subtree(deps.db, version, req.rootUnit);

@@ -6,7 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
-import { getUnit, latestHierarchyVersion } from '../db/hierarchy';
+import { getUnit, latestVersionOfUnit } from '../db/hierarchy';
 import { UnitCode } from '../domain/codes';
 import { Text } from '../domain/text';
 import { DomainError } from '../domain/errors';
@@ -44,9 +44,10 @@ export async function issueToken(db: Kysely<Database>, input: IssueTokenRequest)
   if (scoped && !req.unitCode) throw DomainError.of('unit', `a ${req.role} token is bound to a unit: give its code`);
   if (!scoped && req.unitCode) throw DomainError.of('unit', `an ${req.role} token is not bound to a unit`);
   if (req.unitCode) {
-    const version = await latestHierarchyVersion(db);
+    // The latest version of the unit's own organisation (another province's import does not matter).
+    const version = await latestVersionOfUnit(db, req.unitCode);
     const unit = version === undefined ? undefined : await getUnit(db, version, req.unitCode);
-    if (!unit) throw DomainError.of('unit', `unit "${req.unitCode}" is not in the hierarchy${version === undefined ? ' (none imported yet)' : ` (version ${version})`}`);
+    if (!unit) throw DomainError.of('unit', `unit "${req.unitCode}" is not in the hierarchy (in no organisation's latest version)`);
     if (req.role === 'committee' && !unit.standingCommittee) throw DomainError.of('unit', `${req.unitCode} has no standing committee, so it cannot hold a committee token`);
   }
   const tokenId = randomBytes(6).toString('hex');

@@ -47,6 +47,12 @@ export interface HierarchyVersionsTable {
   sha256: string;
   units: number;
   imported_by: string;
+  /** The organisation (root unit code); null only for a version imported before organisations were separate that holds several roots. */
+  organisation: string | null;
+  kind: ColumnType<'snapshot' | 'delta' | 'change', 'snapshot' | 'delta' | 'change' | undefined, never>;
+  /** The organisation's latest version this one was made from (null for a first import or a whole snapshot with none before). */
+  previous_version: number | null;
+  effective_from: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface HierarchyUnitsTable {
@@ -61,6 +67,19 @@ export interface HierarchyUnitsTable {
   predecessors: string[];
   /** Position among siblings (by code), so children can be paged stably. */
   sibling_index: number;
+  /** The unit's root: the organisation it belongs to in this version. */
+  organisation: string;
+}
+
+/** What became of a code (domain/hierarchy-changes.ts LineageEdge), with when and in which version. */
+export interface UnitLineageTable {
+  id: Generated<string>;
+  organisation: string;
+  from_code: string | null;
+  to_code: string | null;
+  kind: 'merged' | 'split' | 'renamed' | 'moved' | 'dissolved' | 'created';
+  effective_from: ColumnType<string | null, string | null | undefined, never>;
+  version: number;
 }
 
 export interface RolloutsTable {
@@ -266,6 +285,7 @@ export interface Database {
   events: EventsTable;
   hierarchy_versions: HierarchyVersionsTable;
   hierarchy_units: HierarchyUnitsTable;
+  unit_lineage: UnitLineageTable;
   rollouts: RolloutsTable;
   rollout_units: RolloutUnitsTable;
   unit_steps: UnitStepsTable;

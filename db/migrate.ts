@@ -17,6 +17,7 @@ import * as escalationActions from './migrations/2026-11-21T0008-escalation-acti
 import * as notifications from './migrations/2026-11-21T0009-notifications';
 import * as recordHash from './migrations/2026-11-21T0010-record-hash';
 import * as periodicReportDocuments from './migrations/2026-12-02T0011-periodic-report-documents';
+import * as organisations from './migrations/2026-12-02T0012-organisations';
 import * as calendars from './migrations/2026-12-02T0013-calendars';
 import * as batches from './migrations/2026-12-02T0014-batches';
 import * as planVersions from './migrations/2026-12-02T0015-plan-versions';
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0009-notifications': notifications,
   '2026-11-21T0010-record-hash': recordHash,
   '2026-12-02T0011-periodic-report-documents': periodicReportDocuments,
+  '2026-12-02T0012-organisations': organisations,
   '2026-12-02T0013-calendars': calendars,
   '2026-12-02T0014-batches': batches,
   '2026-12-02T0015-plan-versions': planVersions,

@@ -229,7 +229,12 @@ function toUnit(values: Partial<Record<keyof Unit, unknown>>): Unit {
  * Whole-file checks over rows whose code/parent could be read: duplicate codes (naming both rows),
  * unknown parents, cycles, no root, self-references.
  */
-function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIssue[] {
+/** How much of a tree a file must be: `whole` (a snapshot) or `partial` (a delta: parents may be units already stored, no root needed). */
+export interface ParseOptions {
+  partial?: boolean;
+}
+
+function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string, partial = false): LocatedIssue[] {
   const issues: LocatedIssue[] = [];
   const add = (row: Row, column: UnitFileColumn, message: string): void => void issues.push({ path: row.at(column), message, order: row.order });
   const byCode = new Map<string, Row>();
@@ -254,7 +259,7 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
     if (parent === null) hasRoot = true;
     if (typeof parent === 'string') {
       if (parent === code) add(row, 'parent', `unit "${parent}" is its own parent (expected another unit's code, or empty for a root)`);
-      else if (!byCode.has(parent)) {
+      else if (!byCode.has(parent) && !partial) {
         const near = byFolded.get(parent.toLowerCase());
         add(
           row,
@@ -292,7 +297,7 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
     for (const c of chain) state.set(c, 'done');
   }
 
-  if (rows.length > 0 && !hasRoot && rows.every((r) => r.values.parent !== undefined)) {
+  if (!partial && rows.length > 0 && !hasRoot && rows.every((r) => r.values.parent !== undefined)) {
     issues.push({
       path: fileLevelPath,
       message: 'no root unit: every unit has a parent (expected at least one unit with an empty parent, e.g. the province committee)',
@@ -302,8 +307,8 @@ function treeIssues(rows: ReadonlyArray<Row>, fileLevelPath: string): LocatedIss
   return issues;
 }
 
-function finish(rows: ReadonlyArray<Row>, fieldIssues: LocatedIssue[], fileLevelPath: string): Unit[] {
-  const issues = [...fieldIssues, ...treeIssues(rows, fileLevelPath)];
+function finish(rows: ReadonlyArray<Row>, fieldIssues: LocatedIssue[], fileLevelPath: string, partial = false): Unit[] {
+  const issues = [...fieldIssues, ...treeIssues(rows, fileLevelPath, partial)];
   if (issues.length) {
     // Stable: within a line, field issues come before tree issues.
     issues.sort((a, b) => a.order - b.order);
@@ -435,7 +440,7 @@ function stripBom(text: string): string {
  * lines are handled. Booleans: true/false, 1/0, yes/no, có/không, x, empty (= false).
  * @throws DomainError listing every problem, e.g. `line 7, column members`
  */
-export function parseUnitsCsv(text: string): Unit[] {
+export function parseUnitsCsv(text: string, opts: ParseOptions = {}): Unit[] {
   const { records, issues } = parseCsv(stripBom(text).normalize('NFC'));
   // Blank lines, and rows of empty cells that spreadsheets export, are not units.
   const nonBlank = records.filter((r) => r.fields.some((f) => f.trim() !== ''));
@@ -496,7 +501,7 @@ export function parseUnitsCsv(text: string): Unit[] {
     });
     return row;
   });
-  return finish(rows, fieldIssues, 'file');
+  return finish(rows, fieldIssues, 'file', opts.partial);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -689,7 +694,7 @@ export class JsonReader {
  * root). Unknown fields are errors.
  * @throws DomainError listing every problem, e.g. `line 12 (row 3), field members`
  */
-export function parseUnitsJson(text: string): Unit[] {
+export function parseUnitsJson(text: string, opts: ParseOptions = {}): Unit[] {
   const reader = new JsonReader(stripBom(text).normalize('NFC'));
   const doc = reader.parseDocument();
   const shape = 'expected an array of units, or an object { "units": [...] }';
@@ -734,18 +739,18 @@ export function parseUnitsJson(text: string): Unit[] {
     }
     return row;
   });
-  return finish(rows, fieldIssues, 'file');
+  return finish(rows, fieldIssues, 'file', opts.partial);
 }
 
 /**
  * Parse a hierarchy file by its extension: `.csv` or `.json` (case-insensitive).
  * @throws DomainError for any other extension, or the file's problems
  */
-export function parseUnitsFile(fileName: string, text: string): Unit[] {
+export function parseUnitsFile(fileName: string, text: string, opts: ParseOptions = {}): Unit[] {
   const m = /\.([^./\\]+)$/.exec(fileName);
   const ext = m?.[1]?.toLowerCase();
-  if (ext === 'csv') return parseUnitsCsv(text);
-  if (ext === 'json') return parseUnitsJson(text);
+  if (ext === 'csv') return parseUnitsCsv(text, opts);
+  if (ext === 'json') return parseUnitsJson(text, opts);
   throw DomainError.of('file', `"${fileName}": unsupported file type${ext ? ` ".${ext}"` : ' (no extension)'} (expected a .csv or .json file; save spreadsheets as "CSV UTF-8")`);
 }
 

@@ -2,7 +2,9 @@
  * Unit contacts: who is told when an event notifies a unit (recipients.ts). Imported from CSV or JSON
  * with the columns `unit,channel,address,name`; an import replaces the contacts of the units it lists
  * (and leaves other units' contacts alone). Contacts belong to a unit code, not to a hierarchy
- * version, so they survive re-imports of the hierarchy; the units must exist in the latest version.
+ * version, so they survive re-imports of the hierarchy; the units must exist in their organisation's
+ * latest version. A unit merged away hands its contacts to its successor (moveContacts), and what
+ * notifies it reaches its successors meanwhile (recipient-units.ts).
  *
  * Every problem in a file is reported at once, naming its line (CSV) or row (JSON) and field, and
  * nothing is recorded.
@@ -12,7 +14,8 @@ import { z } from 'zod';
 import { DomainError, type DomainIssue } from '../domain/errors';
 import { UnitCode, parseCsv } from '../domain/hierarchy';
 import type { Database } from '../db/database';
-import { latestHierarchyVersion } from '../db/hierarchy';
+import { organisationOf } from '../db/hierarchy';
+import { currentSuccessorsOf } from '../db/hierarchy-changes';
 import { CHANNELS, type Channel } from './outbox';
 import { Text } from '../domain/text';
 import { forbiddenWebhookUrl, webhookAllowPrivateFromEnv, type WebhookAllowPrivate } from './webhook-address';
@@ -147,25 +150,77 @@ export interface ContactsImportResult {
   hierarchyVersion: number;
 }
 
-/** Replace the contacts of the units a file lists, in one transaction. @throws DomainError if a unit is not in the latest hierarchy */
+/**
+ * Replace the contacts of the units a file lists, in one transaction.
+ * @throws DomainError if a unit is not in its organisation's latest hierarchy (a merged-away unit names its successor)
+ */
 export async function importContacts(db: Kysely<Database>, contacts: ReadonlyArray<LocatedContact>): Promise<ContactsImportResult> {
   return db.transaction().execute(async (trx) => {
-    const version = await latestHierarchyVersion(trx);
-    if (version === undefined) throw DomainError.of('file', 'no hierarchy has been imported yet (import the units first: trienkhai units import FILE)');
     const units = [...new Set(contacts.map((c) => c.unit))].sort();
-    const known = new Set((await trx.selectFrom('hierarchy_units').select('code').where('version', '=', version).where('code', 'in', units).execute()).map((r) => r.code));
-    const unknown = contacts.filter((c) => !known.has(c.unit));
-    if (unknown.length) {
-      throw new DomainError(
-        unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: `unit "${c.unit}" is not in the latest hierarchy (version ${version})` })),
-      );
+    const versions = new Map<string, number>();
+    const why = new Map<string, string>();
+    for (const u of units) {
+      const home = await organisationOf(trx, u);
+      if (home?.current) versions.set(u, home.latestVersion);
+      else if (home) {
+        const now = await currentSuccessorsOf(trx, u);
+        why.set(
+          u,
+          `unit "${u}" is no longer in ${home.organisation}'s latest hierarchy (version ${home.latestVersion})${now.length ? `: it became ${now.join(', ')} — give their contacts, or move ${u}'s with \`trienkhai contacts move ${u}\`` : ''}`,
+        );
+      } else why.set(u, `unit "${u}" is not in the latest hierarchy of any organisation (import its organisation first: trienkhai units import FILE)`);
     }
+    const unknown = contacts.filter((c) => why.has(c.unit));
+    if (unknown.length) throw new DomainError(unknown.map((c) => ({ path: `${c.at}, ${c.at.startsWith('line') ? 'column' : 'field'} unit`, message: why.get(c.unit)! })));
     const removed = await trx.deleteFrom('unit_contacts').where('unit_code', 'in', units).executeTakeFirst();
     await trx
       .insertInto('unit_contacts')
       .values(contacts.map((c) => ({ unit_code: c.unit, channel: c.channel, address: c.address, name: c.name })))
       .execute();
-    return { units, contacts: contacts.length, replaced: Number(removed.numDeletedRows), hierarchyVersion: version };
+    return { units, contacts: contacts.length, replaced: Number(removed.numDeletedRows), hierarchyVersion: Math.max(...versions.values()) };
+  });
+}
+
+export interface ContactsMoveResult {
+  from: string;
+  to: string;
+  /** Contacts moved (those the successor already had with the same channel and address are dropped). */
+  moved: number;
+}
+
+/**
+ * Move the contacts of a unit that was merged away (or split) to its successor: `to`, or its one
+ * current successor by lineage. In one transaction.
+ * @throws DomainError if the unit still exists, the successor is ambiguous or not current
+ */
+export async function moveContacts(db: Kysely<Database>, from: string, to?: string): Promise<ContactsMoveResult> {
+  return db.transaction().execute(async (trx) => {
+    const successors = await currentSuccessorsOf(trx, from);
+    const home = await organisationOf(trx, from);
+    if (home?.current && to === undefined) throw DomainError.of('unit', `unit "${from}" still exists in ${home.organisation} (version ${home.latestVersion}); name where its contacts go with --to`);
+    const target = to ?? (successors.length === 1 ? successors[0] : undefined);
+    if (target === undefined)
+      throw DomainError.of(
+        'to',
+        successors.length
+          ? `"${from}" became several units (${successors.join(', ')}): choose one with --to`
+          : `"${from}" has no current successor (dissolved, or never merged): name the unit with --to`,
+      );
+    if (target === from) throw DomainError.of('to', `"${from}" is the unit the contacts are on`);
+    const dest = await organisationOf(trx, target);
+    if (!dest?.current) throw DomainError.of('to', `unit "${target}" is not in the latest hierarchy of any organisation`);
+    const existing = await trx.selectFrom('unit_contacts').select(['channel', 'address']).where('unit_code', '=', target).execute();
+    const have = new Set(existing.map((c) => `${c.channel}|${c.address}`));
+    const rows = await trx.selectFrom('unit_contacts').selectAll().where('unit_code', '=', from).execute();
+    if (rows.length === 0) throw DomainError.of('unit', `unit "${from}" has no contacts`);
+    const fresh = rows.filter((r) => !have.has(`${r.channel}|${r.address}`));
+    await trx.deleteFrom('unit_contacts').where('unit_code', '=', from).execute();
+    if (fresh.length)
+      await trx
+        .insertInto('unit_contacts')
+        .values(fresh.map((r) => ({ unit_code: target, channel: r.channel, address: r.address, name: r.name })))
+        .execute();
+    return { from, to: target, moved: fresh.length };
   });
 }
 

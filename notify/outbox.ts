@@ -11,6 +11,7 @@ import type { AnyNewEvent } from '../domain/events';
 import type { Database } from '../db/database';
 import { renderMessage, type UnitRef } from './message';
 import { recipientOf } from './recipients';
+import { recipientUnitsOf } from './recipient-units';
 
 export type Channel = 'email' | 'webhook';
 export const CHANNELS: ReadonlyArray<Channel> = ['email', 'webhook'];
@@ -27,7 +28,16 @@ export function idempotencyKey(eventId: string, channel: Channel, address: strin
 export async function enqueueNotifications(trx: Transaction<Database>, e: AnyNewEvent): Promise<number> {
   const recipient = recipientOf(e);
   if (!recipient) return 0;
-  const contacts = await trx.selectFrom('unit_contacts').select(['channel', 'address']).where('unit_code', '=', recipient).orderBy('channel').orderBy('address').execute();
+  // A unit merged away since the rollout pinned its hierarchy is told through its successors.
+  const units = await recipientUnitsOf(trx, recipient);
+  const contacts = await trx
+    .selectFrom('unit_contacts')
+    .select(['unit_code', 'channel', 'address'])
+    .where('unit_code', 'in', units)
+    .orderBy('unit_code')
+    .orderBy('channel')
+    .orderBy('address')
+    .execute();
   if (contacts.length === 0) return 0;
   const name = async (code: string | null): Promise<UnitRef | null> => {
     if (!code) return null;
@@ -35,18 +45,19 @@ export async function enqueueNotifications(trx: Transaction<Database>, e: AnyNew
     const found = inRollout ?? (await trx.selectFrom('hierarchy_units').select('name').where('code', '=', code).orderBy('version', 'desc').limit(1).executeTakeFirst());
     return { code, name: found?.name ?? null };
   };
-  const recipientRef = (await name(recipient))!;
+  const refs = new Map<string, UnitRef>();
+  for (const u of units) refs.set(u, (await name(u))!);
   const unitRef = await name(e.unitCode);
   const rollout = e.rolloutId ? await trx.selectFrom('rollouts').select('resolution_title').where('rollout_id', '=', e.rolloutId).executeTakeFirst() : undefined;
   const rows = contacts.map((c) => {
     const key = idempotencyKey(e.eventId, c.channel, c.address);
-    const message = renderMessage(e, { idempotencyKey: key, recipient: recipientRef, unit: unitRef, rolloutTitle: rollout?.resolution_title ?? null });
+    const message = renderMessage(e, { idempotencyKey: key, recipient: refs.get(c.unit_code)!, unit: unitRef, rolloutTitle: rollout?.resolution_title ?? null });
     return {
       event_id: e.eventId,
       event_type: e.type,
       rollout_id: e.rolloutId,
       unit_code: e.unitCode,
-      recipient_unit: recipient,
+      recipient_unit: c.unit_code,
       channel: c.channel,
       address: c.address,
       idempotency_key: key,

@@ -1,6 +1,6 @@
 /** `trienkhai contacts import | list`: where units' notifications go (webhooks, email). */
 import { basename } from 'node:path';
-import { importContacts, listContacts, parseContactsFile } from '../../notify/contacts';
+import { importContacts, listContacts, moveContacts, parseContactsFile } from '../../notify/contacts';
 import { defineCommand, defineGroup } from '../command';
 import { readInputFile } from '../files';
 import { table } from '../format';
@@ -50,4 +50,21 @@ const list = defineCommand({
   },
 });
 
-export const contacts = defineGroup({ name: 'contacts', section: 'notifications', summary: "liên hệ / where units' notifications go", commands: [importCommand, list] });
+const move = defineCommand({
+  name: 'move',
+  summary: "move a merged-away unit's contacts to its successor (by lineage, or --to)",
+  positionals: [{ name: 'CODE', required: true, description: 'the unit whose contacts move (merged away, split, or any unit with --to)' }],
+  arity: 'give exactly one unit code',
+  options: { to: { type: 'string', value: 'CODE', description: 'the unit that gets them (default: the one current successor)', fills: ['to'] }, ...JSON_OPTION },
+  examples: ['trienkhai contacts move BG.YT.DongTam', 'trienkhai contacts move BG.X3 --to BG.X3a'],
+  async run({ values, args: [code], io }) {
+    return withSession(async (s) => {
+      const r = await moveContacts(s.db, code, values.to);
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else io.out(`Đã chuyển ${r.moved} liên hệ từ ${r.from} sang ${r.to} / moved ${r.moved} contact(s) from ${r.from} to ${r.to}.`);
+      return 0;
+    });
+  },
+});
+
+export const contacts = defineGroup({ name: 'contacts', section: 'notifications', summary: "liên hệ / where units' notifications go", commands: [importCommand, list, move] });

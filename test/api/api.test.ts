@@ -55,7 +55,10 @@ test('ops imports and starts through the API; bad input is a 400 naming the fiel
   expect(await t.db.selectFrom('hierarchy_versions').selectAll().execute()).toHaveLength(0);
 
   const imported = await call('POST', '/api/v1/units/import', 'ops', { fileName: 'units.csv', content: HIERARCHY });
-  expect(imported).toEqual({ status: 201, body: { version: 1, units: 6, levels: ['tinh', 'huyen', 'coso', 'chibo'], roots: ['P'] } });
+  expect(imported).toMatchObject({
+    status: 201,
+    body: { version: 1, units: 6, levels: ['tinh', 'huyen', 'coso', 'chibo'], roots: ['P'], versions: [{ organisation: 'P', version: 1, previousVersion: null, units: 6 }] },
+  });
 
   // Scoped tokens need units that exist; a cell without a standing committee cannot hold a committee token.
   await expect(issueToken(t.db, { role: 'committee', unitCode: 'P.A.1.C', label: 'x' })).rejects.toThrow(/no standing committee/);

@@ -164,6 +164,10 @@ test('the messages a user sees for a wrong count, a missing option, a bad number
     await cli('rollout', 'frobnicate'),
     /^error: unknown "rollout frobnicate" \(expected start, status, list, cancel, suspend, resume or cancel-unit\)\n\nusage: trienkhai rollout start/,
   );
+  expectUsageError(await cli('units', 'frobnicate'), /^error: unknown "units frobnicate" \(expected import, change, lineage or organisations\)/);
+  expectUsageError(await cli('contacts', 'frobnicate'), /^error: unknown "contacts frobnicate" \(expected import, list or move\)/);
+  expectUsageError(await cli('units', 'change'), /^error: missing --file/);
+  expectUsageError(await cli('units', 'lineage'), /^error: give exactly one unit code/);
   expectUsageError(await cli('frobnicate'), /^error: unknown command "frobnicate"\n\ntrienkhai — theo dõi/);
   expectUsageError(await cli('rollout', 'status', '--lang', 'fr'), /^error: --lang must be "vi" or "en", got "fr"$/);
   expectUsageError(await cli('token', 'issue', '--role', 'king', '--label', 'x'), /^error: --role must be one of ops, /);
