@@ -26,7 +26,7 @@ export type Action =
   | 'units.import'
   | 'rollout.start'
   | 'rollout.cancel'
-  /** Amend a running rollout's plan (preview and apply): ops. */
+  /** Amend a running rollout's plan, or make it follow a newer hierarchy version (preview and apply): ops. */
   | 'rollout.amend'
   /** The rollout-wide view: overview, progress of every level, the whole timeline, as-of, verify. */
   | 'rollout.overview'

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchRequester } from '../app/batches';
 import { newRequestId } from '../app/commands';
 import { amendRollout, planVersions, previewAmendment } from '../app/amendments';
+import { followHierarchy, previewFollow } from '../app/reshape';
+import { LocalDate } from '../domain/time';
 import { requireRollout } from '../app/reads';
 import { BatchAction, BatchFilter } from '../domain/batches';
 import { RequestId, UnitCode } from '../domain/codes';
@@ -74,6 +76,22 @@ const AmendPreview = z.object({
   fingerprint: z.string(),
 });
 
+const FollowBody = {
+  toVersion: z.number().int().min(1).optional().describe("The hierarchy version to follow (default: the latest of the rollout's organisation)"),
+  effectiveFrom: LocalDate.optional().describe("When the change took effect (default: the version's own date, else today)"),
+  reason: Text({ max: 2000, multiline: true }),
+};
+const FollowPreviewOut = z.object({
+  rolloutId: z.string(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int(),
+  counts: z.object({ reshaped: z.number().int(), merged: z.number().int(), dissolved: z.number().int(), started: z.number().int(), adopted: z.number().int(), released: z.number().int() }),
+  changes: z.array(z.object({ code: z.string(), op: z.enum(['adoptChild', 'reshape', 'merge', 'dissolve', 'releaseChild']) }).passthrough()),
+  openStepsEnding: z.number().int(),
+  openEscalations: z.number().int(),
+  fingerprint: z.string(),
+});
+
 export function batchRoutes(deps: ApiDeps): Route[] {
   const { db } = deps;
   return [
@@ -102,6 +120,34 @@ export function batchRoutes(deps: ApiDeps): Route[] {
       handler: async ({ params, body, principal }) => {
         const { decidedBy, ...rest } = body;
         return amendRollout({ db, client: await deps.client() }, params.rolloutId, { ...rest, decidedBy: decidedByOf(principal, decidedBy) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/follow/preview',
+      tag: 'ops',
+      summary:
+        "Preview making a running rollout follow a newer version of its organisation's hierarchy: each running unit's change (reshaped, merged into, dissolved, started, adopted, released), open steps and escalations concerned. Nothing is recorded",
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject(FollowBody),
+      response: FollowPreviewOut,
+      handler: async ({ params, body, principal }) => previewFollow(db, params.rolloutId, { ...body, decidedBy: decidedByOf(principal) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/follow',
+      tag: 'ops',
+      summary:
+        "Apply a previewed hierarchy change to the running rollout (send the preview's fingerprint): RolloutHierarchyChanged, then each unit's change as a batch (follow it at /api/v1/batches/{batchId})",
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject({ ...FollowBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      response: z.object({ rolloutId: z.string(), fromVersion: z.number().int(), toVersion: z.number().int(), batchId: z.string(), units: z.number().int(), alreadyApplied: z.boolean() }),
+      status: 202,
+      handler: async ({ params, body, principal }) => {
+        const { decidedBy, ...rest } = body;
+        return followHierarchy({ db, client: await deps.client() }, params.rolloutId, { ...rest, decidedBy: decidedByOf(principal, decidedBy) });
       },
     }),
     route({

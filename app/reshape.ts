@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { Database } from '../db/database';
 import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
 import { getRollout } from '../db/queries';
+import { organisationOf } from '../db/hierarchy';
 import { RequestId } from '../domain/codes';
 import { DomainError } from '../domain/errors';
 import { ancestorsInRollout } from '../domain/escalation';
@@ -34,9 +35,9 @@ import { createBatch } from './batches';
 import { newRequestId, type Deps } from './commands';
 
 export const FollowRequest = z.strictObject({
-  /** The hierarchy version to follow (of the rollout's organisation): a newer one than the rollout runs on. */
-  toVersion: z.number().int().min(1),
-  /** When the change took effect in the organisation (default: today). */
+  /** The hierarchy version to follow (default: the latest of the rollout's organisation); newer than the one it runs on. */
+  toVersion: z.number().int().min(1).optional(),
+  /** When the change took effect in the organisation (default: the version's own date, else today). */
   effectiveFrom: LocalDate.optional(),
   reason: Text({ max: 2000, multiline: true }),
   decidedBy: Text({ max: 200 }),
@@ -146,24 +147,31 @@ async function prepare(db: Kysely<Database>, rolloutId: string, input: FollowReq
   const rollout = await getRollout(db, rolloutId);
   if (!rollout) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
   if (rollout.status !== 'running') throw DomainError.conflict('rolloutId', `rollout ${rolloutId} is ${rollout.status}: it no longer follows its hierarchy`);
-  if (req.toVersion <= rollout.hierarchy_version)
-    throw DomainError.of('toVersion', `rollout ${rolloutId} runs on hierarchy version ${rollout.hierarchy_version}; give a newer version of its organisation (not ${req.toVersion})`);
-  const version = await db.selectFrom('hierarchy_versions').select('version').where('version', '=', req.toVersion).executeTakeFirst();
-  if (!version) throw DomainError.notFound('toVersion', `no hierarchy version ${req.toVersion}`);
-  const after = await subtreeRows(db, req.toVersion, rollout.root_unit);
+  const home = await organisationOf(db, rollout.root_unit);
+  const toVersion = req.toVersion ?? home?.latestVersion ?? rollout.hierarchy_version;
+  if (req.toVersion === undefined && toVersion <= rollout.hierarchy_version)
+    throw DomainError.conflict(
+      'toVersion',
+      `rollout ${rolloutId} already runs on the latest hierarchy version of ${home?.organisation ?? rollout.root_unit} (${rollout.hierarchy_version}); nothing to follow`,
+    );
+  if (toVersion <= rollout.hierarchy_version)
+    throw DomainError.of('toVersion', `rollout ${rolloutId} runs on hierarchy version ${rollout.hierarchy_version}; give a newer version of its organisation (not ${toVersion})`);
+  const version = await db.selectFrom('hierarchy_versions').select(['version', 'effective_from']).where('version', '=', toVersion).executeTakeFirst();
+  if (!version) throw DomainError.notFound('toVersion', `no hierarchy version ${toVersion}`);
+  const after = await subtreeRows(db, toVersion, rollout.root_unit);
   if (!after.length)
-    throw DomainError.of('toVersion', `hierarchy version ${req.toVersion} does not hold the rollout's root ${rollout.root_unit}: it is another organisation's, or the root itself changed`);
+    throw DomainError.of('toVersion', `hierarchy version ${toVersion} does not hold the rollout's root ${rollout.root_unit}: it is another organisation's, or the root itself changed`);
   const before = await subtreeRows(db, rollout.hierarchy_version, rollout.root_unit);
   const units = await db.selectFrom('rollout_units').select(['unit_code', 'status']).where('rollout_id', '=', rolloutId).execute();
   const running = new Set(units.filter((u) => u.status === 'active').map((u) => u.unit_code));
   // Units started by the rollout after it pinned its version are running too, though not in `before`.
   const changes = planFollow(rollout.root_unit, before, after, running);
-  return { req, rollout, changes };
+  return { req, rollout, changes, toVersion, effectiveFrom: req.effectiveFrom ?? version.effective_from ?? localDateOf(Date.now()) };
 }
 
 /** What following the new version would do to each running unit; nothing is recorded. */
 export async function previewFollow(db: Kysely<Database>, rolloutId: string, input: FollowRequest): Promise<FollowPreview> {
-  const { req, rollout, changes } = await prepare(db, rolloutId, input);
+  const { rollout, changes, toVersion } = await prepare(db, rolloutId, input);
   const n = (op: PlannedChange['op'], f: (c: PlannedChange) => boolean = () => true) => changes.filter((c) => c.op === op && f(c)).length;
   const ending = changes.filter((c) => c.op === 'merge' || c.op === 'dissolve').map((c) => c.code);
   const touched = [...ending, ...changes.filter((c) => c.op === 'reshape').map((c) => c.code)];
@@ -196,7 +204,7 @@ export async function previewFollow(db: Kysely<Database>, rolloutId: string, inp
   return {
     rolloutId,
     fromVersion: rollout.hierarchy_version,
-    toVersion: req.toVersion,
+    toVersion,
     counts: {
       reshaped: n('reshape'),
       merged: n('merge'),
@@ -209,7 +217,7 @@ export async function previewFollow(db: Kysely<Database>, rolloutId: string, inp
     openStepsEnding: openSteps,
     openEscalations: escalations,
     fingerprint: createHash('sha256')
-      .update(JSON.stringify({ from: rollout.hierarchy_version, to: req.toVersion, changes }))
+      .update(JSON.stringify({ from: rollout.hierarchy_version, to: toVersion, changes }))
       .digest('hex'),
   };
 }
@@ -244,8 +252,7 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
   const preview = await previewFollow(deps.db, rolloutId, input);
   if (parsed.data.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
   if (parsed.data.fingerprint !== preview.fingerprint) throw DomainError.conflict('fingerprint', 'the rollout or the hierarchy changed since the preview; preview again (nothing was changed)');
-  const { req, rollout, changes } = await prepare(deps.db, rolloutId, input);
-  const effectiveFrom = req.effectiveFrom ?? localDateOf(Date.now());
+  const { req, rollout, changes, toVersion, effectiveFrom } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('follow');
   await appendEvents(deps.db, [
     {
@@ -263,7 +270,7 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
         batchId,
         organisation: rollout.root_unit,
         fromVersion: rollout.hierarchy_version,
-        toVersion: req.toVersion,
+        toVersion: toVersion,
         effectiveFrom,
         changes: changes.map(describe),
       },
@@ -277,15 +284,15 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
       batchId,
       rolloutId,
       action: 'hierarchy',
-      params: { fromVersion: rollout.hierarchy_version, toVersion: req.toVersion, effectiveFrom },
-      filter: { hierarchyVersion: req.toVersion },
+      params: { fromVersion: rollout.hierarchy_version, toVersion: toVersion, effectiveFrom },
+      filter: { hierarchyVersion: toVersion },
       committee: null,
       decidedBy: req.decidedBy,
       reason: req.reason,
       codes: changes.map((c) => c.code),
-      inputs: changes.map((c) => inputOf(c, effectiveFrom, req.toVersion)),
+      inputs: changes.map((c) => inputOf(c, effectiveFrom, toVersion)),
     });
-  return { rolloutId, fromVersion: rollout.hierarchy_version, toVersion: req.toVersion, batchId, units: changes.length, alreadyApplied: false };
+  return { rolloutId, fromVersion: rollout.hierarchy_version, toVersion: toVersion, batchId, units: changes.length, alreadyApplied: false };
 }
 
 /** The unit change a planned change sends (the envelope is the batch's). */

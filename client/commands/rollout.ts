@@ -1,6 +1,7 @@
-/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit | amend`. */
+/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit | amend | follow`. */
 import { amendRollout, previewAmendment } from '../../app/amendments';
-import { confirmed, follow, renderResult } from '../batch-progress';
+import { confirmed, follow as followBatch, renderResult } from '../batch-progress';
+import { describe as describeFollow, followHierarchy, previewFollow } from '../../app/reshape';
 import { cancelRollout, changeUnit, newRequestId, resolvePlan, startRollout } from '../../app/commands';
 import { rolloutOverview, rolloutsPage, unitDetail } from '../../app/reads';
 import { formatLocal } from '../../domain/time';
@@ -253,7 +254,7 @@ const amend = defineCommand({
           );
         return 0;
       }
-      const result = await follow(s, applied.batchId, io);
+      const result = await followBatch(s, applied.batchId, io);
       if (values.json) io.out(JSON.stringify({ preview, applied, result }, null, 2));
       else {
         io.out(
@@ -266,9 +267,71 @@ const amend = defineCommand({
   },
 });
 
+const follow = defineCommand({
+  name: 'follow',
+  summary: "make a running rollout follow a newer version of its organisation's hierarchy (mergers, dissolutions, moves)",
+  description:
+    'The preview lists what each running unit gets: reshaped (escalations rerouted along the new tree), merged into its successor (open steps, attendance and escalations pass on; a new successor is enrolled first), dissolved, started (new units), adopted by a new parent. Once confirmed it is recorded and applied unit by unit.',
+  positionals: [{ name: 'ROLLOUT_ID', required: true, description: 'the rollout' }],
+  arity: 'give the rollout ID as the one argument',
+  options: {
+    version: { type: 'string', value: 'N', integer: true, description: "the hierarchy version to follow (default: the latest of the rollout's organisation)", fills: ['toVersion'] },
+    'effective-from': { type: 'string', value: 'YYYY-MM-DD', description: "when the change took effect (default: the version's own date, else today)", fills: ['effectiveFrom'] },
+    reason: { type: 'string', value: 'TEXT', required: true, description: 'why (recorded with every unit)', fills: ['reason'] },
+    ...BY_OPS,
+    yes: { type: 'boolean', description: 'apply without asking (after showing the preview)' },
+    'no-wait': { type: 'boolean', description: 'record it and return; follow the units with `trienkhai batch status BATCH_ID`' },
+    id: { type: 'string', value: 'BATCH_ID', description: "this change's ID: the same ID again changes nothing", fills: ['batchId'] },
+    ...JSON_OPTION,
+  },
+  examples: ['trienkhai rollout follow 21-NQ-TW.2022-06-16.BG --reason "Thực hiện Nghị quyết 60-NQ/TW: bỏ cấp huyện, sáp nhập xã" --yes'],
+  async run({ values, args: [rolloutId], io, rename }) {
+    const version = int(values.version);
+    const request = {
+      reason: values.reason,
+      decidedBy: `user:${values.by ?? 'ops'}`,
+      ...(version !== undefined ? { toVersion: version } : {}),
+      ...(values['effective-from'] ? { effectiveFrom: values['effective-from'] } : {}),
+      ...(values.id ? { batchId: values.id } : {}),
+    };
+    return withSession(async (s) => {
+      const preview = await previewFollow(s.db, rolloutId, request).catch(rename());
+      if (!values.json) {
+        const c = preview.counts;
+        io.out(`${rolloutId}: hệ thống tổ chức phiên bản ${preview.fromVersion} → ${preview.toVersion} / hierarchy version ${preview.fromVersion} → ${preview.toVersion}`);
+        io.out(
+          `  hợp nhất / merged ${c.merged} · giải thể / dissolved ${c.dissolved} · đơn vị mới / started ${c.started} · chuyển đến / adopted ${c.adopted} · cập nhật / reshaped ${c.reshaped} · thôi theo dõi / released ${c.released}`,
+        );
+        io.out(`  ${preview.openStepsEnding} bước chưa xong của đơn vị kết thúc chuyển sang đơn vị kế thừa hoặc khép lại; ${preview.openEscalations} kiến nghị đang mở được chuyển cấp nhận khi cần.`);
+        io.out(
+          table(
+            ['Đơn vị / unit', 'Thay đổi / change'],
+            preview.changes.slice(0, 30).map((ch) => [ch.code, describeFollow(ch)]),
+          ),
+        );
+        if (preview.changes.length > 30) io.out(`… và ${preview.changes.length - 30} thay đổi khác / and ${preview.changes.length - 30} more`);
+      }
+      if (!(await confirmed(values.yes === true, preview.changes.length, io))) {
+        if (values.json) io.out(JSON.stringify({ preview, applied: null }, null, 2));
+        return 0;
+      }
+      const applied = await followHierarchy(await s.deps(), rolloutId, { ...request, fingerprint: preview.fingerprint }).catch(rename());
+      if (values['no-wait'] || applied.units === 0) {
+        if (values.json) io.out(JSON.stringify({ preview, applied }, null, 2));
+        else io.out(`Đã ghi nhận: ${rolloutId} theo phiên bản ${applied.toVersion}. / Recorded: follow the units with trienkhai batch status ${applied.batchId}`);
+        return 0;
+      }
+      const result = await followBatch(s, applied.batchId, io);
+      if (values.json) io.out(JSON.stringify({ preview, applied, result }, null, 2));
+      else renderResult(result, io);
+      return 0;
+    });
+  },
+});
+
 export const rollout = defineGroup({
   name: 'rollout',
   section: 'ops',
   summary: 'đợt triển khai / rollouts of a resolution',
-  commands: [start, status, list, cancel, suspend, resume, cancelUnit, amend],
+  commands: [start, status, list, cancel, suspend, resume, cancelUnit, amend, follow],
 });
