@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { DomainError } from '../domain/errors';
 import { BatchRequest, BATCH_ACTION_WORDS, COMMITTEE_ACTIONS, PREVIEW_SAMPLE, type BatchAction, type BatchItemStatus } from '../domain/batches';
 import { mayExtend } from '../domain/escalation';
-import { toLocalIso } from '../domain/time';
+import { formatLocal, toLocalIso } from '../domain/time';
 import type { Database } from '../db/database';
 import {
   batchCounts,
@@ -323,7 +323,7 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string,
           ...(p.decision !== undefined ? { decision: p.decision as string } : {}),
           ...(person ? { decidedBy: person } : {}),
         });
-        return { status: 'done', message: `${r.stepKey}: ${r.previousDueAt} → ${r.newDueAt}`, result: r };
+        return { status: 'done', message: `${r.stepKey}: ${formatLocal(new Date(r.previousDueAt))} → ${formatLocal(new Date(r.newDueAt))}`, result: r };
       }
       case 'direct':
       case 'acknowledge': {
@@ -395,7 +395,12 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string,
         return { status: 'refused', message: `this engine version cannot apply a batch action "${b.action}"` };
     }
   } catch (e) {
-    if (e instanceof DomainError) return { status: 'refused', message: e.message };
-    throw e;
+    if (!(e instanceof DomainError)) throw e;
+    // A unit that finished (or ended) after the batch listed it has nothing left to change.
+    const now = await deps.db.selectFrom('rollout_units').select(['status']).where('rollout_id', '=', b.rollout_id).where('unit_code', '=', unitCode).executeTakeFirst();
+    if (now && now.status !== 'active') return { status: 'unchanged', message: `${unitCode} ${UNIT_ENDED[now.status] ?? now.status} trước khi thao tác tới; không còn gì để thay đổi / ended before the batch reached it` };
+    return { status: 'refused', message: e.message };
   }
 }
+
+const UNIT_ENDED: Record<string, string> = { completed: 'đã hoàn thành', cancelled: 'đã thôi theo dõi', merged: 'đã hợp nhất', dissolved: 'đã giải thể' };

@@ -2,7 +2,9 @@
  * The demo behind `npm start`: import the sample province (Bắc Giang, 2022), start a rollout with the
  * `demo` plan (deadlines minutes apart) and play the units: most report on time, some late, some not
  * at all — so reminders, escalations to the standing committee above, an extension and late
- * completions happen while you watch. Every report goes through the same Updates a real unit uses.
+ * completions happen while you watch; a minute in, the plan is amended (the lower levels get more
+ * time), and once study is overdue the province extends one district's overdue units in one batch.
+ * Every report goes through the same Updates a real unit uses.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +14,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { formatLocal, localDateOf } from '../domain/time';
 import { DomainError } from '../domain/errors';
-import { extendDeadline, importUnits, startRollout, submitReport, type Deps } from '../app/commands';
+import { extendDeadline, importUnits, resolvePlan, startRollout, submitReport, type Deps } from '../app/commands';
+import { amendRollout, previewAmendment } from '../app/amendments';
+import { previewBatch, startBatch } from '../app/batches';
 
 interface Io {
   out: (s: string) => void;
@@ -77,6 +81,8 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
   const acted = new Set<string>();
   let lastPosition = '0';
   let extended = false;
+  let amended = false;
+  let batched = false;
   const t0 = Date.now();
   let lastSummary = 0;
   while (!opts.isStopping()) {
@@ -148,6 +154,52 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
           .catch((e: unknown) => io.err(`[demo] extension failed: ${e instanceof Error ? e.message : String(e)}`));
       }
     }
+    // A minute in, the province amends the plan: the lower levels get two more minutes to issue theirs.
+    if (!amended && now - t0 > 60_000) {
+      amended = true;
+      const plan = resolvePlan('demo');
+      const v2 = { ...plan, steps: plan.steps.map((st) => (st.id === 'issue-lower' ? { ...st, deadline: { kind: 'afterParentStep' as const, stepKind: 'issuePlan' as const, after: 'PT6M' } } : st)) };
+      const request = { plan: v2, reason: 'Ban Thường vụ Tỉnh ủy lùi thời hạn ban hành kế hoạch cấp dưới', decidedBy: 'user:demo' };
+      previewAmendment(db, id, request)
+        .then(async (preview) => {
+          io.out(`[demo] Amendment (plan version ${preview.toVersion}): ${preview.changes.map((c) => c.vi).join('; ')} — ${preview.units} running units apply it.`);
+          const r = await amendRollout(deps, id, { ...request, fingerprint: preview.fingerprint, batchId: `demo-amend-${stamp}` });
+          io.out(`[demo] Plan version ${r.version} recorded; batch ${r.batchId} applies it to ${r.units} units (npx trienkhai batch status ${r.batchId}).`);
+        })
+        .catch((e: unknown) => io.err(`[demo] amendment failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    // Once study is overdue, the province's committee extends the overdue communes of one district in one batch.
+    if (!batched && now - t0 > 200_000) {
+      const worst = await db
+        .selectFrom('unit_steps as s')
+        .innerJoin('rollout_units as u', (j) => j.onRef('u.rollout_id', '=', 's.rollout_id').onRef('u.unit_code', '=', 's.unit_code'))
+        .select(['u.parent_code', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('s.rollout_id', '=', id)
+        .where('s.step_id', '=', 'study')
+        .where('s.status', 'in', ['open', 'waiting'])
+        .where('s.due_at', '<', new Date(now))
+        .where('u.level', '=', 'coso')
+        .groupBy('u.parent_code')
+        .orderBy('n', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (worst?.parent_code) {
+        batched = true;
+        const request = {
+          filter: { within: worst.parent_code, level: 'coso', status: 'overdue' as const, step: 'study' },
+          action: { action: 'extend' as const, step: 'study', until: new Date(now + 4 * 60_000).toISOString() },
+          committee: 'BG',
+          reason: 'Gia hạn học tập cho các cơ sở bị ảnh hưởng mưa lũ',
+          decidedBy: 'committee:BG/Thường trực Tỉnh ủy',
+        };
+        previewBatch(db, id, request, { role: 'ops' })
+          .then(async (preview) => {
+            const b = await startBatch(deps, id, { ...request, fingerprint: preview.fingerprint, batchId: `demo-batch-${stamp}` }, { role: 'ops' });
+            io.out(`[demo] Batch ${b.batchId}: BG extends the study deadline of ${b.units} overdue grassroots units of ${worst.parent_code} at once (npx trienkhai batch status ${b.batchId}).`);
+          })
+          .catch((e: unknown) => io.err(`[demo] batch failed: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    }
     // A live feed of what the timers did.
     const events = await db
       .selectFrom('events')
@@ -172,6 +224,8 @@ export async function runDemo(opts: { db: Kysely<Database>; connection: Connecti
     if (counts.DeadlineMissed) io.out(`${clock} ${counts.DeadlineMissed} deadline(s) missed`);
     if (counts.RolloutCancelled) io.out(`${clock} the rollout was cancelled`);
     if (counts.UnitCancelled) io.out(`${clock} ${counts.UnitCancelled} unit(s) stopped by the cancellation`);
+    if (counts.PlanAmended) io.out(`${clock} ${counts.PlanAmended} unit(s) applied the amended plan`);
+    if (counts.BatchCompleted) io.out(`${clock} a batch finished (every unit answered)`);
     if (escalated.length) io.out(`${clock} escalated: ${escalated.slice(0, 6).join('; ')}${escalated.length > 6 ? `; and ${escalated.length - 6} more` : ''}`);
     if (now - lastSummary > 20_000) {
       lastSummary = now;

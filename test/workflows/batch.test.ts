@@ -99,7 +99,7 @@ test('a committee extends its 40 overdue communes in one batch; a district reach
 
     const status = await batchStatus(db, 'gia-han-1');
     expect(status).toMatchObject({ status: 'completed', units: 40, counts: { done: 40 }, committee: 'P', action: 'extend' });
-    expect(status.items[0]).toMatchObject({ unitCode: 'P.D1.X01', status: 'done', message: expect.stringMatching(/^study: .* → /) });
+    expect(status.items[0]).toMatchObject({ unitCode: 'P.D1.X01', status: 'done', message: expect.stringMatching(/^study: \d\d\/\d\d\/\d{4} \d\d:\d\d → /) });
     // One event per unit, each carrying the batch ID; the batch's own two events frame them.
     const extended = await db.selectFrom('events').selectAll().where('rollout_id', '=', R).where('type', '=', 'DeadlineExtended').execute();
     expect(extended).toHaveLength(40);
