@@ -93,7 +93,7 @@ export type BatchRequest = z.input<typeof BatchRequest>;
 export type BatchItemStatus = 'pending' | 'done' | 'unchanged' | 'refused';
 
 /** The words for a batch's action, Vietnamese first. */
-export const BATCH_ACTION_WORDS: Record<BatchActionName | 'amend' | 'recalendar', { vi: string; en: string }> = {
+export const BATCH_ACTION_WORDS: Record<BatchActionName | 'amend' | 'recalendar' | 'hierarchy', { vi: string; en: string }> = {
   extend: { vi: 'gia hạn', en: 'extend' },
   direct: { vi: 'chỉ đạo', en: 'direct' },
   acknowledge: { vi: 'tiếp nhận kiến nghị', en: 'acknowledge' },
@@ -103,4 +103,5 @@ export const BATCH_ACTION_WORDS: Record<BatchActionName | 'amend' | 'recalendar'
   // The application's own batches: an amended plan, a changed calendar, applied to every running unit.
   amend: { vi: 'áp dụng kế hoạch sửa đổi', en: 'apply the amended plan' },
   recalendar: { vi: 'tính lại hạn theo lịch nghỉ mới', en: 'recompute deadlines for the new calendar' },
+  hierarchy: { vi: 'theo hệ thống tổ chức mới', en: 'follow the new hierarchy' },
 };

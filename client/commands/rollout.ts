@@ -306,7 +306,7 @@ const follow = defineCommand({
         io.out(
           table(
             ['Đơn vị / unit', 'Thay đổi / change'],
-            preview.changes.slice(0, 30).map((ch) => [ch.code, describeFollow(ch)]),
+            preview.changes.slice(0, 30).map((ch) => [ch.code, describeFollow(ch).slice(ch.code.length + 2)]),
           ),
         );
         if (preview.changes.length > 30) io.out(`… và ${preview.changes.length - 30} thay đổi khác / and ${preview.changes.length - 30} more`);
