@@ -398,7 +398,8 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string,
     if (!(e instanceof DomainError)) throw e;
     // A unit that finished (or ended) after the batch listed it has nothing left to change.
     const now = await deps.db.selectFrom('rollout_units').select(['status']).where('rollout_id', '=', b.rollout_id).where('unit_code', '=', unitCode).executeTakeFirst();
-    if (now && now.status !== 'active') return { status: 'unchanged', message: `${unitCode} ${UNIT_ENDED[now.status] ?? now.status} trước khi thao tác tới; không còn gì để thay đổi / ended before the batch reached it` };
+    if (now && now.status !== 'active')
+      return { status: 'unchanged', message: `${unitCode} ${UNIT_ENDED[now.status] ?? now.status} trước khi thao tác tới; không còn gì để thay đổi / ended before the batch reached it` };
     return { status: 'refused', message: e.message };
   }
 }
