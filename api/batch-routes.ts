@@ -9,6 +9,7 @@ import { batchStatus, previewBatch, rolloutBatches, startBatch, type BatchReques
 import { newRequestId } from '../app/commands';
 import { amendRollout, planVersions, previewAmendment } from '../app/amendments';
 import { followHierarchy, previewFollow } from '../app/reshape';
+import { applyCalendar, previewRollout as previewCalendarChange } from '../app/recalendar';
 import { LocalDate } from '../domain/time';
 import { requireRollout } from '../app/reads';
 import { BatchAction, BatchFilter } from '../domain/batches';
@@ -76,6 +77,11 @@ const AmendPreview = z.object({
   fingerprint: z.string(),
 });
 
+const RecalendarBody = {
+  calendarId: Text({ max: 100 }).optional().describe('The calendar (default: vn-official)'),
+  version: z.number().int().min(1).optional().describe('Its version (default: the newest)'),
+  reason: Text({ max: 2000, multiline: true }),
+};
 const FollowBody = {
   toVersion: z.number().int().min(1).optional().describe("The hierarchy version to follow (default: the latest of the rollout's organisation)"),
   effectiveFrom: LocalDate.optional().describe("When the change took effect (default: the version's own date, else today)"),
@@ -148,6 +154,38 @@ export function batchRoutes(deps: ApiDeps): Route[] {
       handler: async ({ params, body, principal }) => {
         const { decidedBy, ...rest } = body;
         return followHierarchy({ db, client: await deps.client() }, params.rolloutId, { ...rest, decidedBy: decidedByOf(principal, decidedBy) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/recalendar/preview',
+      tag: 'ops',
+      summary: 'Preview a calendar version for a running rollout: per unit, each working-day deadline that would move (old and new). Nothing is recorded',
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject(RecalendarBody),
+      response: z.object({
+        rolloutId: z.string(),
+        calendar: z.object({ id: z.string(), version: z.number().int() }),
+        units: z.array(z.object({ unitCode: z.string(), moved: z.array(z.object({ key: z.string(), previousDueAt: z.string(), newDueAt: z.string() })), keptExtensions: z.array(z.string()) })),
+        unchanged: z.number().int(),
+        fingerprint: z.string(),
+      }),
+      handler: async ({ params, body, principal }) => previewCalendarChange(db, params.rolloutId, { ...body, decidedBy: decidedByOf(principal) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/rollouts/{rolloutId}/recalendar',
+      tag: 'ops',
+      summary: "Apply a previewed calendar version to every running unit (send the preview's fingerprint): a batch; each moved deadline is recorded with both calendar versions",
+      action: 'rollout.amend',
+      params: RolloutParams,
+      body: z.strictObject({ ...RecalendarBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      response: z.object({ batchId: z.string(), rolloutId: z.string(), units: z.number().int(), alreadyStarted: z.boolean() }),
+      status: 202,
+      handler: async ({ params, body, principal }) => {
+        const { decidedBy, ...rest } = body;
+        return applyCalendar({ db, client: await deps.client() }, params.rolloutId, { ...rest, decidedBy: decidedByOf(principal, decidedBy) });
       },
     }),
     route({

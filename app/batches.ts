@@ -371,6 +371,11 @@ async function applyItem(deps: Deps, b: BatchRow, seq: number, unitCode: string,
         });
         return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
       }
+      case 'recalendar': {
+        // The application's own batch (app/recalendar.ts): a calendar version, to every running unit.
+        const r = await changeUnit(deps, b.rollout_id, unitCode, { op: 'recalendar', requestId, batchId: b.batch_id, decidedBy: b.decided_by, reason: b.reason, calendar: p.calendar as never });
+        return { status: r.changed ? 'done' : 'unchanged', message: r.summary.vi, result: r };
+      }
       case 'hierarchy': {
         // The application's own batch (app/reshape.ts): each unit's change of a hierarchy change followed.
         const change = { ...(input as Record<string, unknown>), requestId, batchId: b.batch_id, decidedBy: b.decided_by, reason: b.reason } as UnitChangeInput;

@@ -16,6 +16,14 @@ import { evaluateRecalendar } from '../workflows/changes/recalendar';
 import type { StepInstance, UnitContext } from '../workflows/unit-state';
 import { calendarVersion, latestCalendar } from '../db/calendars';
 import { instantOrNull } from './views';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RequestId } from '../domain/codes';
+import { Text } from '../domain/text';
+import { OFFICIAL_VIETNAM_CALENDAR_ID as DEFAULT_CALENDAR } from '../domain/calendar';
+import { getBatch } from '../db/batches';
+import { createBatch, type BatchStarted } from './batches';
+import { newRequestId, type Deps } from './commands';
 
 /** The pinned form of a stored (or built-in) calendar version: the newest unless `version`. */
 export async function pinnedCalendarVersion(db: Kysely<Database>, calendarId: string, version?: number): Promise<PinnedCalendar> {
@@ -108,4 +116,59 @@ export async function previewRecalendar(db: Kysely<Database>, rolloutId: string,
     });
   }
   return out;
+}
+
+export const RecalendarRequest = z.strictObject({
+  /** The calendar to apply (default: the official one) and its version (default: its newest). */
+  calendarId: Text({ max: 100 }).default(DEFAULT_CALENDAR),
+  version: z.number().int().min(1).optional(),
+  reason: Text({ max: 2000, multiline: true }),
+  decidedBy: Text({ max: 200 }),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  batchId: RequestId.optional(),
+});
+export type RecalendarRequest = z.input<typeof RecalendarRequest>;
+
+/** The preview of a calendar change for a rollout, with the fingerprint that confirms it. */
+export async function previewRollout(db: Kysely<Database>, rolloutId: string, input: RecalendarRequest): Promise<RecalendarPreview & { fingerprint: string }> {
+  const parsed = RecalendarRequest.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const calendar = await pinnedCalendarVersion(db, parsed.data.calendarId, parsed.data.version);
+  const preview = await previewRecalendar(db, rolloutId, calendar);
+  return { ...preview, fingerprint: createHash('sha256').update(JSON.stringify(preview)).digest('hex') };
+}
+
+/**
+ * Apply a previewed calendar change to every running unit of the rollout (a batch of `recalendar`
+ * changes): each unit moves its working-day deadlines (DeadlineReprojected, old and new date, both
+ * calendar versions) and counts on the new calendar from then on, also for deadlines not known yet.
+ */
+export async function applyCalendar(deps: Deps, rolloutId: string, input: RecalendarRequest): Promise<BatchStarted> {
+  const parsed = RecalendarRequest.safeParse(input);
+  if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  const req = parsed.data;
+  if (req.batchId) {
+    const b = await getBatch(deps.db, req.batchId);
+    if (b) return { batchId: b.batch_id, rolloutId, units: b.units, alreadyStarted: true };
+  }
+  const preview = await previewRollout(deps.db, rolloutId, input);
+  if (req.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
+  if (req.fingerprint !== preview.fingerprint) throw DomainError.conflict('fingerprint', "the rollout's deadlines or the calendar changed since the preview; preview again (nothing was changed)");
+  const calendar = await pinnedCalendarVersion(deps.db, req.calendarId, req.version);
+  const units = await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('depth').orderBy('unit_code').execute();
+  if (!units.length) throw DomainError.conflict('rolloutId', `rollout ${rolloutId} has no running unit`);
+  return createBatch(deps, {
+    batchId: req.batchId ?? newRequestId('recalendar'),
+    rolloutId,
+    action: 'recalendar',
+    params: { calendar },
+    filter: { all: 'running units' },
+    committee: null,
+    decidedBy: req.decidedBy,
+    reason: req.reason,
+    codes: units.map((u) => u.unit_code),
+  });
 }

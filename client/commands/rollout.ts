@@ -1,7 +1,8 @@
-/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit | amend | follow`. */
+/** `trienkhai rollout start | status | list | cancel | suspend | resume | cancel-unit | amend | follow | recalendar`. */
 import { amendRollout, previewAmendment } from '../../app/amendments';
 import { confirmed, follow as followBatch, renderResult } from '../batch-progress';
 import { describe as describeFollow, followHierarchy, previewFollow } from '../../app/reshape';
+import { applyCalendar, previewRollout as previewCalendarChange } from '../../app/recalendar';
 import { cancelRollout, changeUnit, newRequestId, resolvePlan, startRollout } from '../../app/commands';
 import { rolloutOverview, rolloutsPage, unitDetail } from '../../app/reads';
 import { formatLocal } from '../../domain/time';
@@ -329,9 +330,65 @@ const follow = defineCommand({
   },
 });
 
+const recalendar = defineCommand({
+  name: 'recalendar',
+  summary: "recompute a running rollout's working-day deadlines under a new calendar version (days off added or removed, make-up working days)",
+  description:
+    'The preview lists, unit by unit, each deadline that moves (old and new date); deadlines a committee extended keep their date. Once confirmed, every running unit counts on the new calendar, each moved deadline recorded with both calendar versions.',
+  positionals: [{ name: 'ROLLOUT_ID', required: true, description: 'the rollout' }],
+  arity: 'give the rollout ID as the one argument',
+  options: {
+    calendar: { type: 'string', value: 'CALENDAR_ID', description: 'the calendar (default: vn-official)', fills: ['calendarId'] },
+    version: { type: 'string', value: 'N', integer: true, description: 'its version (default: the newest)', fills: ['version'] },
+    reason: { type: 'string', value: 'TEXT', required: true, description: 'why (recorded with every unit)', fills: ['reason'] },
+    ...BY_OPS,
+    yes: { type: 'boolean', description: 'apply without asking (after showing the preview)' },
+    'no-wait': { type: 'boolean', description: 'start it and return; follow the units with `trienkhai batch status BATCH_ID`' },
+    id: { type: 'string', value: 'BATCH_ID', description: "this change's ID: the same ID again changes nothing", fills: ['batchId'] },
+    ...JSON_OPTION,
+  },
+  examples: ['trienkhai rollout recalendar 21-NQ-TW.2022-06-16.BG --reason "Thủ tướng quyết định nghỉ bù ngày 02/01/2027" --yes'],
+  async run({ values, args: [rolloutId], io, rename }) {
+    const version = int(values.version);
+    const request = {
+      reason: values.reason,
+      decidedBy: `user:${values.by ?? 'ops'}`,
+      ...(values.calendar ? { calendarId: values.calendar } : {}),
+      ...(version !== undefined ? { version } : {}),
+      ...(values.id ? { batchId: values.id } : {}),
+    };
+    return withSession(async (s) => {
+      const preview = await previewCalendarChange(s.db, rolloutId, request).catch(rename());
+      const moving = preview.units.filter((u) => u.moved.length);
+      if (!values.json) {
+        io.out(
+          `${rolloutId}: lịch ${preview.calendar.id} phiên bản ${preview.calendar.version} — ${moving.length} đơn vị có hạn thay đổi, ${preview.unchanged} không đổi / ${moving.length} units have deadlines that move`,
+        );
+        const rows = moving.flatMap((u) => u.moved.map((m) => [u.unitCode, m.key, formatLocal(new Date(m.previousDueAt)), formatLocal(new Date(m.newDueAt))]));
+        if (rows.length) io.out(table(['Đơn vị / unit', 'Bước / step', 'Hạn cũ / was', 'Hạn mới / now'], rows.slice(0, 30)));
+        if (rows.length > 30) io.out(`… và ${rows.length - 30} hạn khác / and ${rows.length - 30} more`);
+      }
+      if (!(await confirmed(values.yes === true, preview.units.length + preview.unchanged, io))) {
+        if (values.json) io.out(JSON.stringify({ preview, started: null }, null, 2));
+        return 0;
+      }
+      const started = await applyCalendar(await s.deps(), rolloutId, { ...request, fingerprint: preview.fingerprint }).catch(rename());
+      if (values['no-wait']) {
+        if (values.json) io.out(JSON.stringify({ preview, started }, null, 2));
+        else io.out(`Đã bắt đầu lô ${started.batchId} / batch started: trienkhai batch status ${started.batchId}`);
+        return 0;
+      }
+      const result = await followBatch(s, started.batchId, io);
+      if (values.json) io.out(JSON.stringify({ preview, started, result }, null, 2));
+      else renderResult(result, io);
+      return 0;
+    });
+  },
+});
+
 export const rollout = defineGroup({
   name: 'rollout',
   section: 'ops',
   summary: 'đợt triển khai / rollouts of a resolution',
-  commands: [start, status, list, cancel, suspend, resume, cancelUnit, amend, follow],
+  commands: [start, status, list, cancel, suspend, resume, cancelUnit, amend, follow, recalendar],
 });

@@ -11,8 +11,9 @@ import { calendarDays, officialVietnamCalendar } from '../../domain/calendar';
 import { parsePlan } from '../../domain/plan';
 import { editCalendar } from '../../app/calendars';
 import { explainDeadline, explanationLines } from '../../app/explain';
-import { pinnedCalendarVersion, previewRecalendar, recalendarChange } from '../../app/recalendar';
-import { cancelRolloutUpdate, changeUnitUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
+import { applyCalendar, pinnedCalendarVersion, previewRecalendar, previewRollout, recalendarChange } from '../../app/recalendar';
+import { rejection } from '../helpers/domain-error';
+import { batchWorkflowId, cancelRolloutUpdate, changeUnitUpdate, rolloutWorkflowId, unitWorkflowId } from '../../workflows/definitions';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
 import { TWO_COMMUNES, eventsOf, startTestRollout, useImportedHierarchy } from '../helpers/rollouts';
@@ -79,6 +80,21 @@ test('a day off added to the calendar moves a working-day deadline, once; explai
     expect(b.calendar).toMatchObject({ version: 1, basis: 'enrolment' });
     await expect(explainDeadline(db, R, 'P.Z', 'study')).rejects.toThrow(/unit "P.Z" is not part of rollout recal/);
     await expect(explainDeadline(db, R, 'P.A', 'nope')).rejects.toThrow(/has no step "nope"/);
+
+    // The rest of the rollout, in one batch (rollout recalendar): preview first, then every running unit.
+    const ops = { db, client: env.client, taskQueue: 'recal' };
+    const request = { reason: 'Lịch nghỉ mới cho cả đợt', decidedBy: 'user:ops' };
+    expect((await rejection(applyCalendar(ops, R, request))).issues[0]!.path).toBe('fingerprint');
+    expect((await rejection(previewRollout(db, R, { ...request, calendarId: 'nope' }))).kind).toBe('not_found');
+    const whole = await previewRollout(db, R, request);
+    expect(whole.units.map((u) => u.unitCode)).toEqual(['P', 'P.B']);
+    expect((await rejection(applyCalendar(ops, R, { ...request, fingerprint: '0'.repeat(64) }))).kind).toBe('conflict');
+    const batch = await applyCalendar(ops, R, { ...request, fingerprint: whole.fingerprint, batchId: 'lich-moi' });
+    expect(batch).toMatchObject({ batchId: 'lich-moi', units: 3, alreadyStarted: false });
+    expect(await env.client.workflow.getHandle(batchWorkflowId('lich-moi')).result()).toEqual({ pending: 0, done: 2, unchanged: 1, refused: 0 });
+    const [pb] = await eventsOf(db, 'P.B', 'DeadlineReprojected');
+    expect(pb!.payload).toMatchObject({ batchId: 'lich-moi', calendar: { fromVersion: 1, toVersion: 2 } });
+    expect(localDateOf(new Date((await dueOf('P.B'))!))).toBe(expected);
 
     await env.client.workflow.getHandle(rolloutWorkflowId(R)).executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'c', reason: 'end of test', requestedBy: 'user:ops' }] });
     await rollout.result();
