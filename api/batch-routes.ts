@@ -12,7 +12,7 @@ import { followHierarchy, previewFollow } from '../app/reshape';
 import { applyCalendar, previewRollout as previewCalendarChange } from '../app/recalendar';
 import { LocalDate } from '../domain/time';
 import { requireRollout } from '../app/reads';
-import { BatchAction, BatchFilter } from '../domain/batches';
+import { BatchAction, BatchFilter, Fingerprint } from '../domain/batches';
 import { RequestId, UnitCode } from '../domain/codes';
 import { Text } from '../domain/text';
 import type { Principal } from '../app/tokens';
@@ -20,6 +20,8 @@ import { route, type Route } from './http';
 import type { ApiDeps } from './routes';
 
 const RolloutParams = z.strictObject({ rolloutId: z.string().min(1).max(100) });
+/** What confirms a preview: its fingerprint; and this decision's ID and who decided, if not the token's label. */
+const Confirm = { fingerprint: Fingerprint, batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() };
 const Counts = z.object({ pending: z.number().int(), done: z.number().int(), unchanged: z.number().int(), refused: z.number().int() });
 const Body = {
   filter: BatchFilter,
@@ -120,7 +122,7 @@ export function batchRoutes(deps: ApiDeps): Route[] {
         "Apply a previewed amendment (send the preview's fingerprint): recorded as the plan's next version (RolloutAmended), then every running unit applies it (a batch: follow it at /api/v1/batches/{batchId}). The same batchId again changes nothing",
       action: 'rollout.amend',
       params: RolloutParams,
-      body: z.strictObject({ ...AmendBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      body: z.strictObject({ ...AmendBody, ...Confirm }),
       response: z.object({ rolloutId: z.string(), planId: z.string(), version: z.number().int(), planHash: z.string(), batchId: z.string(), units: z.number().int(), alreadyApplied: z.boolean() }),
       status: 202,
       handler: async ({ params, body, principal }) => {
@@ -148,7 +150,7 @@ export function batchRoutes(deps: ApiDeps): Route[] {
         "Apply a previewed hierarchy change to the running rollout (send the preview's fingerprint): RolloutHierarchyChanged, then each unit's change as a batch (follow it at /api/v1/batches/{batchId})",
       action: 'rollout.amend',
       params: RolloutParams,
-      body: z.strictObject({ ...FollowBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      body: z.strictObject({ ...FollowBody, ...Confirm }),
       response: z.object({ rolloutId: z.string(), fromVersion: z.number().int(), toVersion: z.number().int(), batchId: z.string(), units: z.number().int(), alreadyApplied: z.boolean() }),
       status: 202,
       handler: async ({ params, body, principal }) => {
@@ -180,7 +182,7 @@ export function batchRoutes(deps: ApiDeps): Route[] {
       summary: "Apply a previewed calendar version to every running unit (send the preview's fingerprint): a batch; each moved deadline is recorded with both calendar versions",
       action: 'rollout.amend',
       params: RolloutParams,
-      body: z.strictObject({ ...RecalendarBody, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      body: z.strictObject({ ...RecalendarBody, ...Confirm }),
       response: z.object({ batchId: z.string(), rolloutId: z.string(), units: z.number().int(), alreadyStarted: z.boolean() }),
       status: 202,
       handler: async ({ params, body, principal }) => {
@@ -224,7 +226,7 @@ export function batchRoutes(deps: ApiDeps): Route[] {
         "Start a previewed batch (send the preview's fingerprint): the batch workflow applies the action to every unit, each as if alone, with the batch ID on its event. 409 if the units changed since the preview; the same batchId again starts nothing new",
       action: 'batch.run',
       params: RolloutParams,
-      body: z.strictObject({ ...Body, fingerprint: z.string().regex(/^[0-9a-f]{64}$/), batchId: RequestId.optional(), decidedBy: Text({ max: 200 }).optional() }),
+      body: z.strictObject({ ...Body, ...Confirm }),
       response: z.object({ batchId: z.string(), rolloutId: z.string(), units: z.number().int(), alreadyStarted: z.boolean() }),
       status: 202,
       handler: async ({ params, body, principal }) => {
@@ -247,6 +249,8 @@ export function batchRoutes(deps: ApiDeps): Route[] {
         z.object({
           batchId: z.string(),
           action: z.string(),
+          title: z.object({ vi: z.string(), en: z.string() }),
+          counts: Counts,
           committee: z.string().nullable(),
           units: z.number().int(),
           status: z.enum(['running', 'completed']),

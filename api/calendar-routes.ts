@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { CalendarDetail, CalendarSummary, editCalendar, importCalendar, listCalendars, showCalendar } from '../app/calendars';
-import { explainDeadline } from '../app/explain';
+import { explainDeadline, explanationLines } from '../app/explain';
 import { requireRolloutUnit } from '../app/reads';
 import { LocalDate } from '../domain/time';
 import { UploadedFile, route, type Route } from './http';
@@ -92,11 +92,13 @@ export function calendarRoutes(deps: ApiDeps): Route[] {
         currentDueAt: z.string().nullable(),
         history: z.array(z.object({ at: z.string(), type: z.string(), text: Words })),
         warnings: z.array(Words),
+        lines: z.object({ vi: z.array(z.string()), en: z.array(z.string()) }).describe('The explanation as `trienkhai explain` prints it, line by line'),
       }),
       handler: async ({ params, require }) => {
         const u = await requireRolloutUnit(db, params.rolloutId, params.unitCode);
         require('unit.read', { unit: u.target });
-        return explainDeadline(db, params.rolloutId, params.unitCode, params.stepKey);
+        const x = await explainDeadline(db, params.rolloutId, params.unitCode, params.stepKey);
+        return { ...x, lines: { vi: explanationLines(x, 'vi'), en: explanationLines(x, 'en') } };
       },
     }),
   ];

@@ -16,14 +16,13 @@ import type { Database } from '../db/database';
 import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
 import { getRollout } from '../db/queries';
 import { levelsOfVersion } from '../db/hierarchy';
-import { RequestId } from '../domain/codes';
 import { DomainError } from '../domain/errors';
+import { DecisionEnvelope, confirmFingerprint } from '../domain/batches';
 import { eventId, streams } from '../domain/ids';
 import { parentLevelsOf } from '../domain/hierarchy';
 import { Plan, validatePlanForHierarchy, type PlanStep } from '../domain/plan';
 import { stepAppliesTo } from '../domain/plan-rules';
 import { canonicalPlanJson, describePlanDiff, diffPlans } from '../domain/plan-diff';
-import { Text } from '../domain/text';
 import { toLocalIso } from '../domain/time';
 import { createBatch } from './batches';
 import { newRequestId, resolvePlan, type Deps } from './commands';
@@ -31,16 +30,10 @@ import { newRequestId, resolvePlan, type Deps } from './commands';
 export const AmendRequest = z.strictObject({
   /** The amended plan: the whole plan, as a plan file holds it. */
   plan: z.unknown(),
-  reason: Text({ max: 2000, multiline: true }),
-  decidedBy: Text({ max: 200 }),
   /** Keep a unit's own extension of a deadline the amendment moves (default), or set it by the new rule. */
   keepExtensions: z.boolean().default(true),
-  /** The preview's fingerprint: applied only if the running plan and the amended one are still those previewed. */
-  fingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-  batchId: RequestId.optional(),
+  /** Why, who, and the preview's fingerprint: applied only if the running plan and the amended one are still those previewed. */
+  ...DecisionEnvelope,
 });
 export type AmendRequest = z.input<typeof AmendRequest>;
 
@@ -200,9 +193,7 @@ export async function amendRollout(deps: Deps, rolloutId: string, input: AmendRe
     if (first) return { ...first, alreadyApplied: true };
   }
   const preview = await previewAmendment(deps.db, rolloutId, input);
-  if (parsed.data.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
-  if (parsed.data.fingerprint !== preview.fingerprint)
-    throw DomainError.conflict('fingerprint', `the running plan or the amended one changed since the preview (the rollout runs version ${preview.fromVersion}); preview again (nothing was changed)`);
+  confirmFingerprint(parsed.data.fingerprint, preview.fingerprint, `the running plan or the amended one changed (the rollout runs version ${preview.fromVersion})`);
   const { req, amended } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('amend');
   const stream = streams.changes(rolloutId);

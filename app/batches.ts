@@ -12,7 +12,7 @@
  */
 import type { Kysely } from 'kysely';
 import { DomainError } from '../domain/errors';
-import { BatchRequest, BATCH_ACTION_WORDS, COMMITTEE_ACTIONS, PREVIEW_SAMPLE, type BatchAction, type BatchItemStatus } from '../domain/batches';
+import { BatchRequest, BATCH_ACTION_WORDS, confirmFingerprint, COMMITTEE_ACTIONS, PREVIEW_SAMPLE, type BatchAction, type BatchItemStatus } from '../domain/batches';
 import { mayExtend } from '../domain/escalation';
 import { formatLocal, toLocalIso } from '../domain/time';
 import type { Database } from '../db/database';
@@ -172,12 +172,10 @@ export async function startBatch(deps: Deps, rolloutId: string, input: BatchRequ
     await runWorkflow(deps, existing.batch_id);
     return { batchId: existing.batch_id, rolloutId, units: existing.units, alreadyStarted: true };
   }
-  if (req.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
+  if (req.fingerprint === undefined) confirmFingerprint(undefined, '', '');
   const { committee, inReach } = await resolveUnits(deps.db, rolloutId, req, who, now);
   const codes = inReach.map((u) => u.code);
-  const fingerprint = batchFingerprint({ action: req.action, committee, codes });
-  if (fingerprint !== req.fingerprint)
-    throw DomainError.conflict('fingerprint', `the units this filter reaches changed since the preview (now ${codes.length}); preview again and confirm what it shows (nothing was started)`);
+  confirmFingerprint(req.fingerprint, batchFingerprint({ action: req.action, committee, codes }), `the units this filter reaches changed (now ${codes.length})`);
   if (!codes.length) throw DomainError.of('filter', 'the filter matches no running unit the batch may act on; nothing to do');
   const { action, ...params } = req.action;
   return createBatch(deps, {
@@ -253,9 +251,12 @@ export async function batchStatus(db: Kysely<Database>, batchId: string, f: { st
 
 export async function rolloutBatches(db: Kysely<Database>, rolloutId: string, limit = 50, offset = 0) {
   const rows = await listBatches(db, rolloutId, limit, offset);
+  const counts = new Map(await Promise.all(rows.map(async (b) => [b.batch_id, await batchCounts(db, b.batch_id)] as const)));
   return rows.map((b) => ({
     batchId: b.batch_id,
     action: b.action,
+    title: BATCH_ACTION_WORDS[b.action as keyof typeof BATCH_ACTION_WORDS] ?? { vi: b.action, en: b.action },
+    counts: counts.get(b.batch_id)!,
     committee: b.committee,
     units: b.units,
     status: b.status,

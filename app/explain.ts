@@ -11,6 +11,7 @@
  * differs from the recorded one, the explanation says so rather than pretending.
  */
 import type { Kysely } from 'kysely';
+import { describeDeadlineRule } from '../domain/plan-diff';
 import type { Database } from '../db/database';
 import { calendarAsOf, calendarVersion } from '../db/calendars';
 import { explainWorkingDays, OFFICIAL_VIETNAM_CALENDAR_ID, type Calendar, type WorkingDaysExplanation } from '../domain/calendar';
@@ -51,14 +52,8 @@ export interface DeadlineExplanation {
 
 const w = (vi: string, en: string): Words => ({ vi, en });
 
-function ruleText(step: PlanStep): Words {
-  const r = step.deadline;
-  if (r.kind === 'absolute') return w(`hạn cố định: ${r.at}`, `a fixed deadline: ${r.at}`);
-  const offset = r.workingDays !== undefined ? w(`${r.workingDays} ngày làm việc`, `${r.workingDays} working days`) : w(`${r.after}`, `${r.after}`);
-  if (r.kind === 'afterStart') return w(`${offset.vi} sau khi bắt đầu triển khai`, `${offset.en} after the rollout started`);
-  const kind = STEP_KIND_WORDING[r.stepKind];
-  return w(`${offset.vi} sau khi cấp trên hoàn thành bước “${kind.vi}”`, `${offset.en} after the parent unit completed its “${kind.en}” step`);
-}
+/** The step's deadline rule in words: the same sentence a plan diff uses (domain/plan-diff.ts). */
+const ruleText = (step: PlanStep): Words => w(describeDeadlineRule(step.deadline, 'vi'), describeDeadlineRule(step.deadline, 'en'));
 
 /** The calendar with the plan's own days off (those of covered years not listed already). */
 function withPlanHolidays(cal: Calendar, holidays: ReadonlyArray<string>): Calendar {

@@ -18,10 +18,10 @@ import { calendarVersion, latestCalendar } from '../db/calendars';
 import { instantOrNull } from './views';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { RequestId } from '../domain/codes';
 import { Text } from '../domain/text';
 import { OFFICIAL_VIETNAM_CALENDAR_ID as DEFAULT_CALENDAR } from '../domain/calendar';
 import { getBatch } from '../db/batches';
+import { DecisionEnvelope, confirmFingerprint } from '../domain/batches';
 import { createBatch, type BatchStarted } from './batches';
 import { newRequestId, type Deps } from './commands';
 
@@ -122,13 +122,7 @@ export const RecalendarRequest = z.strictObject({
   /** The calendar to apply (default: the official one) and its version (default: its newest). */
   calendarId: Text({ max: 100 }).default(DEFAULT_CALENDAR),
   version: z.number().int().min(1).optional(),
-  reason: Text({ max: 2000, multiline: true }),
-  decidedBy: Text({ max: 200 }),
-  fingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-  batchId: RequestId.optional(),
+  ...DecisionEnvelope,
 });
 export type RecalendarRequest = z.input<typeof RecalendarRequest>;
 
@@ -155,8 +149,7 @@ export async function applyCalendar(deps: Deps, rolloutId: string, input: Recale
     if (b) return { batchId: b.batch_id, rolloutId, units: b.units, alreadyStarted: true };
   }
   const preview = await previewRollout(deps.db, rolloutId, input);
-  if (req.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
-  if (req.fingerprint !== preview.fingerprint) throw DomainError.conflict('fingerprint', "the rollout's deadlines or the calendar changed since the preview; preview again (nothing was changed)");
+  confirmFingerprint(req.fingerprint, preview.fingerprint, "the rollout's deadlines or the calendar changed");
   const calendar = await pinnedCalendarVersion(deps.db, req.calendarId, req.version);
   const units = await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('depth').orderBy('unit_code').execute();
   if (!units.length) throw DomainError.conflict('rolloutId', `rollout ${rolloutId} has no running unit`);

@@ -24,12 +24,11 @@ import type { Database } from '../db/database';
 import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
 import { getRollout } from '../db/queries';
 import { organisationOf } from '../db/hierarchy';
-import { RequestId } from '../domain/codes';
 import { DomainError } from '../domain/errors';
+import { DecisionEnvelope, confirmFingerprint } from '../domain/batches';
 import { ancestorsInRollout } from '../domain/escalation';
 import type { AncestorRef, UnitSnapshot } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
-import { Text } from '../domain/text';
 import { LocalDate, localDateOf } from '../domain/time';
 import { createBatch } from './batches';
 import { newRequestId, type Deps } from './commands';
@@ -39,13 +38,7 @@ export const FollowRequest = z.strictObject({
   toVersion: z.number().int().min(1).optional(),
   /** When the change took effect in the organisation (default: the version's own date, else today). */
   effectiveFrom: LocalDate.optional(),
-  reason: Text({ max: 2000, multiline: true }),
-  decidedBy: Text({ max: 200 }),
-  fingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-  batchId: RequestId.optional(),
+  ...DecisionEnvelope,
 });
 export type FollowRequest = z.input<typeof FollowRequest>;
 
@@ -250,8 +243,7 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
     }
   }
   const preview = await previewFollow(deps.db, rolloutId, input);
-  if (parsed.data.fingerprint === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
-  if (parsed.data.fingerprint !== preview.fingerprint) throw DomainError.conflict('fingerprint', 'the rollout or the hierarchy changed since the preview; preview again (nothing was changed)');
+  confirmFingerprint(parsed.data.fingerprint, preview.fingerprint, 'the rollout or the hierarchy changed');
   const { req, rollout, changes, toVersion, effectiveFrom } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('follow');
   await appendEvents(deps.db, [

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { LevelCode, RequestId, UnitCode } from './codes';
 import { Text } from './text';
+import { DomainError } from './errors';
 
 /** At most this many codes in one filter (a longer list is a file of codes: split it). */
 export const MAX_FILTER_CODES = 5000;
@@ -40,6 +41,30 @@ export const BatchFilter = z
 export type BatchFilter = z.infer<typeof BatchFilter>;
 
 const Reason = Text({ max: 2000, multiline: true });
+
+/** A preview's fingerprint: what a confirmation sends back (SHA-256, hex). */
+export const Fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'the fingerprint a preview gave (64 hex digits)');
+
+/**
+ * What every decision on many units carries (a batch, an amendment, a hierarchy change followed, a
+ * calendar applied): why, who, the preview's fingerprint that confirms it, and its ID (the same ID
+ * again changes nothing).
+ */
+export const DecisionEnvelope = {
+  reason: Reason,
+  decidedBy: Text({ max: 200 }),
+  fingerprint: Fingerprint.optional(),
+  batchId: RequestId.optional(),
+};
+
+/**
+ * The confirmation rule, in one place: a decision applies only with the fingerprint of a preview
+ * that still holds. Nothing is changed otherwise.
+ */
+export function confirmFingerprint(given: string | undefined, current: string, changed: string): void {
+  if (given === undefined) throw DomainError.of('fingerprint', 'confirm the preview: send the fingerprint the preview gave (the CLI does it when you answer yes or give --yes)');
+  if (given !== current) throw DomainError.conflict('fingerprint', `${changed} since the preview; preview again and confirm what it shows (nothing was changed)`);
+}
 
 /** What each unit of the batch gets. */
 export const BatchAction = z.discriminatedUnion('action', [
@@ -75,18 +100,10 @@ export const COMMITTEE_ACTIONS: ReadonlySet<BatchActionName> = new Set(['extend'
 export const BatchRequest = z.strictObject({
   filter: BatchFilter,
   action: BatchAction,
-  reason: Reason,
   /** The standing committee deciding: the token's unit for a committee; required of ops for extend/direct/acknowledge. */
   committee: UnitCode.optional(),
-  /** Who decided: an actor string (`user:…`, `committee:…/person`). */
-  decidedBy: Text({ max: 200 }),
-  /** This batch's ID: the same ID again is the same batch (a repeated start changes nothing). */
-  batchId: RequestId.optional(),
-  /** The preview's fingerprint: the batch starts only if the filter still matches exactly those units. */
-  fingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  /** Who decided (an actor string: `user:…`, `committee:…/person`), why, and the preview's fingerprint: the batch starts only if the filter still matches exactly those units. */
+  ...DecisionEnvelope,
 });
 export type BatchRequest = z.input<typeof BatchRequest>;
 

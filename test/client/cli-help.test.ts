@@ -162,7 +162,7 @@ test('the messages a user sees for a wrong count, a missing option, a bad number
   );
   expectUsageError(
     await cli('rollout', 'frobnicate'),
-    /^error: unknown "rollout frobnicate" \(expected start, status, list, cancel, suspend, resume or cancel-unit\)\n\nusage: trienkhai rollout start/,
+    /^error: unknown "rollout frobnicate" \(expected start, status, list, cancel, suspend, resume, cancel-unit, amend, follow or recalendar\)\n\nusage: trienkhai rollout start/,
   );
   expectUsageError(await cli('units', 'frobnicate'), /^error: unknown "units frobnicate" \(expected import, change, lineage or organisations\)/);
   expectUsageError(await cli('contacts', 'frobnicate'), /^error: unknown "contacts frobnicate" \(expected import, list or move\)/);

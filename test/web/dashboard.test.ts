@@ -423,6 +423,44 @@ test('the charts route answers ops and auditors only, and names a missing rollou
   expect((await call('GET', '/api/v1/rollouts/nope/charts', 'ops')).body).toMatchObject({ error: 'not_found', message: 'no rollout "nope"' });
 });
 
+test("ops amends the running plan from the overview (preview, then confirm), follows the batch's progress, and a unit page explains a deadline", async () => {
+  const page = await personPage();
+  await logIn(page, tokens.ops!);
+  await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}`);
+  await page.locator('#amend-toggle').click();
+  const form = page.locator('#amend-plan');
+  await form.locator('#amend-load').click();
+  await until('the running plan loaded', async () => ((await form.locator('textarea[name="plan"]').inputValue()).includes('"issue"') ? true : undefined), 15_000);
+  // Not JSON: the browser says so, naming the field; nothing is sent.
+  await form.locator('textarea[name="plan"]').fill('{ not json');
+  await form.locator('textarea[name="reason"]').fill('Lùi hạn ban hành kế hoạch của Tỉnh ủy');
+  await form.locator('button[type=submit]').click();
+  expect(await form.locator('[data-error-for="plan"]').textContent()).toMatch(/không phải JSON/);
+  await form.locator('#amend-load').click();
+  await until('the running plan loaded again', async () => ((await form.locator('textarea[name="plan"]').inputValue()).includes('"issue"') ? true : undefined), 15_000);
+  const plan = JSON.parse(await form.locator('textarea[name="plan"]').inputValue()) as { steps: Array<{ id: string; deadline: unknown }> };
+  plan.steps.find((x) => x.id === 'issue')!.deadline = { kind: 'afterStart', after: 'P45D' };
+  await form.locator('textarea[name="plan"]').fill(JSON.stringify(plan));
+  await form.locator('button[type=submit]').click();
+  await page.locator('#amend-preview li').first().waitFor();
+  expect(await page.locator('#amend-preview').textContent()).toMatch(/issue/);
+  expect(await t.db.selectFrom('events').select('event_id').where('type', '=', 'RolloutAmended').execute()).toHaveLength(0); // a preview records nothing
+  await shot(page, '13b-overview-amend-preview');
+  await page.locator('#amend-confirm').click();
+  await until('the amendment recorded', async () => ((await t.db.selectFrom('events').select('event_id').where('type', '=', 'RolloutAmended').execute()).length === 1 ? true : undefined), 30_000);
+  // The overview shows the batch that applies it, and keeps its progress fresh until it completes.
+  await page.locator('#batches tr[data-status="completed"]').waitFor({ timeout: 60_000 });
+  expect(await page.locator('#batches progress').first().getAttribute('value')).toBe(await page.locator('#batches progress').first().getAttribute('max'));
+  await shot(page, '13c-overview-batches');
+  // The province's page explains its plan deadline: the rule as amended, in Vietnamese.
+  await page.goto(`${api.url}/#/r/${encodeURIComponent(R)}/u/P`);
+  await page.locator('[data-explain-step="issue"]').click();
+  const box = page.locator('pre[data-explain="issue"]');
+  await box.waitFor();
+  expect(await box.textContent()).toMatch(/Quy tắc: 45 ngày sau khi bắt đầu triển khai/);
+  expect(pageErrors).toEqual([]);
+});
+
 test('ops cancels the rollout from the overview: a reason is required, then every unit stops and the tree shows it', async () => {
   const page = await personPage();
   await logIn(page, tokens.ops!);

@@ -332,6 +332,7 @@ async function overviewPage(stale, id) {
   const countsEl = h('div', { class: 'counts', id: 'counts' });
   const chartsEl = h('div', { class: 'charts', id: 'charts' });
   const notifEl = h('section', { class: 'card', id: 'notifications', hidden: true });
+  const batchesEl = h('section', { class: 'card', id: 'batches', hidden: true });
   const fill = (ov, charts) => {
     countsEl.replaceChildren(
       ...[
@@ -358,15 +359,130 @@ async function overviewPage(stale, id) {
     rolloutNav(id, 'overview'),
     countsEl,
     chartsEl,
+    batchesEl,
     notifEl,
+    isOps() && r.status === 'running' ? amendSection(id) : null,
     cancel,
   );
   await loadNotifications(notifEl, id);
+  await loadBatches(batchesEl, id);
   keepFresh(stale, async () => {
     const [o, c] = await Promise.all([get(`/api/v1/rollouts/${enc(id)}`), get(`/api/v1/rollouts/${enc(id)}/charts`)]);
     if (!stale()) fill(o, c);
     await loadNotifications(notifEl, id);
+    await loadBatches(batchesEl, id);
   });
+}
+
+/** The rollout's batches (one action on many units, amendments, hierarchy changes) with their progress. */
+async function loadBatches(panel, rolloutId) {
+  let rows;
+  try {
+    rows = await get(`/api/v1/rollouts/${enc(rolloutId)}/batches`);
+  } catch {
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = rows.length === 0;
+  if (!rows.length) return;
+  panel.replaceChildren(
+    h('h2', {}, t('batches')),
+    h(
+      'table',
+      { class: 'table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [t('batch'), t('action'), t('progress'), t('decidedBy'), t('startedAt')].map((c) => h('th', {}, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((b) => {
+          const answered = b.units - b.counts.pending;
+          return h(
+            'tr',
+            { 'data-batch': b.batchId, 'data-status': b.status },
+            h('td', { class: 'code' }, b.batchId),
+            h('td', {}, b.title?.[getLang()] ?? b.action),
+            h(
+              'td',
+              {},
+              h('progress', { max: String(b.units), value: String(answered) }),
+              ` ${answered}/${b.units} — ${t('batchCounts', { done: b.counts.done, unchanged: b.counts.unchanged, refused: b.counts.refused })}`,
+            ),
+            h('td', {}, `${b.decidedBy}: ${b.reason}`),
+            h('td', {}, fmtDateTime(b.startedAt)),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+/** Ops amends the running plan: the whole plan JSON, previewed (the diff, the units), then confirmed. */
+function amendSection(id) {
+  const fields = [
+    { name: 'plan', type: 'textarea', max: 200_000, required: true },
+    { name: 'reason', type: 'textarea', max: 2000, required: true },
+  ];
+  const form = buildForm(fields, { id: 'amend-plan', submitLabel: t('amendPreview'), labels: { plan: t('amendPlan'), reason: t('amendReason') } });
+  const out = h('div', { id: 'amend-preview' });
+  form.hidden = true;
+  const load = h('button', { type: 'button', id: 'amend-load' }, t('amendLoad'));
+  load.addEventListener('click', async () => {
+    const p = await get(`/api/v1/rollouts/${enc(id)}/plan`);
+    form.querySelector('[name=plan]').value = JSON.stringify(p.plan, null, 2);
+  });
+  form.prepend(load);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = readForm(form, fields);
+    if (r.errors) return showErrors(form, r.errors, t('fixErrors'));
+    let plan;
+    try {
+      plan = JSON.parse(r.values.plan);
+    } catch (e) {
+      return showErrors(form, { plan: `${t('amendNotJson')}: ${e.message}` }, t('fixErrors'));
+    }
+    const body = { plan, reason: r.values.reason };
+    let preview;
+    if (
+      !(await submit(
+        form,
+        async () => (preview = await post(`/api/v1/rollouts/${enc(id)}/amend/preview`, body)),
+        () => undefined,
+        { 'body.plan': 'plan' },
+      ))
+    )
+      return;
+    const confirm = h('button', { type: 'button', id: 'amend-confirm' }, t('amendConfirm', { units: preview.units }));
+    confirm.addEventListener('click', async () => {
+      confirm.disabled = true;
+      try {
+        const done = await post(`/api/v1/rollouts/${enc(id)}/amend`, { ...body, fingerprint: preview.fingerprint });
+        flash = t('amended', { version: done.version, units: done.units });
+        setTimeout(route, 300);
+      } catch (e) {
+        confirm.disabled = false;
+        out.append(h('p', { class: 'error' }, errorText(e)));
+      }
+    });
+    out.replaceChildren(
+      h('p', {}, t('amendVersions', { from: preview.fromVersion, to: preview.toVersion, units: preview.units })),
+      h(
+        'ul',
+        {},
+        preview.changes.map((c) => h('li', {}, c[getLang()] ?? c.vi)),
+      ),
+      confirm,
+    );
+  });
+  return h('section', { class: 'card' }, h('button', { type: 'button', id: 'amend-toggle', onclick: () => (form.hidden = !form.hidden) }, t('amendRollout')), form, out);
 }
 
 const countCard = (key, label, n) => h('div', { class: 'count', 'data-count': key }, h('div', { class: 'count-n' }, String(n)), h('div', { class: 'count-label' }, label));
@@ -832,7 +948,7 @@ async function unitPage(stale, id, code) {
       h(
         'tr',
         {},
-        [t('step'), '', t('status'), t('due'), t('completed'), t('lateBy'), t('attended'), t('reminders')].map((c) => h('th', {}, c)),
+        [t('step'), '', t('status'), t('due'), t('completed'), t('lateBy'), t('attended'), t('reminders'), ''].map((c) => h('th', {}, c)),
       ),
     ),
     h(
@@ -850,6 +966,7 @@ async function unitPage(stale, id, code) {
           h('td', {}, s.lateByMs ? fmtDuration(s.lateByMs) : '—'),
           h('td', {}, s.kind === 'studyConference' ? `${s.attended}/${u.members}` : '—'),
           h('td', {}, String(s.remindersSent)),
+          h('td', {}, s.dueAt ? explainButton(id, u.unitCode, s.stepKey) : null),
         ),
       ),
     ),
@@ -885,6 +1002,23 @@ async function unitPage(stale, id, code) {
         )
       : h('p', { class: 'empty' }, t('noTimeline')),
   );
+}
+
+/** Why a deadline is the date it is (GET …/steps/{key}/explain): the rule, the calendar, the skipped days, every change. */
+function explainButton(rolloutId, unitCode, stepKey) {
+  const box = h('pre', { class: 'explain', hidden: true, 'data-explain': stepKey });
+  const button = h('button', { type: 'button', class: 'link', 'data-explain-step': stepKey }, t('explain'));
+  button.addEventListener('click', async () => {
+    if (!box.hidden) return (box.hidden = true);
+    try {
+      const x = await get(`/api/v1/rollouts/${enc(rolloutId)}/units/${enc(unitCode)}/steps/${enc(stepKey)}/explain`);
+      box.textContent = (x.lines[getLang()] ?? x.lines.vi).join('\n');
+    } catch (e) {
+      box.textContent = errorText(e);
+    }
+    box.hidden = false;
+  });
+  return h('div', {}, button, box);
 }
 
 /** A committee above the unit extends one step's deadline from the unit's page (POST …/units/{code}/extend). */
