@@ -354,6 +354,47 @@ async function driveChanges(env: TestWorkflowEnvironment, store: MemoryStore): P
 }
 
 /**
+ * The `living` scenario (`--scenario living`, tag `living`): a running rollout follows a change of its
+ * hierarchy and an amended plan (issue 10), each change sent as the batches send them. Day 1: most
+ * units study; day 12 (P.A.3 and P.B.1 escalated): the plan is amended (the lower levels get 15 more
+ * days to issue theirs); P.A.3 moves under P.B (reshaped: its escalation rerouted; P.B adopts it,
+ * P.A releases it); P.A.2 is merged into P.A.1, which inherits its attendance; P.B.1 is dissolved; the
+ * root refuses to be dissolved; day 20: ops cancels the rollout.
+ */
+async function driveLiving(env: TestWorkflowEnvironment, store: MemoryStore): Promise<void> {
+  const { at, date, handle, rejected, rollout } = await startScenario(env);
+  const change = (code: string, body: Record<string, unknown>) =>
+    handle(code).executeUpdate(changeUnitUpdate, { args: [{ decidedBy: 'user:recorder', reason: 'Sắp xếp tổ chức', batchId: 'living-1', ...body } as UnitChangeInput] });
+  await at(1);
+  for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2']) {
+    await handle(code).executeUpdate(reportStepUpdate, {
+      args: [{ reportId: `${code}-study`, unitCode: code, stepId: 'study', kind: 'studyConference', sessionDate: date(1), attended: code === 'P.A.2' ? 1 : 2 } as StepReportInput],
+    });
+  }
+  await at(12);
+  const amended = parsePlan({ ...PLAN, steps: PLAN.steps.map((st) => (st.id === 'issue-lower' ? { ...st, deadline: { kind: 'afterParentStep', stepKind: 'issuePlan', after: 'P25D' } } : st)) });
+  for (const code of ['P', 'P.A', 'P.B', 'P.A.1', 'P.A.2', 'P.A.3', 'P.B.1'])
+    await change(code, { op: 'amend', requestId: `amend-${code}`, planVersion: 2, planHash: 'a'.repeat(64), plan: amended, keepExtensions: true });
+  const p = { code: 'P', name: 'Đơn vị P', level: 'tinh', standingCommittee: true };
+  const pb = { code: 'P.B', name: 'Đơn vị P.B', level: 'huyen', standingCommittee: true };
+  await change('P.A.3', { op: 'reshape', requestId: 'move-1', effectiveFrom: date(12), hierarchyVersion: 2, unit: { ...UNITS[4]!, parent: 'P.B' }, ancestors: [pb, p] });
+  await change('P.B', { op: 'adoptChild', requestId: 'adopt-1', child: 'P.A.3', start: false });
+  await change('P.A', { op: 'releaseChild', requestId: 'release-1', child: 'P.A.3' });
+  const merged = await change('P.A.2', { op: 'merge', requestId: 'merge-1', effectiveFrom: date(12), hierarchyVersion: 2, successor: 'P.A.1' });
+  await change('P.A.1', { op: 'inherit', requestId: 'inherit-1', effectiveFrom: date(12), from: 'P.A.2', handover: merged.handover });
+  await rejected(change('P', { op: 'dissolve', requestId: 'dissolve-0', effectiveFrom: date(12), hierarchyVersion: 2 }));
+  await change('P.B.1', { op: 'dissolve', requestId: 'dissolve-1', effectiveFrom: date(12), hierarchyVersion: 2 });
+  await at(20);
+  const cancels = env.client.workflow.getHandle(rolloutWorkflowId(ROLLOUT));
+  await cancels.executeUpdate(cancelRolloutUpdate, { args: [{ requestId: 'cancel-1', reason: 'Kết thúc ghi lịch sử', requestedBy: 'user:recorder' }] });
+  await rollout.result();
+  for (const t of ['PlanAmended', 'UnitReshaped', 'ChildAdopted', 'ChildReleased', 'UnitMerged', 'StepsInherited', 'UnitDissolved'] as const) {
+    if (!store.events.some((e) => e.type === t)) throw new Error(`the scenario did not produce a ${t} event`);
+  }
+  for (let waited = 0; !store.events.some((e) => e.type === 'UnitCancelled' && e.unitCode === 'P.A.3') && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/**
  * The root unit's first run, edited the way an incompatible code change would look: the history says
  * its first child was started as a fanoutWorkflow; the current code starts a unitWorkflow there.
  * Replaying it is a nondeterminism error ("[TMPRL1100] Child workflow type of scheduled event
@@ -377,11 +418,11 @@ function repoRoot(): string {
   throw new Error('cannot find the trienkhai package root');
 }
 
-const SCENARIOS = { main: drive, actions: driveActions, changes: driveChanges } as const;
+const SCENARIOS = { main: drive, actions: driveActions, changes: driveChanges, living: driveLiving } as const;
 type Scenario = keyof typeof SCENARIOS;
 
 function parseArgs(argv: string[]): { tag: string | undefined; scenario: Scenario } {
-  const usage = 'usage: record-histories [--tag <letters, digits or _>] [--scenario main|actions|changes]';
+  const usage = 'usage: record-histories [--tag <letters, digits or _>] [--scenario main|actions|changes|living]';
   const i = argv.indexOf('--tag');
   const s = argv.indexOf('--scenario');
   const scenario = (s >= 0 ? argv[s + 1] : 'main') as Scenario;
