@@ -107,6 +107,7 @@ export async function unitDetail(db: Db, rolloutId: string, unitCode: string, no
       children: u.row.children,
       status: u.row.status,
       completedAt: instantOrNull(u.row.completed_at),
+      suspendedAt: instantOrNull(u.row.suspended_at),
       ancestors: u.ancestors.map((a) => ({ code: a.code, name: a.name })),
     },
     steps: steps.map((s) => ({
@@ -119,7 +120,7 @@ export async function unitDetail(db: Db, rolloutId: string, unitCode: string, no
       originalDueAt: instantOrNull(s.original_due_at),
       completedAt: instantOrNull(s.completed_at),
       lateByMs: s.late_by_ms === null ? null : Number(s.late_by_ms),
-      overdue: isOverdue(s.status, s.due_at, at),
+      overdue: isOverdue(s.status, s.due_at, at, u.row.suspended_at !== null),
       attended: s.attended,
       remindersSent: s.reminders_sent,
       extensions: s.extensions,

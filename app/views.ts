@@ -173,6 +173,9 @@ export const Counts = z.object({
   units: z.number().int(),
   completed: z.number().int(),
   cancelled: z.number().int().describe('Units stopped by a cancellation before they finished'),
+  merged: z.number().int().describe('Units merged into a successor by a hierarchy change the rollout followed'),
+  dissolved: z.number().int().describe('Units dissolved by a hierarchy change the rollout followed'),
+  suspended: z.number().int().describe('Running units whose deadline clock is suspended'),
   openEscalations: z.number().int(),
 });
 export const Overview = z.object({ rollout: Rollout, counts: Counts, progress: z.array(LevelProgress), asOf: Instant });
@@ -206,6 +209,7 @@ export const UnitDetail = z.object({
     children: z.number().int(),
     status: z.string(),
     completedAt: Instant.nullable(),
+    suspendedAt: Instant.nullable().describe("Since when the unit's deadline clock is suspended (nothing fires, nothing is overdue); null while it runs"),
     ancestors: z.array(z.object({ code: z.string(), name: z.string() })),
   }),
   steps: z.array(UnitStep),

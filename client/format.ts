@@ -68,6 +68,9 @@ const LABELS = {
   directed: { vi: 'chỉ đạo', en: 'directed' },
   cancelled: { vi: 'đã hủy', en: 'cancelled' },
   stoppedByCancel: { vi: 'dừng do hủy', en: 'stopped by the cancellation' },
+  mergedUnits: { vi: 'đã hợp nhất', en: 'merged' },
+  dissolvedUnits: { vi: 'đã giải thể', en: 'dissolved' },
+  suspendedUnits: { vi: 'tạm dừng tính hạn', en: 'clock suspended' },
   id: { vi: 'Mã', en: 'ID' },
   none: { vi: '(không có)', en: '(none)' },
 } as const;

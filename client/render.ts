@@ -24,7 +24,7 @@ export async function renderOverview(db: Kysely<Database>, o: Overview, json: bo
   );
   const enrolling = rollout.units !== null && counts.units < rollout.units ? ` / ${rollout.units} ${label('enrolled', lang)}` : '';
   io.out(
-    `${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`,
+    `${label('units', lang)}: ${counts.units}${enrolling} (${counts.completed} ${label('completed', lang)}${counts.cancelled ? `, ${counts.cancelled} ${label('stoppedByCancel', lang)}` : ''}${counts.merged ? `, ${counts.merged} ${label('mergedUnits', lang)}` : ''}${counts.dissolved ? `, ${counts.dissolved} ${label('dissolvedUnits', lang)}` : ''}${counts.suspended ? `, ${counts.suspended} ${label('suspendedUnits', lang)}` : ''}) · ${label('openEscalations', lang)}: ${counts.openEscalations}`,
   );
   io.out('');
   io.out(

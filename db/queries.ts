@@ -33,14 +33,17 @@ export interface LevelStepProgress {
 }
 
 /**
- * The overdue rule, in one place: a step is overdue when it is still pending (waiting or open) and its
- * deadline has passed. Done steps, and steps closed by a cancellation, never are.
+ * The overdue rule, in one place: a step is overdue when it is still pending (waiting or open), its
+ * deadline has passed, and its unit's deadline clock runs. Done steps, steps closed by a cancellation,
+ * and the steps of a unit whose clock is suspended (ClockSuspended: they move when it resumes) never are.
  */
-export function isOverdue(status: string, dueAt: Date | string | null, now: Date | number): boolean {
-  return (status === 'waiting' || status === 'open') && dueAt !== null && new Date(dueAt).getTime() < new Date(now).getTime();
+export function isOverdue(status: string, dueAt: Date | string | null, now: Date | number, suspended = false): boolean {
+  return !suspended && (status === 'waiting' || status === 'open') && dueAt !== null && new Date(dueAt).getTime() < new Date(now).getTime();
 }
 /** The same rule in SQL, for a unit_steps alias. */
-export const overdueSql = (alias: string, now: Date) => sql<boolean>`(${sql.ref(`${alias}.status`)} in ('waiting', 'open') and ${sql.ref(`${alias}.due_at`)} < ${now})`;
+export const overdueSql = (alias: string, now: Date) =>
+  sql<boolean>`(${sql.ref(`${alias}.status`)} in ('waiting', 'open') and ${sql.ref(`${alias}.due_at`)} < ${now}
+    and not exists (select 1 from rollout_units su where su.rollout_id = ${sql.ref(`${alias}.rollout_id`)} and su.unit_code = ${sql.ref(`${alias}.unit_code`)} and su.suspended_at is not null))`;
 
 /**
  * Progress per level and step: how many units are done (on time / late), open, waiting, overdue.
@@ -76,6 +79,9 @@ export async function unitCounts(db: Kysely<Database>, rolloutId: string) {
       eb.fn.countAll<string>().as('units'),
       sql<string>`count(*) filter (where status = 'completed')`.as('completed'),
       sql<string>`count(*) filter (where status = 'cancelled')`.as('cancelled'),
+      sql<string>`count(*) filter (where status = 'merged')`.as('merged'),
+      sql<string>`count(*) filter (where status = 'dissolved')`.as('dissolved'),
+      sql<string>`count(*) filter (where suspended_at is not null and status = 'active')`.as('suspended'),
     ])
     .where('rollout_id', '=', rolloutId)
     .executeTakeFirstOrThrow();
@@ -85,7 +91,15 @@ export async function unitCounts(db: Kysely<Database>, rolloutId: string) {
     .where('rollout_id', '=', rolloutId)
     .where('status', '=', 'open')
     .executeTakeFirstOrThrow();
-  return { units: Number(r.units), completed: Number(r.completed), cancelled: Number(r.cancelled), openEscalations: Number(open.n) };
+  return {
+    units: Number(r.units),
+    completed: Number(r.completed),
+    cancelled: Number(r.cancelled),
+    merged: Number(r.merged),
+    dissolved: Number(r.dissolved),
+    suspended: Number(r.suspended),
+    openEscalations: Number(open.n),
+  };
 }
 
 export async function getRolloutUnit(db: Kysely<Database>, rolloutId: string, unitCode: string) {

@@ -6,6 +6,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { workerActivities } from '../../worker/worker';
+import { rolloutOverview, unitDetail } from '../../app/reads';
 import { changeUnitUpdate, reportStepUpdate, unitWorkflowId } from '../../workflows/definitions';
 import { useTimeSkippingEnv, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
@@ -49,6 +50,13 @@ test('suspend stops the clock, resume moves the deadline by the time suspended, 
     expect(await eventsOf(db, 'P.A', 'ReminderSent')).toHaveLength(0);
     expect(await eventsOf(db, 'P.A', 'DeadlineMissed')).toHaveLength(0);
     expect(await eventsOf(db, 'P.A', 'Escalated')).toHaveLength(0);
+    // The read model says so: suspended since then, its passed deadline not overdue (P.B's is).
+    const whileSuspended = new Date(await env.currentTimeMs());
+    const detail = await unitDetail(db, R, 'P.A', whileSuspended);
+    expect(detail.unit.suspendedAt).not.toBeNull();
+    expect(detail.steps.map((x) => x.overdue)).toEqual([false]);
+    expect((await unitDetail(db, R, 'P.B', whileSuspended)).steps.map((x) => x.overdue)).toEqual([true]);
+    expect((await rolloutOverview(db, R, whileSuspended)).counts).toMatchObject({ suspended: 1 });
 
     // Resume: the deadline moves by the 20 days suspended; the timers then fire from the new deadline.
     const r = await unit('P.A').executeUpdate(changeUnitUpdate, { args: [{ op: 'resume', requestId: 'r1', decidedBy: 'committee:P', reason: 'Đã khắc phục' }] });
