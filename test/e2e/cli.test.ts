@@ -24,6 +24,8 @@ import { sql } from 'kysely';
 import { rolloutProgress } from '../../db/queries';
 import { testDevServer, workflowBundle } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { calendarDays, officialVietnamCalendar } from '../../domain/calendar';
+import { addWorkingDays, localDateOf } from '../../domain/time';
 import { eventOfRow, rowLink, type ChainRow } from '../../db/audit';
 import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
 import { GENESIS_HASH, canonicalJson, contentHash } from '../../db/event-store';
@@ -464,6 +466,103 @@ const readRows = (b: string): ChainRow[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as ChainRow);
 const writeRows = (b: string, rows: ChainRow[]): void => writeFileSync(join(b, 'events.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+
+test('a batch extension of every overdue unit, a plan amendment and a calendar change — through the CLI', async () => {
+  writeFileSync(join(dir, 'units.csv'), HIERARCHY);
+  expect((await cli('units', 'import', join(dir, 'units.csv'))).code).toBe(0);
+  // Study was due before the rollout started: every unit is overdue at once. The province's plan is due 30 working days after the start.
+  const plan = {
+    id: 'living',
+    title: 'Kiểm thử triển khai sống',
+    steps: [
+      { id: 'study', kind: 'studyConference', title: 'Học tập', deadline: { kind: 'absolute', at: '2026-01-15' }, reminders: [], escalation: { tiers: 1, interval: 'P30D' } },
+      { id: 'issue', kind: 'issuePlan', title: 'Ban hành kế hoạch', levels: ['tinh'], deadline: { kind: 'afterStart', workingDays: 30 }, reminders: [], escalation: { tiers: 1, interval: 'P30D' } },
+    ],
+  };
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+  const R = 'living-cli';
+  expect((await cli('rollout', 'start', '--resolution', '21-NQ/TW', '--date', '2022-06-16', '--title', 'NQ 21', '--root', 'P', '--plan', join(dir, 'plan.json'), '--id', R)).code).toBe(0);
+  const count = async (type: string) => (await t.db.selectFrom('events').select('event_id').where('rollout_id', '=', R).where('type', '=', type).execute()).length;
+  await until('every unit missed its study deadline', async () => (await count('DeadlineMissed')) === 5, 90_000);
+
+  // Bad input: exit 2 naming the option; nothing recorded.
+  const badStatus = await cli('batch', 'extend', R, '--status', 'late', '--step', 'study', '--until', '2030-12-31', '--committee', 'P', '--reason', 'x', '--yes');
+  expect(badStatus.code).toBe(2);
+  expect(badStatus.stderr).toMatch(/--status/);
+  const badCode = await cli('batch', 'extend', R, '--codes', 'P.H1,P.NOPE', '--step', 'study', '--until', '2030-12-31', '--committee', 'P', '--reason', 'x', '--yes');
+  expect(badCode.code).toBe(2);
+  expect(badCode.stderr).toMatch(/P\.NOPE/);
+  // The preview alone starts nothing.
+  const preview = await cli('batch', 'extend', R, '--status', 'overdue', '--step', 'study', '--until', '2030-12-31', '--committee', 'P', '--reason', 'Gia hạn học tập do mưa lũ');
+  expect(preview.code).toBe(0);
+  expect(preview.stdout).toMatch(/5 đơn vị \/ units/);
+  expect(preview.stdout).toMatch(/Nothing done yet: add --yes/);
+  expect(await t.db.selectFrom('batches').select('batch_id').execute()).toHaveLength(0);
+  // Confirmed: every overdue unit extended, one event each with the batch ID; progress on stderr.
+  const applied = await cli(
+    'batch',
+    'extend',
+    R,
+    '--status',
+    'overdue',
+    '--step',
+    'study',
+    '--until',
+    '2030-12-31',
+    '--committee',
+    'P',
+    '--reason',
+    'Gia hạn học tập do mưa lũ',
+    '--yes',
+    '--id',
+    'gh-1',
+  );
+  expect(applied.code).toBe(0);
+  expect(applied.stderr).toMatch(/5\/5/);
+  expect(applied.stdout).toMatch(/done 5, unchanged 0, refused 0/);
+  expect(await count('DeadlineExtended')).toBe(5);
+  const status = await json<{ counts: { done: number }; items: Array<{ unitCode: string; status: string }> }>('batch', 'status', 'gh-1');
+  expect(status.counts.done).toBe(5);
+  expect(status.items.map((i) => i.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+
+  // The plan amended: study now due mid-2031 for everyone (later than the extensions), the province's plan unchanged.
+  writeFileSync(join(dir, 'plan2.json'), JSON.stringify({ ...plan, steps: [{ ...plan.steps[0], deadline: { kind: 'absolute', at: '2031-06-30' } }, plan.steps[1]] }));
+  const amended = await json<{ applied: { version: number; units: number }; result: { counts: { done: number; refused: number } } }>(
+    'rollout',
+    'amend',
+    R,
+    '--plan',
+    join(dir, 'plan2.json'),
+    '--reason',
+    'Lùi thời hạn học tập',
+    '--yes',
+  );
+  expect(amended.applied).toMatchObject({ version: 2, units: 5 });
+  expect(amended.result.counts).toMatchObject({ done: 5, refused: 0 });
+  expect(await count('PlanAmended')).toBe(5);
+  expect((await json<{ version: number }>('plan', 'show', '--rollout', R)).version).toBe(2);
+  // Removing a step the province has not started is fine; a plan of another id is refused, exit 2.
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ ...plan, id: 'other' }));
+  const other = await cli('rollout', 'amend', R, '--plan', join(dir, 'other.json'), '--reason', 'x', '--yes');
+  expect(other.code).toBe(2);
+  expect(other.stderr).toMatch(/plan\.id/);
+
+  // A day off added to the calendar moves the province's working-day deadline, recorded with both versions.
+  const [issue] = await t.db.selectFrom('unit_steps').select(['due_at']).where('rollout_id', '=', R).where('unit_code', '=', 'P').where('step_id', '=', 'issue').execute();
+  const before = new Date(issue!.due_at!);
+  // A working day a few days ahead (not a weekend, not already a holiday), well within the 30.
+  const official = calendarDays(officialVietnamCalendar());
+  let dayOff = addWorkingDays(localDateOf(Date.now()), 5, official);
+  while (official.has(dayOff)) dayOff = addWorkingDays(dayOff, 1, official);
+  expect((await cli('calendar', 'add-day', 'vn-official', '--date', dayOff, '--reason', 'Nghỉ đột xuất')).code).toBe(0);
+  const recal = await json<{ preview: { units: Array<{ unitCode: string }> }; result: { counts: { done: number } } }>('rollout', 'recalendar', R, '--reason', 'Lịch nghỉ mới', '--yes');
+  expect(recal.preview.units.map((u) => u.unitCode)).toEqual(['P']);
+  expect(recal.result.counts.done).toBe(1);
+  const [moved] = await t.db.selectFrom('events').select('payload').where('rollout_id', '=', R).where('type', '=', 'DeadlineReprojected').execute();
+  expect(moved!.payload).toMatchObject({ key: 'issue', calendar: { id: 'vn-official', fromVersion: 1, toVersion: 2 } });
+  const [after] = await t.db.selectFrom('unit_steps').select(['due_at']).where('rollout_id', '=', R).where('unit_code', '=', 'P').where('step_id', '=', 'issue').execute();
+  expect(new Date(after!.due_at!).getTime()).toBeGreaterThan(before.getTime());
+}, 300_000);
 
 test('an exported bundle is verified, replayed and cross-checked in a fresh process with no database or server', async () => {
   const { bundle: b, checkpoint: saved } = await exportedBundle();
