@@ -16,7 +16,8 @@ const SLICES_PER_RUN = 500;
 
 const batches = proxyActivities<Pick<ActivityContract, 'runBatchSlice'>>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  // It heartbeats after every unit: a killed worker's slice is retried elsewhere within this.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['NotFound', 'InvalidEvent', 'InvalidData', 'EventConflict'] },
 });
 
