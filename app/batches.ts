@@ -14,7 +14,7 @@ import type { Kysely } from 'kysely';
 import { DomainError } from '../domain/errors';
 import { BatchRequest, BATCH_ACTION_WORDS, confirmFingerprint, COMMITTEE_ACTIONS, PREVIEW_SAMPLE, type BatchAction, type BatchItemStatus } from '../domain/batches';
 import { mayExtend } from '../domain/escalation';
-import { formatLocal, toLocalIso } from '../domain/time';
+import { formatLocal, parseDeadlineText, toLocalIso } from '../domain/time';
 import type { Database } from '../db/database';
 import {
   batchCounts,
@@ -55,9 +55,20 @@ export interface BatchPreview {
   fingerprint: string;
 }
 
-function parseRequest(input: BatchRequest) {
+function parseRequest(input: BatchRequest, now = new Date()) {
   const parsed = BatchRequest.safeParse(input);
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
+  // A new deadline every unit would refuse is refused once, before anything is recorded.
+  const a = parsed.data.action;
+  if (a.action === 'extend') {
+    let at: Date;
+    try {
+      at = parseDeadlineText(a.until).at;
+    } catch (e) {
+      throw DomainError.of('action.until', e instanceof Error ? e.message : String(e));
+    }
+    if (at.getTime() <= now.getTime()) throw DomainError.of('action.until', `the new deadline ${formatLocal(at)} has already passed`);
+  }
   return parsed.data;
 }
 
@@ -133,7 +144,7 @@ const sampleOf = (units: MatchedUnit[]) =>
 
 /** What a batch would do: how many units, a sample, who is left out, and the fingerprint that confirms it. */
 export async function previewBatch(db: Kysely<Database>, rolloutId: string, input: BatchRequest, who: BatchRequester, now = new Date()): Promise<BatchPreview> {
-  const req = parseRequest(input);
+  const req = parseRequest(input, now);
   const { committee, inReach, leftOut } = await resolveUnits(db, rolloutId, req, who, now);
   return {
     rolloutId,
@@ -162,7 +173,7 @@ export interface BatchStarted {
  * harmless (the workflow is started if a first attempt recorded the batch but could not start it).
  */
 export async function startBatch(deps: Deps, rolloutId: string, input: BatchRequest, who: BatchRequester, now = new Date()): Promise<BatchStarted> {
-  const req = parseRequest(input);
+  const req = parseRequest(input, now);
   if (req.batchId !== undefined && req.batchId.length > 80) throw DomainError.of('batchId', 'a batch ID is at most 80 characters (each unit gets `<batchId>:<n>` as its request ID)');
   const existing = req.batchId ? await getBatch(deps.db, req.batchId) : undefined;
   if (existing) {

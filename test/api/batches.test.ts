@@ -134,3 +134,12 @@ test('ops amends the running plan: a preview, then version 2 recorded and applie
   expect((await call('GET', `/api/v1/rollouts/${R}/units?overdue=true`, 'ops')).body.total).toBe(0);
   expect((await call('GET', `/api/v1/rollouts/${R}/plan`, 'a')).status).toBe(403);
 }, 120_000);
+
+test('a new deadline every unit would refuse is refused once, naming the field, and nothing is recorded', async () => {
+  const before = (await s.t.db.selectFrom('batches').select('batch_id').execute()).length;
+  const past = await call('POST', `/api/v1/rollouts/${R}/batches/preview`, 'a', { ...EXTEND, filter: { level: 'xa' }, action: { action: 'extend', step: 'study', until: '2020-01-01' } });
+  expect(past).toMatchObject({ status: 400, body: { issues: [{ path: 'action.until', message: expect.stringMatching(/already passed/) }] } });
+  const notADate = await call('POST', `/api/v1/rollouts/${R}/batches/preview`, 'a', { ...EXTEND, filter: { level: 'xa' }, action: { action: 'extend', step: 'study', until: 'hôm qua' } });
+  expect(notADate).toMatchObject({ status: 400, body: { issues: [{ path: 'action.until' }] } });
+  expect((await s.t.db.selectFrom('batches').select('batch_id').execute()).length).toBe(before);
+});
