@@ -94,8 +94,12 @@ function ancestorsOf(code: string, root: string, byCode: ReadonlyMap<string, Row
 export function planFollow(root: string, before: Row[], after: Row[], running: ReadonlySet<string>): PlannedChange[] {
   const old = new Map(before.map((r) => [r.code, r]));
   const now = new Map(after.map((r) => [r.code, r]));
-  const successorOf = new Map<string, string>();
-  for (const r of after) for (const p of r.predecessors ?? []) if (!now.has(p)) successorOf.set(p, r.code);
+  // A unit gone from the hierarchy whose work passes to one unit was merged into it; one split into
+  // several parts (or gone with no successor) is dissolved: its attendance cannot be divided, and each
+  // part joins with its own steps.
+  const successorsOf = new Map<string, string[]>();
+  for (const r of after) for (const p of r.predecessors ?? []) if (!now.has(p)) successorsOf.set(p, [...(successorsOf.get(p) ?? []), r.code]);
+  const successorOf = new Map([...successorsOf].filter(([, to]) => to.length === 1).map(([from, to]) => [from, to[0]!]));
   const depth = (code: string, m: ReadonlyMap<string, Row>) => ancestorsOf(code, root, m).length;
 
   const adopt: PlannedChange[] = [];
