@@ -265,7 +265,7 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   // for the cascade.
   const A = await asOf(t1.db, R1, local(Y, '08-25', '12:00'));
   expect(A.rolloutStatus).toBe('running');
-  expect(A.counts).toEqual({ units: 8, completed: 1, cancelled: 0, openEscalations: 0 }); // CB01 finished on 5/8
+  expect(A.counts).toEqual({ units: 8, completed: 1, cancelled: 0, merged: 0, dissolved: 0, suspended: 0, openEscalations: 0 }); // CB01 finished on 5/8
   expect(A.unitStatus).toEqual({
     BG: 'active',
     'BG.YT': 'active',
@@ -310,7 +310,7 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   // but has not issued: overdue since 01/10 00:00, escalated to itself. Its plan not being issued, no
   // district's or commune's plan step has opened.
   const B = await asOf(t1.db, R1, local(Y, '10-01', '08:00'));
-  expect(B.counts).toEqual({ units: 8, completed: 1, cancelled: 0, openEscalations: 3 });
+  expect(B.counts).toEqual({ units: 8, completed: 1, cancelled: 0, merged: 0, dissolved: 0, suspended: 0, openEscalations: 3 });
   expect(B.unitStatus['BG.YT.BoHa.CB02']).toBe('active');
   expect(B.steps).toEqual({
     BG: { study: 'done 1000/1000', 'draft-province': 'done', 'issue-province': 'open overdue' },
@@ -354,7 +354,7 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   // 25/11 but had not issued by 30/11, so PhuongSon's plan steps never opened and are overdue while
   // still waiting. Tier 1 of each went out on 01/12: to BG.YT, BG, BG.LN, BG.LN.
   const D = await asOf(t1.db, R1, local(Y, '12-03', '09:00'));
-  expect(D.counts).toEqual({ units: 8, completed: 2, cancelled: 0, openEscalations: 4 });
+  expect(D.counts).toEqual({ units: 8, completed: 2, cancelled: 0, merged: 0, dissolved: 0, suspended: 0, openEscalations: 4 });
   expect(D.unitStatus['BG.YT.BoHa.CB02']).toBe('completed');
   expect(D.steps).toEqual({
     BG: { study: 'done 1000/1000', 'draft-province': 'done', 'issue-province': 'done late' },
@@ -403,7 +403,7 @@ test('as-of: the Bắc Giang 2022 rollout as it stood before the study deadline,
   // BG.LN issued on 5/12 (late): its escalation is resolved, and PhuongSon's draft-lower opened (overdue;
   // issue-lower still waits for the draft). Tier 2 of DongTam's and PhuongSon's plan steps went to BG.
   const C = await asOf(t1.db, R1, local(Y, '12-10', '09:00'));
-  expect(C.counts).toEqual({ units: 8, completed: 2, cancelled: 0, openEscalations: 6 });
+  expect(C.counts).toEqual({ units: 8, completed: 2, cancelled: 0, merged: 0, dissolved: 0, suspended: 0, openEscalations: 6 });
   expect(C.steps).toEqual({
     ...D.steps,
     'BG.LN': { study: 'done late 700/700', 'draft-lower': 'done', 'issue-lower': 'done late' },
@@ -610,7 +610,7 @@ test('rebuild: after a rollout whose worker was shut down part-way (timers came 
       'BG.LN.PhuongSon issue-lower tier 2 → BG: open',
     ].sort(),
   );
-  expect(await unitCounts(db, R2)).toEqual({ units: 8, completed: 2, cancelled: 0, openEscalations: 10 }); // CB01, CB02
+  expect(await unitCounts(db, R2)).toEqual({ units: 8, completed: 2, cancelled: 0, merged: 0, dissolved: 0, suspended: 0, openEscalations: 10 }); // CB01, CB02
 
   // ---- rebuild -------------------------------------------------------------------------------------------
   const events = await count();
