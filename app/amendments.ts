@@ -25,6 +25,7 @@ import { stepAppliesTo } from '../domain/plan-rules';
 import { canonicalPlanJson, describePlanDiff, diffPlans } from '../domain/plan-diff';
 import { toLocalIso } from '../domain/time';
 import { createBatch } from './batches';
+import { recordedDecision } from '../db/batches';
 import { newRequestId, resolvePlan, type Deps } from './commands';
 
 export const AmendRequest = z.strictObject({
@@ -243,15 +244,8 @@ export async function amendRollout(deps: Deps, rolloutId: string, input: AmendRe
 }
 
 async function recordedAmendment(db: Kysely<Database>, rolloutId: string, batchId: string): Promise<Omit<AmendResult, 'alreadyApplied'> | undefined> {
-  const row = await db
-    .selectFrom('events')
-    .select(['payload'])
-    .where('stream_id', '=', streams.changes(rolloutId))
-    .where(sql<boolean>`payload->>'batchId' = ${batchId}`)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const p = row.payload as { planId: string; toVersion: number; planHash: string; units: number };
-  return { rolloutId, planId: p.planId, version: p.toVersion, planHash: p.planHash, batchId, units: p.units };
+  const p = (await recordedDecision(db, streams.changes(rolloutId), 'RolloutAmended', batchId)) as { planId: string; toVersion: number; planHash: string; units: number } | undefined;
+  return p && { rolloutId, planId: p.planId, version: p.toVersion, planHash: p.planHash, batchId, units: p.units };
 }
 
 /** The versions of a rollout's plan: as started, then one per amendment (who, when, why, what changed). */

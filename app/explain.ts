@@ -16,7 +16,6 @@ import type { Database } from '../db/database';
 import { calendarAsOf, calendarVersion } from '../db/calendars';
 import { explainWorkingDays, OFFICIAL_VIETNAM_CALENDAR_ID, type Calendar, type WorkingDaysExplanation } from '../domain/calendar';
 import { DomainError } from '../domain/errors';
-import { streams } from '../domain/ids';
 import { Plan, type PlanStep } from '../domain/plan';
 import { STEP_KIND_WORDING } from '../domain/wording';
 import { formatLocal, formatLocalDate, localDateOf, type Lang } from '../domain/time';
@@ -77,15 +76,8 @@ export async function explainDeadline(db: Kysely<Database>, rolloutId: string, u
   if (!row) throw DomainError.notFound('step', `unit ${unitCode} has no step "${stepKey}" in rollout ${rolloutId} (its steps: ${steps.map((s) => s.step_key).join(', ')})`);
 
   const events = await db.selectFrom('events').selectAll().where('rollout_id', '=', rolloutId).where('unit_code', '=', unitCode).orderBy('position').execute();
-  const amended = await db
-    .selectFrom('events')
-    .select('payload')
-    .where('stream_id', '=', streams.rollout(rolloutId))
-    .where('type', '=', 'RolloutAmended')
-    .orderBy('position', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const plan = Plan.parse(amended ? (amended.payload as { plan: unknown }).plan : rollout.plan);
+  // The plan the rollout runs now: the projection keeps rollouts.plan at its latest version (RolloutAmended).
+  const plan = Plan.parse(rollout.plan);
   const step = plan.steps.find((s) => s.id === row.step_id);
   if (!step) throw DomainError.notFound('step', `step "${row.step_id}" is no longer in the plan of rollout ${rolloutId}`);
   const warnings: Words[] = [];

@@ -10,7 +10,6 @@ import type { Database } from '../db/database';
 import { pinCalendar, type PinnedCalendar } from '../domain/calendar';
 import type { UnitChangeInput } from '../domain/changes';
 import { DomainError } from '../domain/errors';
-import { streams } from '../domain/ids';
 import { Plan, type StepKind } from '../domain/plan';
 import { evaluateRecalendar } from '../workflows/changes/recalendar';
 import type { StepInstance, UnitContext } from '../workflows/unit-state';
@@ -52,15 +51,8 @@ export interface RecalendarPreview {
 export async function previewRecalendar(db: Kysely<Database>, rolloutId: string, calendar: PinnedCalendar): Promise<RecalendarPreview> {
   const rollout = await db.selectFrom('rollouts').selectAll().where('rollout_id', '=', rolloutId).executeTakeFirst();
   if (!rollout) throw DomainError.notFound('rolloutId', `no rollout "${rolloutId}"`);
-  const amended = await db
-    .selectFrom('events')
-    .select('payload')
-    .where('stream_id', '=', streams.rollout(rolloutId))
-    .where('type', '=', 'RolloutAmended')
-    .orderBy('position', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const plan = Plan.parse(amended ? (amended.payload as { plan: unknown }).plan : rollout.plan);
+  // The plan the rollout runs now: the projection keeps rollouts.plan at its latest version (RolloutAmended).
+  const plan = Plan.parse(rollout.plan);
   const units = await db.selectFrom('rollout_units').selectAll().where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('unit_code').execute();
   const steps = await db.selectFrom('unit_steps').selectAll().where('rollout_id', '=', rolloutId).execute();
   const stepsOf = new Map<string, typeof steps>();

@@ -31,6 +31,7 @@ import type { AncestorRef, UnitSnapshot } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
 import { LocalDate, localDateOf } from '../domain/time';
 import { createBatch } from './batches';
+import { recordedDecision } from '../db/batches';
 import { newRequestId, type Deps } from './commands';
 
 export const FollowRequest = z.strictObject({
@@ -234,17 +235,8 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
   if (!parsed.success) throw DomainError.fromZod('', parsed.error);
   const stream = streams.changes(rolloutId);
   if (parsed.data.batchId) {
-    const row = await deps.db
-      .selectFrom('events')
-      .select('payload')
-      .where('stream_id', '=', stream)
-      .where('type', '=', 'RolloutHierarchyChanged')
-      .where(sql<boolean>`payload->>'batchId' = ${parsed.data.batchId}`)
-      .executeTakeFirst();
-    if (row) {
-      const p = row.payload as { fromVersion: number; toVersion: number; changes: string[] };
-      return { rolloutId, fromVersion: p.fromVersion, toVersion: p.toVersion, batchId: parsed.data.batchId, units: p.changes.length, alreadyApplied: true };
-    }
+    const p = (await recordedDecision(deps.db, stream, 'RolloutHierarchyChanged', parsed.data.batchId)) as { fromVersion: number; toVersion: number; changes: string[] } | undefined;
+    if (p) return { rolloutId, fromVersion: p.fromVersion, toVersion: p.toVersion, batchId: parsed.data.batchId, units: p.changes.length, alreadyApplied: true };
   }
   const preview = await previewFollow(deps.db, rolloutId, input);
   confirmFingerprint(parsed.data.fingerprint, preview.fingerprint, 'the rollout or the hierarchy changed');

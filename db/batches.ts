@@ -220,3 +220,15 @@ export async function completeBatch(db: Kysely<Database>, batchId: string, actor
     return counts;
   });
 }
+
+/** The payload of a decision recorded on a stream with this batch ID (a repeated request finds the first). */
+export async function recordedDecision(db: Kysely<Database>, streamId: string, type: string, batchId: string): Promise<Record<string, unknown> | undefined> {
+  const row = await db
+    .selectFrom('events')
+    .select('payload')
+    .where('stream_id', '=', streamId)
+    .where('type', '=', type)
+    .where(sql<boolean>`payload->>'batchId' = ${batchId}`)
+    .executeTakeFirst();
+  return row?.payload as Record<string, unknown> | undefined;
+}
