@@ -13,12 +13,12 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
-import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
+import { appendNext, EventConflictError } from '../db/event-store';
 import { getRollout } from '../db/queries';
 import { levelsOfVersion } from '../db/hierarchy';
 import { DomainError } from '../domain/errors';
 import { DecisionEnvelope, confirmFingerprint } from '../domain/batches';
-import { eventId, streams } from '../domain/ids';
+import { streams } from '../domain/ids';
 import { parentLevelsOf } from '../domain/hierarchy';
 import { Plan, validatePlanForHierarchy, type PlanStep } from '../domain/plan';
 import { stepAppliesTo } from '../domain/plan-rules';
@@ -198,33 +198,26 @@ export async function amendRollout(deps: Deps, rolloutId: string, input: AmendRe
   const { req, amended } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('amend');
   const stream = streams.changes(rolloutId);
-  // Two amendments racing take the same next number: the second is refused (EventConflict).
-  const seq = (await streamHead(deps.db, stream)) + 1;
   const units = await deps.db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).where('status', '=', 'active').orderBy('depth').orderBy('unit_code').execute();
-  await appendEvents(deps.db, [
-    {
-      eventId: eventId(stream, seq),
-      streamId: stream,
-      streamSeq: seq,
-      type: 'RolloutAmended',
-      rolloutId,
-      unitCode: null,
-      actor: req.decidedBy,
-      occurredAt: new Date().toISOString(),
-      payload: {
-        decidedBy: req.decidedBy,
-        reason: req.reason,
-        batchId,
-        planId: amended.id,
-        fromVersion: preview.fromVersion,
-        toVersion: preview.toVersion,
-        planHash: preview.planHash,
-        plan: amended,
-        changes: preview.changes.map((c) => c.vi),
-        units: units.length,
-      },
+  // Two amendments racing take the same next number: the second is refused (EventConflict).
+  await appendNext(deps.db, {
+    streamId: stream,
+    type: 'RolloutAmended',
+    rolloutId,
+    actor: req.decidedBy,
+    payload: {
+      decidedBy: req.decidedBy,
+      reason: req.reason,
+      batchId,
+      planId: amended.id,
+      fromVersion: preview.fromVersion,
+      toVersion: preview.toVersion,
+      planHash: preview.planHash,
+      plan: amended,
+      changes: preview.changes.map((c) => c.vi),
+      units: units.length,
     },
-  ]).catch((e: unknown) => {
+  }).catch((e: unknown) => {
     // Another amendment took this version number first.
     if (e instanceof EventConflictError) throw DomainError.conflict('plan', `rollout ${rolloutId} was amended by someone else meanwhile; preview again (nothing was changed)`);
     throw e;

@@ -21,14 +21,14 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/database';
-import { appendEvents, EventConflictError, streamHead } from '../db/event-store';
+import { appendNext, EventConflictError } from '../db/event-store';
 import { getRollout } from '../db/queries';
 import { organisationOf } from '../db/hierarchy';
 import { DomainError } from '../domain/errors';
 import { DecisionEnvelope, confirmFingerprint } from '../domain/batches';
 import { ancestorsInRollout } from '../domain/escalation';
 import type { AncestorRef, UnitSnapshot } from '../domain/events';
-import { eventId, streams } from '../domain/ids';
+import { streams } from '../domain/ids';
 import { LocalDate, localDateOf } from '../domain/time';
 import { createBatch } from './batches';
 import { recordedDecision } from '../db/batches';
@@ -242,28 +242,22 @@ export async function followHierarchy(deps: Deps, rolloutId: string, input: Foll
   confirmFingerprint(parsed.data.fingerprint, preview.fingerprint, 'the rollout or the hierarchy changed');
   const { req, rollout, changes, toVersion, effectiveFrom } = await prepare(deps.db, rolloutId, input);
   const batchId = req.batchId ?? newRequestId('follow');
-  await appendEvents(deps.db, [
-    {
-      eventId: eventId(stream, (await streamHead(deps.db, stream)) + 1),
-      streamId: stream,
-      streamSeq: (await streamHead(deps.db, stream)) + 1,
-      type: 'RolloutHierarchyChanged',
-      rolloutId,
-      unitCode: null,
-      actor: req.decidedBy,
-      occurredAt: new Date().toISOString(),
-      payload: {
-        decidedBy: req.decidedBy,
-        reason: req.reason,
-        batchId,
-        organisation: rollout.root_unit,
-        fromVersion: rollout.hierarchy_version,
-        toVersion: toVersion,
-        effectiveFrom,
-        changes: changes.map(describe),
-      },
+  await appendNext(deps.db, {
+    streamId: stream,
+    type: 'RolloutHierarchyChanged',
+    rolloutId,
+    actor: req.decidedBy,
+    payload: {
+      decidedBy: req.decidedBy,
+      reason: req.reason,
+      batchId,
+      organisation: rollout.root_unit,
+      fromVersion: rollout.hierarchy_version,
+      toVersion: toVersion,
+      effectiveFrom,
+      changes: changes.map(describe),
     },
-  ]).catch((e: unknown) => {
+  }).catch((e: unknown) => {
     if (e instanceof EventConflictError) throw DomainError.conflict('rolloutId', `rollout ${rolloutId} changed meanwhile; preview again (nothing was changed)`);
     throw e;
   });

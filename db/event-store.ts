@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { AnyNewEvent } from '../domain/events';
+import type { AnyNewEvent, EventPayload, EventType } from '../domain/events';
+import { eventId } from '../domain/ids';
 import type { Database, EventRow } from './database';
 import { project } from './projection';
 
@@ -186,4 +187,36 @@ export async function streamHead(db: Kysely<Database> | Transaction<Database>, s
     .where('stream_id', '=', streamId)
     .executeTakeFirstOrThrow();
   return r.head;
+}
+
+/** An event the application decides itself (an import, a dated change, a rollout-wide decision), not a workflow. */
+export interface ApplicationEvent<T extends EventType = EventType> {
+  streamId: string;
+  type: T;
+  rolloutId?: string | null;
+  actor: string;
+  payload: EventPayload<T>;
+}
+
+/** Append it at the next position of its stream, in the caller's transaction; its sequence number. A racing append of the same stream is refused (EventConflict). */
+export async function appendNextInTransaction<T extends EventType>(trx: Transaction<Database>, e: ApplicationEvent<T>): Promise<number> {
+  const seq = (await streamHead(trx, e.streamId)) + 1;
+  const event = {
+    eventId: eventId(e.streamId, seq),
+    streamId: e.streamId,
+    streamSeq: seq,
+    type: e.type,
+    rolloutId: e.rolloutId ?? null,
+    unitCode: null,
+    actor: e.actor,
+    occurredAt: new Date().toISOString(),
+    payload: e.payload,
+  };
+  await appendInTransaction(trx, [event as AnyNewEvent]);
+  return seq;
+}
+
+/** The same in a transaction of its own. */
+export async function appendNext<T extends EventType>(db: Kysely<Database>, e: ApplicationEvent<T>): Promise<number> {
+  return db.transaction().execute((trx) => appendNextInTransaction(trx, e));
 }

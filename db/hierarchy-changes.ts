@@ -8,10 +8,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors';
 import { applyChanges, type AppliedChange, type HierarchyChangeRequest, type LineageKind } from '../domain/hierarchy-changes';
 import type { Unit } from '../domain/hierarchy';
-import { eventId, streams } from '../domain/ids';
+import { streams } from '../domain/ids';
 import type { Database } from './database';
-import { canonicalJson, appendInTransaction } from './event-store';
-import { latestHierarchyVersion, lockHierarchyWrites, nextHierarchySeq, organisationsOfCodes, recordLineage, unitsOfVersion, writeVersion } from './hierarchy';
+import { canonicalJson, appendNextInTransaction } from './event-store';
+import { latestHierarchyVersion, lockHierarchyWrites, organisationsOfCodes, recordLineage, unitsOfVersion, writeVersion } from './hierarchy';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -84,28 +84,20 @@ export async function storeChange(db: Kysely<Database>, req: HierarchyChangeRequ
       removed,
     });
     await recordLineage(trx, req.organisation, written.version, checked.lineage, req.effectiveFrom);
-    const seq = await nextHierarchySeq(trx);
-    await appendInTransaction(trx, [
-      {
-        eventId: eventId(streams.hierarchy(), seq),
-        streamId: streams.hierarchy(),
-        streamSeq: seq,
-        type: 'HierarchyChanged',
-        rolloutId: null,
-        unitCode: null,
-        actor: req.decidedBy,
-        occurredAt: new Date().toISOString(),
-        payload: {
-          decidedBy: req.decidedBy,
-          reason: req.reason,
-          organisation: req.organisation,
-          previousVersion: checked.previousVersion,
-          version: written.version,
-          effectiveFrom: req.effectiveFrom,
-          operations: req.operations,
-        },
+    await appendNextInTransaction(trx, {
+      streamId: streams.hierarchy(),
+      type: 'HierarchyChanged',
+      actor: req.decidedBy,
+      payload: {
+        decidedBy: req.decidedBy,
+        reason: req.reason,
+        organisation: req.organisation,
+        previousVersion: checked.previousVersion,
+        version: written.version,
+        effectiveFrom: req.effectiveFrom,
+        operations: req.operations,
       },
-    ]);
+    });
     return { organisation: req.organisation, previousVersion: checked.previousVersion, version: written.version, units: written.units, effectiveFrom: req.effectiveFrom, checked };
   });
 }

@@ -10,9 +10,9 @@ import { DomainError } from '../domain/errors';
 import { levelsOf, type Unit } from '../domain/hierarchy';
 import { describeChange, type LineageEdge, type UnitChange } from '../domain/hierarchy-changes';
 import type { AncestorRef, UnitSnapshot } from '../domain/events';
-import { eventId, streams } from '../domain/ids';
+import { streams } from '../domain/ids';
 import type { Database } from './database';
-import { appendInTransaction } from './event-store';
+import { appendNextInTransaction } from './event-store';
 
 /** One organisation's new version made by an import. */
 export interface OrganisationVersion {
@@ -114,16 +114,6 @@ export async function writeVersion(
   return { version, units };
 }
 
-/** The next sequence number of the `hierarchy` stream (call under lockHierarchyWrites). */
-export async function nextHierarchySeq(trx: Transaction<Database>): Promise<number> {
-  const head = await trx
-    .selectFrom('events')
-    .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
-    .where('stream_id', '=', streams.hierarchy())
-    .executeTakeFirstOrThrow();
-  return head.head + 1;
-}
-
 /** Record lineage edges of a new version (duplicates of edges already recorded are skipped). */
 export async function recordLineage(trx: Transaction<Database>, organisation: string, version: number, edges: ReadonlyArray<LineageEdge>, effectiveFrom: string | null): Promise<void> {
   if (edges.length === 0) return;
@@ -207,20 +197,12 @@ export async function importHierarchy(db: Kysely<Database>, units: Unit[], meta:
       const firstMerges: LineageEdge[] =
         previousVersion === null ? orgUnits.flatMap((u) => (u.predecessors ?? []).filter((p) => p !== u.code).map((p) => ({ from: p, to: u.code, kind: 'merged' as const }))) : [];
       await recordLineage(trx, organisation, written.version, [...firstMerges, ...lineageOfDiff(diff)], effectiveDateOf(orgUnits));
-      const seq = await nextHierarchySeq(trx);
-      await appendInTransaction(trx, [
-        {
-          eventId: eventId(streams.hierarchy(), seq),
-          streamId: streams.hierarchy(),
-          streamSeq: seq,
-          type: 'HierarchyImported',
-          rolloutId: null,
-          unitCode: null,
-          actor: meta.importedBy,
-          occurredAt: new Date().toISOString(),
-          payload: { version: written.version, source: meta.source, sha256, units: written.units, levels: levelsOf(orgUnits), organisation, kind: 'snapshot' },
-        },
-      ]);
+      await appendNextInTransaction(trx, {
+        streamId: streams.hierarchy(),
+        type: 'HierarchyImported',
+        actor: meta.importedBy,
+        payload: { version: written.version, source: meta.source, sha256, units: written.units, levels: levelsOf(orgUnits), organisation, kind: 'snapshot' },
+      });
       versions.push({ organisation, version: written.version, previousVersion, units: written.units });
     }
     return { version: versions[0]!.version, units: units.length, levels: meta.levels, roots: [...organisations.keys()], versions };
@@ -253,20 +235,12 @@ export async function importDelta(
     const written = await writeVersion(trx, { organisation, kind: 'delta', previousVersion: latest, source: meta.source, sha256, importedBy: meta.importedBy, replaced: rows, removed: [] });
     await recordLineage(trx, organisation, written.version, lineageOfDiff(describeChange(meta.previous, meta.merged)), effectiveDateOf(rows));
     const levels = levelsOf([...meta.merged]);
-    const seq = await nextHierarchySeq(trx);
-    await appendInTransaction(trx, [
-      {
-        eventId: eventId(streams.hierarchy(), seq),
-        streamId: streams.hierarchy(),
-        streamSeq: seq,
-        type: 'HierarchyImported',
-        rolloutId: null,
-        unitCode: null,
-        actor: meta.importedBy,
-        occurredAt: new Date().toISOString(),
-        payload: { version: written.version, source: meta.source, sha256, units: written.units, levels, organisation, kind: 'delta' },
-      },
-    ]);
+    await appendNextInTransaction(trx, {
+      streamId: streams.hierarchy(),
+      type: 'HierarchyImported',
+      actor: meta.importedBy,
+      payload: { version: written.version, source: meta.source, sha256, units: written.units, levels, organisation, kind: 'delta' },
+    });
     return { version: written.version, units: written.units, levels, roots: [organisation], versions: [{ organisation, version: written.version, previousVersion: latest, units: written.units }] };
   });
 }
