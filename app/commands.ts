@@ -9,7 +9,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, SearchAttributeType, TypedSearchAttributes, defineSearchAttributeKey } from '@temporalio/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
-import { canonicalJson } from '../db/event-store';
+import { canonicalJson } from '../db/links';
 import { latestVersionOfUnit, levelsOfVersion, getUnit, subtree, type ImportResult } from '../db/hierarchy';
 import { importOrganisation } from './hierarchies';
 import { getRollout, getRolloutUnit } from '../db/queries';

@@ -146,12 +146,12 @@ export async function timelinePage(db: Db, rolloutId: string, unit: string | und
   let q = db.selectFrom('events').where('rollout_id', '=', rolloutId);
   if (unit) q = q.where('unit_code', '=', unit);
   const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-  const rows = await q.selectAll().orderBy('chain_seq').offset(offsetOf(paging)).limit(paging.pageSize).execute();
+  const rows = await q.selectAll().orderBy('position').offset(offsetOf(paging)).limit(paging.pageSize).execute();
   return {
     items: rows.map((r) => {
       const e = eventOfRow(r);
       return {
-        chainSeq: Number(r.chain_seq),
+        chainSeq: r.chain_seq === null ? null : Number(r.chain_seq),
         occurredAt: instant(r.occurred_at),
         recordedAt: instant(r.recorded_at),
         unit: r.unit_code,

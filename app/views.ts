@@ -143,7 +143,8 @@ export function escalationView(e: Awaited<ReturnType<typeof listEscalations>>[nu
 }
 
 export const TimelineEntry = z.object({
-  chainSeq: z.number().int(),
+  /** Its place in the hash chain; null for the moment between its append and the sequencer's pass. */
+  chainSeq: z.number().int().nullable(),
   occurredAt: Instant,
   recordedAt: Instant,
   unit: z.string().nullable(),

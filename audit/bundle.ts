@@ -29,7 +29,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database';
-import { verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
+import { linkedHead, verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
 import { Checkpoint, checkCheckpoints, loadSigningKey, recomputeLinks, signSnapshot } from '../db/checkpoints';
 import { DomainError } from '../domain/errors';
 import { collectRolloutHistories, historyFileName, type CollectedHistories } from './histories';
@@ -109,7 +109,7 @@ export async function exportBundle(
 
   // Histories first, then the events: an append completes only after its rows are committed, so every
   // completed append in the histories has its rows in the snapshot taken after (see crosscheck.ts).
-  const historiesAsOf = await db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow();
+  const historiesAsOf = await linkedHead(db);
   const units = await db.selectFrom('rollout_units').select('unit_code').where('rollout_id', '=', rolloutId).execute();
   await log(`fetching the workflow histories of ${units.length} unit(s)…`);
   const collected: CollectedHistories = await collectRolloutHistories(deps, rolloutId, (n) => void log(`histories: ${n} fetched`));

@@ -13,7 +13,7 @@ import { parseStreamId } from '../domain/ids';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { eventOfRow, type ChainRow } from '../db/audit';
-import { contentHash } from '../db/event-store';
+import { contentHash } from '../db/links';
 import type { AnyNewEvent, EventType } from '../domain/events';
 import { rolloutWorkflowId, unitWorkflowId } from '../workflows/definitions';
 
@@ -90,7 +90,8 @@ function workflowIdOfStream(streamId: string): string | undefined {
 /** Compare a rollout's event rows with its workflow histories. Pure. */
 export function crosscheck(
   rolloutId: string,
-  rows: ReadonlyArray<ChainRow>,
+  /** Rows not linked yet (chain_seq null) were appended after the head was read. */
+  rows: ReadonlyArray<Pick<ChainRow, 'event_id' | 'stream_id' | 'stream_seq' | 'type' | 'rollout_id' | 'unit_code' | 'actor' | 'occurred_at' | 'payload'> & { chain_seq: string | null }>,
   runs: ReadonlyArray<RunHistory>,
   gone: CrosscheckResult['gone'],
   /** The chain head when the histories were fetched: later rows may not be in them yet. */
@@ -152,7 +153,7 @@ export function crosscheck(
   let later = 0;
   for (const r of mine) {
     if (inHistory.has(r.event_id)) continue;
-    if (Number(r.chain_seq) > historiesAsOfSeq) {
+    if (r.chain_seq === null || Number(r.chain_seq) > historiesAsOfSeq) {
       later += 1;
       continue;
     }

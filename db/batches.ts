@@ -9,7 +9,8 @@ import type { BatchFilter, BatchItemStatus } from '../domain/batches';
 import type { AncestorRef } from '../domain/events';
 import { eventId, streams } from '../domain/ids';
 import type { Database } from './database';
-import { appendInTransaction, canonicalJson } from './event-store';
+import { appendInTransaction } from './event-store';
+import { canonicalJson } from './links';
 import { overdueSql } from './queries';
 
 export interface MatchedUnit {

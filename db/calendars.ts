@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { CalendarFile, OFFICIAL_VIETNAM_CALENDAR_ID, OFFICIAL_VIETNAM_CALENDAR_VERSION, officialVietnamCalendar, pinCalendar, type Calendar, type PinnedCalendar } from '../domain/calendar';
 import { eventId, streams } from '../domain/ids';
 import type { Database } from './database';
-import { appendInTransaction, canonicalJson } from './event-store';
+import { appendInTransaction } from './event-store';
+import { canonicalJson } from './links';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -13,7 +13,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnyNewEvent, EventType } from '../domain/events';
 import type { Database } from './database';
-import { GENESIS_HASH, chainHash, contentHash, recordHash, usText, usTextOfIso } from './event-store';
+import { GENESIS_HASH, chainHash, contentHash, recordHash, usText, usTextOfIso } from './links';
+import { linkPending } from './sequencer';
 
 export type ProblemKind = 'edited' | 'missing' | 'inserted' | 'moved' | 'head' | 'checkpoint';
 
@@ -58,8 +59,8 @@ export interface ChainRow {
 /** A row of the live log, as `readLog` returns it. */
 export type LogRow = ChainRow & { position: string; occurred_at: string; recorded_at: string; hash_version: number };
 
-/** The event as the workflow emitted it, rebuilt from its row (for re-hashing). */
-export function eventOfRow(r: ChainRow): AnyNewEvent {
+/** The event as the workflow emitted it, rebuilt from its row (for re-hashing, and for projecting again). */
+export function eventOfRow(r: Pick<ChainRow, 'event_id' | 'stream_id' | 'stream_seq' | 'type' | 'rollout_id' | 'unit_code' | 'actor' | 'occurred_at' | 'payload'>): AnyNewEvent {
   return {
     eventId: r.event_id,
     streamId: r.stream_id,
@@ -80,10 +81,11 @@ export function rowLink(r: ChainRow, seq: number, prev = r.prev_hash, content = 
   return (r.hash_version ?? 1) >= 2 ? recordHash(prev, seq, content, asUsText(r.occurred_at), asUsText(r.recorded_at)) : chainHash(prev, seq, content);
 }
 
-/** Every column of `events`, the timestamps as `usText`, in chain order. */
+/** Every column of `events`, the timestamps as `usText`, in chain order (the events the sequencer has linked). */
 export function selectLogRows(db: Kysely<Database> | Transaction<Database>) {
   return db
     .selectFrom('events')
+    .where('chain_seq', 'is not', null)
     .select(['position', 'event_id', 'stream_id', 'stream_seq', 'type', 'rollout_id', 'unit_code', 'actor', 'payload', 'content_hash', 'chain_seq', 'prev_hash', 'hash', 'hash_version'])
     .select([usText(sql.ref('occurred_at')).as('occurred_at'), usText(sql.ref('recorded_at')).as('recorded_at')])
     .orderBy('chain_seq');
@@ -97,10 +99,12 @@ export interface StoredCheckpoint {
 
 /**
  * The whole log, its chain head and the stored checkpoints, read in one snapshot (a repeatable-read
- * transaction), so events appended meanwhile never look like rows past the head.
+ * transaction), so events appended meanwhile never look like rows past the head. Events waiting for
+ * their link are linked first (db/sequencer.ts), so the log read is the whole of what was recorded.
  */
 export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } = {}): Promise<{ rows: LogRow[]; head: { seq: number; hash: string } | undefined; checkpoints: StoredCheckpoint[] }> {
   const pageSize = opts.pageSize ?? 5000;
+  await linkPending(db);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
@@ -117,6 +121,15 @@ export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } 
       const checkpoints = await trx.selectFrom('checkpoints').select(['id', 'seq', 'body']).orderBy('id').execute();
       return { rows, head: head ? { seq: Number(head.seq), hash: head.hash } : undefined, checkpoints };
     });
+}
+
+/**
+ * The chain head once every event recorded so far is linked: what a reader compares with, e.g. "rows
+ * past this head were recorded after the histories were fetched" (audit/crosscheck.ts).
+ */
+export async function linkedHead(db: Kysely<Database>): Promise<{ seq: string; hash: string }> {
+  await linkPending(db);
+  return db.selectFrom('chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
 }
 
 /** How far a search for a row's original position reaches (rows renumbered by more are reported, not placed). */

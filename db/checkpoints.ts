@@ -13,7 +13,8 @@ import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database';
-import { GENESIS_HASH, canonicalJson, contentHash } from './event-store';
+import { linkPending } from './sequencer';
+import { GENESIS_HASH, canonicalJson, contentHash } from './links';
 import { eventOfRow, readLog, rowLink, verifyRows, type ChainProblem, type ChainRow, type LogRow, type VerifyResult } from './chain';
 
 export const Checkpoint = z.strictObject({
@@ -190,6 +191,7 @@ export function startCheckpointing(db: Kysely<Database>, keyFile: string, interv
     if (busy) return;
     busy = true;
     try {
+      await linkPending(db);
       const head = await db.selectFrom('chain_head').select('seq').executeTakeFirst();
       const last = await db.selectFrom('checkpoints').select('seq').orderBy('id', 'desc').limit(1).executeTakeFirst();
       if (head && Number(head.seq) > Number(last?.seq ?? 0)) {

@@ -24,10 +24,10 @@ export interface EventsTable {
   recorded_at: ColumnType<Date, Date | string | undefined, Date | string>;
   payload: Json;
   content_hash: string;
-  /** Gapless position in the hash chain over the whole log. */
-  chain_seq: string;
-  prev_hash: string;
-  hash: string;
+  /** Gapless position in the hash chain over the whole log; null until the sequencer links the event (db/sequencer.ts). */
+  chain_seq: string | null;
+  prev_hash: string | null;
+  hash: string | null;
   /** 1: the link covers chain_seq and content_hash; 2: also occurred_at and recorded_at (db/migrations/…0010). */
   hash_version: number;
 }
@@ -175,6 +175,8 @@ export interface RolloutProgressTable {
   rollout_id: string;
   level: string;
   step_id: string;
+  /** One of PROGRESS_SLOTS rows per level and step, chosen by the unit's code, so units enrolling together do not wait on one row; reads add them up. */
+  slot: Generated<number>;
   kind: string;
   depth: number;
   units: Generated<number>;

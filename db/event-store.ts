@@ -9,32 +9,16 @@
  *   the worker injects the notification outbox (notify/outbox.ts), so a notification exists exactly
  *   when its event does, without the store knowing about notifications.
  */
-import { createHash } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnyNewEvent, EventPayload, EventType } from '../domain/events';
 import { eventId } from '../domain/ids';
 import type { Database, EventRow } from './database';
-import { project } from './projection';
+import { contentHash, usTextOfIso } from './links';
+import { projectAll } from './projection';
+import { kickSequencer } from './sequencer';
 
 export class EventConflictError extends Error {
   override readonly name = 'EventConflict';
-}
-
-/** Canonical JSON: keys sorted at every depth, so the same content always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-/** The hash of an event's content (everything the workflow decided; not the recording time). */
-export function contentHash(e: AnyNewEvent): string {
-  const { eventId, streamId, streamSeq, type, rolloutId, unitCode, actor, occurredAt, payload } = e;
-  const content = { eventId, streamId, streamSeq, type, rolloutId, unitCode, actor, occurredAt: new Date(occurredAt).toISOString(), payload };
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
 export interface AppendResult {
@@ -49,12 +33,6 @@ export interface AppendOptions {
   afterAppend?: AfterAppend;
 }
 
-/** Append events (already validated with `parseNewEvent`) and update the read model, in one transaction. */
-export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
-  if (events.length === 0) return { appended: 0, duplicates: 0 };
-  return db.transaction().execute((trx) => appendInTransaction(trx, events, opts));
-}
-
 /**
  * Appends hold this advisory lock shared; a read-model rebuild holds it exclusively. So a rebuild waits
  * for appends in flight, and appends wait for the rebuild instead of projecting onto rows it is about
@@ -62,113 +40,126 @@ export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[], 
  */
 export const READ_MODEL_LOCK = 0x7472_6b68; // "trkh"
 
-/** The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). */
+/** Append events (already validated with `parseNewEvent`) and update the read model, in one transaction; then ask the sequencer to link them. */
+export async function appendEvents(db: Kysely<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
+  if (events.length === 0) return { appended: 0, duplicates: 0 };
+  const result = await db.transaction().execute((trx) => appendInTransaction(trx, events, opts));
+  if (result.appended > 0) kickSequencer(db);
+  return result;
+}
+
+/**
+ * The same, inside a caller's transaction (e.g. a hierarchy import that writes other tables too). The
+ * caller kicks the sequencer after its commit (`kickSequencer`), or leaves the rows to the sweep.
+ *
+ * No lock the deployment shares (but READ_MODEL_LOCK, shared): one statement takes that lock, inserts
+ * the events and reads back the IDs recorded before and the events each stream's first new one must
+ * follow; then the events are projected; then the `afterAppend` hooks run. Their chain link is written
+ * after the commit by the sequencer (db/sequencer.ts).
+ */
 export async function appendInTransaction(trx: Transaction<Database>, events: AnyNewEvent[], opts: AppendOptions = {}): Promise<AppendResult> {
-  await sql`select pg_advisory_xact_lock_shared(${READ_MODEL_LOCK})`.execute(trx);
   let duplicates = 0;
-  const heads = new Map<string, number>();
-  const fresh: Array<{ e: AnyNewEvent; hash: string }> = [];
+  const hashOf = new Map<string, string>();
+  const batch: Array<{ e: AnyNewEvent; hash: string }> = [];
   for (const e of events) {
     const hash = contentHash(e);
-    const existing = await trx.selectFrom('events').select(['content_hash']).where('event_id', '=', e.eventId).executeTakeFirst();
-    if (existing || fresh.some((f) => f.e.eventId === e.eventId)) {
-      const recorded = existing?.content_hash ?? fresh.find((f) => f.e.eventId === e.eventId)?.hash;
-      if (recorded !== hash) {
-        throw new EventConflictError(`event ${e.eventId} was already recorded with different content; the audit record is never overwritten`);
-      }
+    const seen = hashOf.get(e.eventId);
+    if (seen !== undefined) {
+      if (seen !== hash) throw conflict(e.eventId);
       duplicates += 1;
       continue;
     }
-    const head = heads.get(e.streamId) ?? (await streamHead(trx, e.streamId));
-    if (e.streamSeq !== head + 1) {
-      throw new Error(`stream ${e.streamId} is at sequence ${head}; event ${e.eventId} has sequence ${e.streamSeq} (retry after the earlier events are recorded)`);
+    hashOf.set(e.eventId, hash);
+    batch.push({ e, hash });
+  }
+  if (batch.length === 0) return { appended: 0, duplicates };
+  // Within the batch, each stream's events must follow each other; its first must follow what is recorded.
+  const first = new Map<string, AnyNewEvent>();
+  const last = new Map<string, number>();
+  for (const { e } of batch) {
+    const before = last.get(e.streamId);
+    if (before !== undefined && e.streamSeq !== before + 1) throw outOfSequence(e, before);
+    if (before === undefined) first.set(e.streamId, e);
+    last.set(e.streamId, e.streamSeq);
+  }
+  const follows = [...first.values()].filter((e) => e.streamSeq > 1);
+  const col = <T>(f: (x: { e: AnyNewEvent; hash: string }) => T): T[] => batch.map(f);
+  const { rows } = await sql<{ inserted: string[]; recorded: Array<[string, string]>; previous: string[] }>`
+    with l as (select pg_advisory_xact_lock_shared(${READ_MODEL_LOCK}) as locked),
+    ins as (
+      insert into events (event_id, stream_id, stream_seq, type, rollout_id, unit_code, actor, occurred_at, payload, content_hash, hash_version)
+      select i.event_id, i.stream_id, i.stream_seq, i.type, i.rollout_id, i.unit_code, i.actor, i.occurred_at, i.payload::jsonb, i.content_hash, 2
+        from unnest(${col((x) => x.e.eventId)}::text[], ${col((x) => x.e.streamId)}::text[], ${col((x) => x.e.streamSeq)}::int[], ${col((x) => x.e.type)}::text[],
+                    ${col((x) => x.e.rolloutId)}::text[], ${col((x) => x.e.unitCode)}::text[], ${col((x) => x.e.actor)}::text[],
+                    ${col((x) => usTextOfIso(x.e.occurredAt))}::timestamptz[], ${col((x) => JSON.stringify(x.e.payload))}::text[], ${col((x) => x.hash)}::text[])
+             with ordinality as i(event_id, stream_id, stream_seq, type, rollout_id, unit_code, actor, occurred_at, payload, content_hash, n)
+             cross join l -- the lock, before the first row (the batch is never empty)
+       order by i.n
+      on conflict (event_id) do nothing
+      returning event_id)
+    select (select coalesce(json_agg(event_id), '[]') from ins) as inserted,
+           (select coalesce(json_agg(json_build_array(e.event_id, e.content_hash)), '[]') from events e where e.event_id = any(${col((x) => x.e.eventId)}::text[])) as recorded,
+           (select coalesce(json_agg(e.stream_id), '[]') from events e
+              join unnest(${follows.map((e) => e.streamId)}::text[], ${follows.map((e) => e.streamSeq - 1)}::int[]) as p(stream_id, seq)
+                on e.stream_id = p.stream_id and e.stream_seq = p.seq) as previous`
+    .execute(trx)
+    .catch((err: unknown) => {
+      throw sequenceClash(err, batch);
+    });
+  const r = rows[0]!;
+  const inserted = new Set(r.inserted);
+  const recorded = new Map(r.recorded);
+  const fresh: Array<{ e: AnyNewEvent; hash: string }> = [];
+  for (const x of batch) {
+    if (inserted.has(x.e.eventId)) {
+      fresh.push(x);
+      continue;
     }
-    heads.set(e.streamId, e.streamSeq);
-    await project(trx, e);
-    fresh.push({ e, hash });
+    // Recorded before (or by an append that committed while this one waited for it).
+    const stored = recorded.get(x.e.eventId) ?? (await trx.selectFrom('events').select('content_hash').where('event_id', '=', x.e.eventId).executeTakeFirst())?.content_hash;
+    if (stored !== x.hash) throw conflict(x.e.eventId);
+    duplicates += 1;
+  }
+  const found = new Set(r.previous);
+  for (const e of follows) {
+    // A duplicate's stream was checked when it was first recorded.
+    if (!found.has(e.streamId) && inserted.has(e.eventId)) {
+      const r = await trx
+        .selectFrom('events')
+        .select(sql<number>`coalesce(max(stream_seq), 0)::int`.as('head'))
+        .where('stream_id', '=', e.streamId)
+        .where('stream_seq', '<', e.streamSeq)
+        .executeTakeFirstOrThrow();
+      throw outOfSequence(e, r.head);
+    }
   }
   if (fresh.length === 0) return { appended: 0, duplicates };
-  // The chain head is taken last, so appends of different streams wait for each other only for the
-  // inserts themselves, not for their projections.
-  const chain = await trx.selectFrom('chain_head').select(['seq', 'hash']).forUpdate().executeTakeFirstOrThrow();
-  // The recording time is chosen here (the database's clock, under the head's lock, so it never goes
-  // back along the chain unless the clock does) rather than by the column default, so that it can be
-  // hashed into the link exactly as it will be stored.
-  const { rows: clock } = await sql<{ now: string }>`select ${usText(sql`clock_timestamp()`)} as now`.execute(trx);
-  const recordedAt = clock[0]!.now;
-  let seq = Number(chain.seq);
-  let prev = chain.hash;
-  const rows = fresh.map(({ e, hash }) => {
-    seq += 1;
-    // Stored at the millisecond the workflow's clock has, so the text hashed is the value stored.
-    const occurredAt = usTextOfIso(e.occurredAt);
-    const link = recordHash(prev, seq, hash, occurredAt, recordedAt);
-    const row = {
-      event_id: e.eventId,
-      stream_id: e.streamId,
-      stream_seq: e.streamSeq,
-      type: e.type,
-      rollout_id: e.rolloutId,
-      unit_code: e.unitCode,
-      actor: e.actor,
-      occurred_at: occurredAt,
-      recorded_at: recordedAt,
-      payload: JSON.stringify(e.payload),
-      content_hash: hash,
-      chain_seq: String(seq),
-      prev_hash: prev,
-      hash: link,
-      hash_version: 2,
-    };
-    prev = link;
-    return row;
-  });
-  await trx.insertInto('events').values(rows).execute();
-  await trx
-    .updateTable('chain_head')
-    .set({ seq: String(seq), hash: prev })
-    .execute();
+  await projectAll(
+    trx,
+    fresh.map((x) => x.e),
+  );
   // E.g. notifications, in the same transaction as the events that cause them (only fresh ones: a
   // duplicate's were written when it was first recorded; rebuilds and as-of folds only project).
   if (opts.afterAppend) for (const { e } of fresh) await opts.afterAppend(trx, e);
   return { appended: fresh.length, duplicates };
 }
 
-/** The genesis value the first event's prev_hash holds. */
-export const GENESIS_HASH = '0'.repeat(64);
+const conflict = (id: string): EventConflictError => new EventConflictError(`event ${id} was already recorded with different content; the audit record is never overwritten`);
 
-/**
- * One link of the hash chain, version 1 (rows recorded before migration 0010): sha256(prev ":" seq ":"
- * contentHash), hex. The migration that chained older rows computes the same in SQL.
- */
-export function chainHash(prev: string, seq: number, content: string): string {
-  return createHash('sha256').update(`${prev}:${seq}:${content}`).digest('hex');
-}
+const outOfSequence = (e: AnyNewEvent, head: number): Error =>
+  new Error(`stream ${e.streamId} is at sequence ${head}; event ${e.eventId} has sequence ${e.streamSeq} (retry after the earlier events are recorded)`);
 
-/**
- * One link of the hash chain, version 2 (every row recorded since migration 0010): also the two
- * timestamps, as `usText` writes them — sha256(prev ":" seq ":" contentHash ":" occurredAt ":"
- * recordedAt), hex. So every stored column an auditor or the timeline reads is covered: the content
- * hash covers what the workflow decided, the link covers its position and both times, at the
- * microseconds PostgreSQL stores. Computable in SQL the same way (see the test).
- *
- * Why a version per row rather than re-chaining older rows: re-chaining would rewrite the recorded
- * hashes and so void every signed checkpoint already handed to auditors; version-1 rows keep verifying
- * exactly as before (their recorded_at is not covered, as it never was), and a version can only go up
- * along the chain (a version-1 row after a version-2 row is reported).
- */
-export function recordHash(prev: string, seq: number, content: string, occurredAt: string, recordedAt: string): string {
-  return createHash('sha256').update(`${prev}:${seq}:${content}:${occurredAt}:${recordedAt}`).digest('hex');
-}
-
-/** A timestamptz as UTC text with six decimals (`2027-08-01T00:01:00.123456Z`): how version-2 links hash times. */
-export function usText(expr: RawBuilder<unknown>): RawBuilder<string> {
-  return sql<string>`to_char(${expr} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-}
-
-/** The same text for an ISO instant (millisecond precision, as JavaScript has it). */
-export function usTextOfIso(iso: string | Date): string {
-  return new Date(iso).toISOString().replace(/Z$/, '000Z');
+/** Another event already holds a stream position one of these claims (the unique constraint said so): named, and retryable like a gap. */
+function sequenceClash(err: unknown, batch: ReadonlyArray<{ e: AnyNewEvent }>): unknown {
+  const pg = err as { code?: string; constraint?: string; detail?: string };
+  if (pg.code !== '23505' || pg.constraint !== 'events_stream_seq_unique') return err;
+  const m = /\(stream_id, stream_seq\)=\((.*), (\d+)\)/.exec(pg.detail ?? '');
+  const e = m ? batch.find((x) => x.e.streamId === m[1] && x.e.streamSeq === Number(m[2]))?.e : undefined;
+  const out = new Error(
+    `${e ? `event ${e.eventId}` : 'an event'}: another event is already recorded at ${m ? `sequence ${m[2]} of stream ${m[1]}` : 'its stream position'} (events_stream_seq_unique)`,
+  );
+  Object.assign(out, { code: pg.code, constraint: pg.constraint });
+  return out;
 }
 
 /** Read events back in log order (optionally one rollout's). */
@@ -218,5 +209,7 @@ export async function appendNextInTransaction<T extends EventType>(trx: Transact
 
 /** The same in a transaction of its own. */
 export async function appendNext<T extends EventType>(db: Kysely<Database>, e: ApplicationEvent<T>): Promise<number> {
-  return db.transaction().execute((trx) => appendNextInTransaction(trx, e));
+  const seq = await db.transaction().execute((trx) => appendNextInTransaction(trx, e));
+  kickSequencer(db);
+  return seq;
 }

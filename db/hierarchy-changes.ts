@@ -10,7 +10,8 @@ import { applyChanges, type AppliedChange, type HierarchyChangeRequest, type Lin
 import type { Unit } from '../domain/hierarchy';
 import { streams } from '../domain/ids';
 import type { Database } from './database';
-import { canonicalJson, appendNextInTransaction } from './event-store';
+import { appendNextInTransaction } from './event-store';
+import { canonicalJson } from './links';
 import { latestHierarchyVersion, lockHierarchyWrites, organisationsOfCodes, recordLineage, unitsOfVersion, writeVersion } from './hierarchy';
 
 type Executor = Kysely<Database> | Transaction<Database>;

@@ -21,6 +21,7 @@ import * as organisations from './migrations/2026-12-02T0012-organisations';
 import * as calendars from './migrations/2026-12-02T0013-calendars';
 import * as batches from './migrations/2026-12-02T0014-batches';
 import * as planVersions from './migrations/2026-12-02T0015-plan-versions';
+import * as sequencedChain from './migrations/2026-12-02T0016-sequenced-chain';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-21T0000-event-log': eventLog,
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T0013-calendars': calendars,
   '2026-12-02T0014-batches': batches,
   '2026-12-02T0015-plan-versions': planVersions,
+  '2026-12-02T0016-sequenced-chain': sequencedChain,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -3,8 +3,10 @@
  * (so tables added by later migrations are covered the moment they exist):
  *
  * - a table guarded by the append-only trigger (`events`, `checkpoints`, and any later one that uses
- *   `events_append_only()`): SELECT and INSERT only — never UPDATE, DELETE or TRUNCATE;
- * - `chain_head`: SELECT and UPDATE (an append moves the head under a row lock);
+ *   `events_append_only()`): SELECT and INSERT only — never UPDATE, DELETE or TRUNCATE; except that on
+ *   `events` the sequencer writes each event's chain link once (UPDATE of `chain_seq`, `prev_hash` and
+ *   `hash` only, which the trigger allows only from empty: migration 0016);
+ * - `chain_head`: SELECT and UPDATE (the sequencer moves the head under its lock);
  * - the migrator's own tables: SELECT (to see that the schema is up to date);
  * - every other table (read model, hierarchy, tokens, contacts, notifications…): SELECT, INSERT,
  *   UPDATE, DELETE;
@@ -18,6 +20,9 @@
  * table until someone remembered to revoke them.
  */
 import { sql, type Kysely } from 'kysely';
+
+/** The columns of an event the sequencer writes once (db/sequencer.ts). */
+const LINK_COLUMNS = ['chain_seq', 'prev_hash', 'hash'];
 
 /** Grant `appRole` exactly the privileges above on every table in `public`; run as the owner. Idempotent. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +41,7 @@ export async function grantAppPrivileges(owner: Kysely<any>, appRole: string): P
       await sql`revoke all on table ${table} from ${role}`.execute(trx);
       const grant = t.appendOnly ? sql`select, insert` : t.name === 'chain_head' ? sql`select, update` : t.name.startsWith('kysely_migration') ? sql`select` : sql`select, insert, update, delete`;
       await sql`grant ${grant} on table ${table} to ${role}`.execute(trx);
+      if (t.name === 'events') await sql`grant update (${sql.join(LINK_COLUMNS.map((c) => sql.id(c)))}) on table ${table} to ${role}`.execute(trx);
     }
     await sql`grant usage, select on all sequences in schema public to ${role}`.execute(trx);
   });

@@ -47,10 +47,16 @@ export const overdueSql = (alias: string, now: Date) =>
 
 /**
  * Progress per level and step: how many units are done (on time / late), open, waiting, overdue.
- * The counters come from rollout_progress; only "overdue" (which depends on the clock) is counted here.
+ * The counters come from rollout_progress (its slots added up); only "overdue" (which depends on the
+ * clock) is counted here.
  */
 export async function rolloutProgress(db: Kysely<Database>, rolloutId: string, now: Date): Promise<LevelStepProgress[]> {
-  const rows = await db.selectFrom('rollout_progress').selectAll().where('rollout_id', '=', rolloutId).orderBy('depth').orderBy('step_id').execute();
+  const { rows } = await sql<{ level: string; step_id: string; kind: string; units: number; done: number; done_late: number; open: number; waiting: number; attended: string; members: string }>`
+    select level, step_id, min(kind) as kind, min(depth) as depth, sum(units)::int as units, sum(done)::int as done, sum(done_late)::int as done_late, sum(open)::int as open,
+           sum(waiting)::int as waiting, sum(attended)::text as attended, sum(members)::text as members
+      from rollout_progress where rollout_id = ${rolloutId}
+     group by level, step_id
+     order by min(depth), step_id`.execute(db);
   const overdue = await sql<{ level: string; step_id: string; n: string }>`
     select u.level, s.step_id, count(*) as n
     from unit_steps s join rollout_units u on u.rollout_id = s.rollout_id and u.unit_code = s.unit_code

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database';
 import { eventOfRow } from './audit';
-import { READ_MODEL_LOCK, canonicalJson } from './event-store';
-import { project } from './projection';
+import { READ_MODEL_LOCK } from './event-store';
+import { canonicalJson } from './links';
+import { projectAll } from './projection';
 
 /** The read-model tables and the columns that order their rows. */
 const READ_MODEL: ReadonlyArray<{ table: 'rollouts' | 'rollout_units' | 'unit_steps' | 'escalations' | 'rollout_progress'; order: string[] }> = [
@@ -16,7 +17,7 @@ const READ_MODEL: ReadonlyArray<{ table: 'rollouts' | 'rollout_units' | 'unit_st
   { table: 'rollout_units', order: ['rollout_id', 'unit_code'] },
   { table: 'unit_steps', order: ['rollout_id', 'unit_code', 'step_key'] },
   { table: 'escalations', order: ['escalation_id'] },
-  { table: 'rollout_progress', order: ['rollout_id', 'level', 'step_id'] },
+  { table: 'rollout_progress', order: ['rollout_id', 'level', 'step_id', 'slot'] },
 ];
 
 export const READ_MODEL_TABLES = READ_MODEL.map((t) => t.table);
@@ -68,21 +69,26 @@ export async function rebuildReadModel(db: Kysely<Database>, opts: { onProgress?
 }
 
 /**
- * Project events again, in chain order (all of them, or one rollout's up to an instant). The caller
+ * Project events again, in log order (all of them, or one rollout's up to an instant). The caller
  * has cleared the rows they derive; the same projection as the live appends is used.
+ *
+ * Log order is the order the events were inserted in (`position`), which is the order of their
+ * commits wherever one event depends on another (a stream's next event is appended only after the
+ * one before it is recorded; a successor's inheritance only after its predecessor's merge): the order
+ * their live projection saw. Events the sequencer has not linked yet are included.
  */
 export async function reproject(trx: Transaction<Database>, filter: { rolloutId?: string; until?: Date }, onProgress?: (done: number) => void | Promise<void>): Promise<number> {
   let after = '0';
   let events = 0;
   for (;;) {
-    let q = trx.selectFrom('events').selectAll().where('chain_seq', '>', after);
+    let q = trx.selectFrom('events').selectAll().where('position', '>', after);
     if (filter.rolloutId !== undefined) q = q.where('rollout_id', '=', filter.rolloutId);
     if (filter.until !== undefined) q = q.where('occurred_at', '<=', filter.until);
-    const page = await q.orderBy('chain_seq').limit(2000).execute();
+    const page = await q.orderBy('position').limit(2000).execute();
     if (page.length === 0) return events;
-    for (const r of page) await project(trx, eventOfRow(r));
+    await projectAll(trx, page.map(eventOfRow));
     events += page.length;
-    after = page[page.length - 1]!.chain_seq;
+    after = page[page.length - 1]!.position;
     await onProgress?.(events);
   }
 }

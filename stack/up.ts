@@ -15,6 +15,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { startCheckpointing } from '../db/checkpoints';
+import { startSequencer } from '../db/sequencer';
 import { ensurePostgres } from './postgres';
 import { ensureTemporal } from './temporal-server';
 import { createWorker } from '../worker/worker';
@@ -62,6 +63,8 @@ export async function runUp(opts: { demo: boolean }, io: Io): Promise<number> {
   const worker = await createWorker({ connection, db, namespace: temporal.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, log) : () => undefined;
+  // Links what a process that died after its append left unlinked (db/sequencer.ts).
+  const stopSequencer = startSequencer(db);
   const notifier = startNotifications(db, log, { createSecret: true });
 
   writeStackInfo(
@@ -97,6 +100,7 @@ export async function runUp(opts: { demo: boolean }, io: Io): Promise<number> {
     await worker.run();
   } finally {
     stopCheckpoints();
+    stopSequencer();
     await notifier?.stop().catch(() => undefined);
     await api.close().catch(() => undefined);
     await demo.catch(() => undefined);
@@ -124,6 +128,7 @@ export async function runWorker(io: Io): Promise<number> {
   const worker = await createWorker({ connection, db, namespace: ep.namespace });
   const every = checkpointIntervalMs();
   const stopCheckpoints = every ? startCheckpointing(db, auditKeyFile(), every, (l) => io.err(`[trienkhai] ${l}`)) : () => undefined;
+  const stopSequencer = startSequencer(db);
   const notifier = startNotifications(db, (l) => io.err(`[trienkhai] ${l}`), { createSecret: false });
   process.on('SIGINT', () => worker.shutdown());
   process.on('SIGTERM', () => worker.shutdown());
@@ -132,6 +137,7 @@ export async function runWorker(io: Io): Promise<number> {
     await worker.run();
   } finally {
     stopCheckpoints();
+    stopSequencer();
     await notifier?.stop().catch(() => undefined);
     await connection.close();
     await db.destroy();

@@ -11,7 +11,7 @@ import { bundleEventRows, bundleHistories, exportBundle, isBundle, verifyBundle 
 import { crosscheck, type CrosscheckResult } from '../../audit/crosscheck';
 import { collectRolloutHistories, type CollectedHistories } from '../../audit/histories';
 import { replayHistories, type ReplayInput } from '../../audit/replay';
-import { verifyChain, type VerifyResult } from '../../db/audit';
+import { linkedHead, verifyChain, type VerifyResult } from '../../db/audit';
 import { checkCheckpoint, cutCheckpoint } from '../../db/checkpoints';
 import { rebuildReadModel } from '../../db/rebuild';
 import { DomainError } from '../../domain/errors';
@@ -305,9 +305,9 @@ const crosscheckCommand = defineCommand({
       return report(crosscheck(b.rolloutId, bundleEventRows(target), b.histories, [], b.historiesAsOfSeq));
     }
     return withSession(async (s) => {
-      const asOfSeq = await s.db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow();
+      const asOfSeq = await linkedHead(s.db);
       const c = await rolloutHistories(s, target, io, !values.json, () => rename({ rolloutId: 'ROLLOUT_ID' }));
-      const rows = await s.db.selectFrom('events').selectAll().where('rollout_id', '=', target).orderBy('chain_seq').execute();
+      const rows = await s.db.selectFrom('events').selectAll().where('rollout_id', '=', target).orderBy('position').execute();
       return report(crosscheck(target, rows, c.runs, c.gone, Number(asOfSeq.seq)));
     });
   },

@@ -9,7 +9,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJson } from '../../audit/history-json';
 import { crosscheck, type RunHistory } from '../../audit/crosscheck';
 import type { ChainRow } from '../../db/audit';
-import { contentHash } from '../../db/event-store';
+import { contentHash } from '../../db/links';
 import type { AnyNewEvent } from '../../domain/events';
 
 const DIR = path.join(__dirname, '..', 'histories');

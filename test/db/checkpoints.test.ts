@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { appendEvents, contentHash } from '../../db/event-store';
+import { appendEvents } from '../../db/event-store';
+import { linkPending } from '../../db/sequencer';
+import { contentHash } from '../../db/links';
 import { eventOfRow, rowLink, selectLogRows, verifyChain, type LogRow } from '../../db/audit';
 import { createHash } from 'node:crypto';
 import { checkCheckpoint, cutCheckpoint, merkleRoot, prefixRoots, startCheckpointing, type Checkpoint } from '../../db/checkpoints';
@@ -23,6 +25,8 @@ beforeAll(async () => {
   t = await freshDatabase();
   keyFile = join(mkdtempSync(join(tmpdir(), 'trienkhai-key-')), 'audit.pem');
   for (let n = 1; n <= 9; n++) await appendEvents(t.db, [ev(n)]);
+  // Tests below tamper with rows by their chain position: every row linked first.
+  await linkPending(t.db);
 });
 afterAll(async () => {
   await t?.close();

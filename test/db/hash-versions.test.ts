@@ -4,7 +4,8 @@
  */
 import { sql } from 'kysely';
 import { connect } from '../../db/connect';
-import { appendEvents, chainHash, contentHash } from '../../db/event-store';
+import { appendEvents } from '../../db/event-store';
+import { chainHash, contentHash } from '../../db/links';
 import { verifyChain } from '../../db/audit';
 import { cutCheckpoint, checkCheckpoint } from '../../db/checkpoints';
 import { migrateTo, migrateToLatest } from '../../db/migrate';

@@ -83,6 +83,7 @@ test('granting itself UPDATE gives it nothing, and after every refusal the log i
   await expect(sql.raw("update events set actor = 'x'").execute(t.db)).rejects.toThrow(/permission denied/);
   const triggers = await sql<{ tgname: string; tgenabled: string }>`select tgname, tgenabled from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal order by tgname`.execute(t.db);
   expect(triggers.rows).toEqual([
+    { tgname: 'events_no_delete', tgenabled: 'O' },
     { tgname: 'events_no_truncate', tgenabled: 'O' },
     { tgname: 'events_no_update', tgenabled: 'O' },
   ]);

@@ -28,7 +28,7 @@ import { calendarDays, officialVietnamCalendar } from '../../domain/calendar';
 import { addWorkingDays, localDateOf } from '../../domain/time';
 import { eventOfRow, rowLink, type ChainRow } from '../../db/audit';
 import { merkleRoot, recomputeLinks } from '../../db/checkpoints';
-import { GENESIS_HASH, canonicalJson, contentHash } from '../../db/event-store';
+import { GENESIS_HASH, canonicalJson, contentHash } from '../../db/links';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 

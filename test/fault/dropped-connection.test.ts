@@ -17,6 +17,7 @@ import { errorResponse, send } from '../../api/http';
 import { executeUpdateWithRetry } from '../../app/update-retry';
 import { connect } from '../../db/connect';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../db/errors';
+import { READ_MODEL_LOCK } from '../../db/event-store';
 import { importHierarchy } from '../../db/hierarchy';
 import { levelsOf } from '../../domain/hierarchy';
 import { parsePlan } from '../../domain/plan';
@@ -86,18 +87,18 @@ test('a connection terminated under a waiting append: the worker survives, the a
       const count = async (type: string) => Number((await sql<{ n: string }>`select count(*) as n from events where rollout_id = ${R} and type = ${type}`.execute(t.db)).rows[0]!.n);
       await until('the unit enrolled', async () => (await count('UnitEnrolled')) === 1, 60_000, 200);
 
-      // Hold the chain head, send a report: its append waits on the lock.
+      // Hold the read-model lock as a rebuild does, send a report: its append waits on the lock.
       await locker.query('begin');
-      await locker.query('select * from chain_head for update');
+      await locker.query('select pg_advisory_xact_lock($1)', [READ_MODEL_LOCK]);
       const report: StepReportInput = { reportId: 'rep-1', unitCode: 'P', stepId: 'study', kind: 'studyConference', sessionDate: '2026-01-02', attended: 10 } as StepReportInput;
       const answer = useEnv()
         .client.workflow.getHandle(unitWorkflowId(R, 'P'))
         .executeUpdate(reportStepUpdate, { args: [report] });
       const waiting = await until(
-        'the append waiting on the chain head lock',
+        'the append waiting on the read-model lock',
         async () => {
           // Not from the locker: inside its transaction pg_stat_activity is one snapshot.
-          const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%chain_head%'`.execute(t.db);
+          const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into events%'`.execute(t.db);
           return r.rows[0]?.pid;
         },
         60_000,

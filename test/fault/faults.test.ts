@@ -33,7 +33,7 @@ import { importUnits, startRollout, submitReport, type Deps } from '../../app/co
 import { executeUpdateWithRetry } from '../../app/update-retry';
 import { crosscheck } from '../../audit/crosscheck';
 import { collectRolloutHistories } from '../../audit/histories';
-import { verifyChain } from '../../db/audit';
+import { linkedHead, verifyChain } from '../../db/audit';
 import { connect } from '../../db/connect';
 import type { Database } from '../../db/database';
 import { DomainError } from '../../domain/errors';
@@ -429,9 +429,9 @@ test('worker kills, a Temporal restart and a PostgreSQL restart during a rollout
   expect(verified.ok).toBe(true);
 
   // The workflow histories and the rows agree (histories first, then the rows: see audit/crosscheck.ts).
-  const asOf = Number((await db.selectFrom('chain_head').select('seq').executeTakeFirstOrThrow()).seq);
+  const asOf = Number((await linkedHead(db)).seq);
   const histories = await collectRolloutHistories({ db, client }, R);
-  const rows = await db.selectFrom('events').selectAll().where('rollout_id', '=', R).orderBy('chain_seq').execute();
+  const rows = await db.selectFrom('events').selectAll().where('rollout_id', '=', R).orderBy('position').execute();
   const check = crosscheck(R, rows, histories.runs, histories.gone, asOf);
   expect(check.mismatches).toEqual([]);
   expect(check).toMatchObject({ ok: true, inFlight: 0, later: 0, uncheckable: 0 });

@@ -9,7 +9,7 @@ import { parseNewEvent, type AnyNewEvent, type NewEvent } from '../../domain/eve
 import { buildIndex, type Unit } from '../../domain/hierarchy';
 import { Plan } from '../../domain/plan';
 import { ancestorsInRollout } from '../../domain/escalation';
-import { canonicalJson } from '../../db/event-store';
+import { canonicalJson } from '../../db/links';
 
 export interface MemoryStore {
   events: AnyNewEvent[];
