@@ -23,13 +23,14 @@
  * when the bundle proves that nothing was left out.
  */
 import { createHash, createPublicKey, sign, verify } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database';
-import { linkedHead, verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
+import { compactRow, linkedHead, verifyRows, type ChainRow, type VerifyResult } from '../db/audit';
 import { Checkpoint, checkCheckpoints, loadSigningKey, recomputeLinks, signSnapshot } from '../db/checkpoints';
 import { DomainError } from '../domain/errors';
 import { collectRolloutHistories, historyFileName, type CollectedHistories } from './histories';
@@ -124,14 +125,23 @@ export async function exportBundle(
   // The events: one snapshot of the whole log, verified and — if it verifies — signed, so the bundle's
   // last checkpoint covers exactly the events written (appends meanwhile fall after it, in neither).
   await log('verifying and signing the audit record…');
-  const { rows, check, checkpoint } = await signSnapshot(db, opts.keyFile, opts.now);
+  // Each page of the snapshot is written out as it is read (a national log is never held whole).
+  const fd = openSync(join(dir, 'events.jsonl'), 'w');
+  let rolloutEvents = 0;
+  let written = 0;
+  const { check, checkpoint } = await signSnapshot(db, opts.keyFile, opts.now, {
+    onPage: async (page) => {
+      writeSync(fd, page.map((r) => `${JSON.stringify(bundleRow(r as unknown as Record<string, unknown>))}\n`).join(''));
+      rolloutEvents += page.filter((r) => r.rollout_id === rolloutId).length;
+      written += page.length;
+      if (written % 50_000 < page.length) await log(`events: ${written} written`);
+    },
+  }).finally(() => closeSync(fd));
   await log(
     checkpoint
       ? `checkpoint of events #1–#${checkpoint.seq} signed for the export`
       : `WARNING: the audit record does not verify (${check.problems.length} problem(s)); exporting it as it is, without a new checkpoint`,
   );
-  writeFileSync(join(dir, 'events.jsonl'), rows.map((r) => `${JSON.stringify(bundleRow(r as unknown as Record<string, unknown>))}\n`).join(''));
-  const rolloutEvents = rows.filter((r) => r.rollout_id === rolloutId).length;
   const head = check.head;
 
   const checkpoints = (await db.selectFrom('checkpoints').select(['body']).where('seq', '<=', String(head.seq)).orderBy('id').execute()).map(
@@ -149,7 +159,7 @@ export async function exportBundle(
     version: 1,
     rolloutId,
     exportedAt: (opts.now ?? new Date()).toISOString(),
-    log: { events: rows.length, rolloutEvents, head, verified: check.ok },
+    log: { events: written, rolloutEvents, head, verified: check.ok },
     historiesAsOfSeq: Number(historiesAsOf.seq),
     checkpoints: checkpoints.length,
     histories,
@@ -244,24 +254,28 @@ function readManifest(dir: string): Manifest {
   return parsed.data;
 }
 
-/** The event rows of a bundle, and the lines that are not rows. */
-function readEvents(dir: string): { rows: ChainRow[]; unreadable: string[] } {
+/**
+ * The event rows of a bundle, and the lines that are not rows: read a line at a time, each row kept as
+ * `keep` makes it (compacted for verification: a bundle of a national log is never held whole).
+ */
+async function readEvents(dir: string, keep: (r: ChainRow) => ChainRow | null): Promise<{ rows: ChainRow[]; unreadable: string[] }> {
   const file = join(dir, 'events.jsonl');
   if (!existsSync(file)) return { rows: [], unreadable: ['events.jsonl is missing'] };
   const rows: ChainRow[] = [];
   const unreadable: string[] = [];
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        const r = JSON.parse(line) as ChainRow;
-        if (typeof r.chain_seq !== 'string' || typeof r.event_id !== 'string' || typeof r.hash !== 'string') throw new Error('missing chain_seq, event_id or hash');
-        rows.push(r);
-      } catch (e) {
-        unreadable.push(`events.jsonl line ${i + 1}: not an event row (${e instanceof Error ? e.message : String(e)})`);
-      }
-    });
+  let i = 0;
+  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+    i += 1;
+    if (line.trim() === '') continue;
+    try {
+      const r = JSON.parse(line) as ChainRow;
+      if (typeof r.chain_seq !== 'string' || typeof r.event_id !== 'string' || typeof r.hash !== 'string') throw new Error('missing chain_seq, event_id or hash');
+      const kept = keep(r);
+      if (kept) rows.push(kept);
+    } catch (e) {
+      unreadable.push(`events.jsonl line ${i}: not an event row (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
   return { rows, unreadable };
 }
 
@@ -276,7 +290,7 @@ export async function verifyBundle(dir: string, opts: { trustedPublicKey?: strin
   }
   for (const f of present) if (!(f in manifest.files)) files.push(`${f} was added after the export (not in the manifest)`);
 
-  const { rows, unreadable } = readEvents(dir);
+  const { rows, unreadable } = await readEvents(dir, compactRow);
   const chain = verifyRows(rows, manifest.log.head);
   let checkpointInputs: unknown[] = [];
   try {
@@ -349,9 +363,9 @@ function checkSeal(dir: string, manifest: Manifest, rows: ReadonlyArray<ChainRow
 }
 
 /** The event rows of a bundle (unreadable lines left out; `verifyBundle` reports them). */
-export function bundleEventRows(dir: string): ChainRow[] {
-  readManifest(dir);
-  return readEvents(dir).rows;
+export async function bundleEventRows(dir: string): Promise<ChainRow[]> {
+  const { rolloutId } = readManifest(dir);
+  return (await readEvents(dir, (r) => (r.rollout_id === rolloutId ? r : null))).rows;
 }
 
 /** The workflow histories of a bundle, ready to replay. */

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     );
     await timed(
       'audit crosscheck BUNDLE',
-      async () => crosscheck(r.rolloutId, bundleEventRows(bundle), histories, [], historiesAsOfSeq),
+      async () => crosscheck(r.rolloutId, await bundleEventRows(bundle), histories, [], historiesAsOfSeq),
       (c) => `${c.mismatches.length} mismatches`,
     );
   } finally {

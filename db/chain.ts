@@ -54,6 +54,21 @@ export interface ChainRow {
   prev_hash: string;
   hash: string;
   hash_version?: number | null | undefined;
+  /**
+   * Set on a compacted row (`compactRow`): the content hash its fields gave when it was read, its
+   * payload dropped. What verification keeps of each row, so a long log is walked without holding it.
+   */
+  recomputed?: string;
+}
+
+/** A row's content checked now and its payload dropped: verification needs only its hashes and times (a few hundred bytes). */
+export function compactRow<R extends ChainRow>(r: R): R {
+  return { ...r, payload: null, recomputed: contentHash(eventOfRow(r)) };
+}
+
+/** The content hash a row's fields give (computed when it was compacted, or now). */
+export function recomputedContent(r: ChainRow): string {
+  return r.recomputed ?? contentHash(eventOfRow(r));
 }
 
 /** A row of the live log, as `readLog` returns it. */
@@ -101,8 +116,14 @@ export interface StoredCheckpoint {
  * The whole log, its chain head and the stored checkpoints, read in one snapshot (a repeatable-read
  * transaction), so events appended meanwhile never look like rows past the head. Events waiting for
  * their link are linked first (db/sequencer.ts), so the log read is the whole of what was recorded.
+ *
+ * Read a page at a time: each page is handed whole to `onPage` (an export writes it out), then kept
+ * compacted (`compactRow`), so memory grows by a few hundred bytes per event, not by the log.
  */
-export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } = {}): Promise<{ rows: LogRow[]; head: { seq: number; hash: string } | undefined; checkpoints: StoredCheckpoint[] }> {
+export async function readLog(
+  db: Kysely<Database>,
+  opts: { pageSize?: number; onPage?: (rows: ReadonlyArray<LogRow>) => void | Promise<void> } = {},
+): Promise<{ rows: LogRow[]; head: { seq: number; hash: string } | undefined; checkpoints: StoredCheckpoint[] }> {
   const pageSize = opts.pageSize ?? 5000;
   await linkPending(db);
   return db
@@ -115,7 +136,8 @@ export async function readLog(db: Kysely<Database>, opts: { pageSize?: number } 
       for (let after = '0'; ;) {
         const page = (await selectLogRows(trx).where('chain_seq', '>', after).limit(pageSize).execute()) as LogRow[];
         if (page.length === 0) break;
-        for (const r of page) rows.push(r);
+        await opts.onPage?.(page);
+        for (const r of page) rows.push(compactRow(r));
         after = page[page.length - 1]!.chain_seq;
       }
       const checkpoints = await trx.selectFrom('checkpoints').select(['id', 'seq', 'body']).orderBy('id').execute();
@@ -214,7 +236,7 @@ export function verifyRows(rows: ReadonlyArray<ChainRow>, head: { seq: number; h
       }
     }
 
-    const contentOk = contentHash(eventOfRow(r)) === r.content_hash;
+    const contentOk = recomputedContent(r) === r.content_hash;
     const v = r.hash_version ?? 1;
     if (!contentOk) report(i, 'edited', seq, `event #${seq} (${r.event_id}) was edited: its content no longer matches the hash recorded with it`);
     else if (v < version) report(i, 'edited', seq, `event #${seq} (${r.event_id}) was edited: it claims hash version ${v}, after rows of version ${version}`);

@@ -14,8 +14,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database';
 import { linkPending } from './sequencer';
-import { GENESIS_HASH, canonicalJson, contentHash } from './links';
-import { eventOfRow, readLog, rowLink, verifyRows, type ChainProblem, type ChainRow, type LogRow, type VerifyResult } from './chain';
+import { GENESIS_HASH, canonicalJson } from './links';
+import { readLog, recomputedContent, rowLink, verifyRows, type ChainProblem, type ChainRow, type LogRow, type VerifyResult } from './chain';
 
 export const Checkpoint = z.strictObject({
   version: z.literal(1),
@@ -94,7 +94,7 @@ export interface Link {
 export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
   let prev = GENESIS_HASH;
   return rows.map((r) => {
-    prev = rowLink(r, Number(r.chain_seq), prev, contentHash(eventOfRow(r)));
+    prev = rowLink(r, Number(r.chain_seq), prev, recomputedContent(r));
     return { seq: Number(r.chain_seq), hash: prev };
   });
 }
@@ -103,8 +103,13 @@ export function recomputeLinks(rows: ReadonlyArray<ChainRow>): Link[] {
  * Read the log in one snapshot, verify it, and — only if it verifies — sign and record a checkpoint of
  * exactly those rows. Returns the rows too, so a caller (an export) can write precisely what was signed.
  */
-export async function signSnapshot(db: Kysely<Database>, keyFile: string, now = new Date()): Promise<{ rows: LogRow[]; check: VerifyResult; checkpoint: Checkpoint | null }> {
-  const { rows, head } = await readLog(db);
+export async function signSnapshot(
+  db: Kysely<Database>,
+  keyFile: string,
+  now = new Date(),
+  opts: { onPage?: (rows: ReadonlyArray<LogRow>) => void | Promise<void> } = {},
+): Promise<{ rows: LogRow[]; check: VerifyResult; checkpoint: Checkpoint | null }> {
+  const { rows, head } = await readLog(db, opts);
   // Never vouch for a log that does not verify: a signature would turn tampering into the record.
   const check = verifyRows(rows, head);
   if (!check.ok) return { rows, check, checkpoint: null };

@@ -302,7 +302,7 @@ const crosscheckCommand = defineCommand({
     };
     if (isBundle(target)) {
       const b = bundleHistories(target);
-      return report(crosscheck(b.rolloutId, bundleEventRows(target), b.histories, [], b.historiesAsOfSeq));
+      return report(crosscheck(b.rolloutId, await bundleEventRows(target), b.histories, [], b.historiesAsOfSeq));
     }
     return withSession(async (s) => {
       const asOfSeq = await linkedHead(s.db);
