@@ -94,39 +94,50 @@ export async function pendingLinks(db: Kysely<Database>): Promise<number> {
 interface Runner {
   running: Promise<void> | null;
   again: boolean;
+  timer: NodeJS.Timeout | null;
 }
 const runners = new WeakMap<Kysely<Database>, Runner>();
 
+/** How long a kick waits before its pass, so that the appends of that moment are linked by one pass. */
+const GATHER_MS = 20;
+
 /**
- * Ask this process's sequencer for a pass after rows just committed: starts one, or — if one is
- * running, which may have read the pending rows before this commit — makes it run once more. Never
- * throws: a failed pass leaves rows pending for the next kick, the sweep or a reader.
+ * Ask this process's sequencer for a pass after rows just committed: one starts GATHER_MS later (every
+ * kick meanwhile joins it), or — if one is running, which may have read the pending rows before this
+ * commit — it runs once more. Never throws: a failed pass leaves rows pending for the next kick, the
+ * sweep or a reader. The timer does not keep a process alive: what a CLI leaves is linked by the next.
  */
 export function kickSequencer(db: Kysely<Database>): void {
   let r = runners.get(db);
-  if (!r) runners.set(db, (r = { running: null, again: false }));
+  if (!r) runners.set(db, (r = { running: null, again: false, timer: null }));
   const runner = r;
   if (runner.running) {
     runner.again = true;
     return;
   }
-  runner.running = (async () => {
-    do {
-      runner.again = false;
-      try {
-        await linkPending(db);
-      } catch {
-        // The database is away or the pool is closing: the rows stay pending, and are linked later.
+  if (runner.timer) return;
+  runner.timer = setTimeout(() => {
+    runner.timer = null;
+    runner.running = (async () => {
+      do {
         runner.again = false;
-      }
-    } while (runner.again);
-    runner.running = null;
-  })();
+        try {
+          await linkPending(db);
+        } catch {
+          // The database is away or the pool is closing: the rows stay pending, and are linked later.
+          runner.again = false;
+        }
+      } while (runner.again);
+      runner.running = null;
+    })();
+  }, GATHER_MS);
+  runner.timer.unref();
 }
 
-/** Wait for this process's pass in flight, if any (tests, and a clean shutdown). */
+/** Wait for this process's pass in flight or about to start, if any (tests, and a clean shutdown). */
 export async function sequencerIdle(db: Kysely<Database>): Promise<void> {
-  await runners.get(db)?.running;
+  const r = runners.get(db);
+  while (r && (r.timer || r.running)) await (r.running ?? new Promise((resolve) => setTimeout(resolve, GATHER_MS)));
 }
 
 /**

@@ -201,11 +201,13 @@ export async function runServe(io: Io): Promise<number> {
   const db = connect(ep.databaseUrl());
   await migrateToLatest(db);
   const api = await startHttp({ db, address: ep.temporalAddress(), namespace: ep.namespace, log: (l) => io.err(`[trienkhai] ${l}`) });
+  const stopSequencer = startSequencer(db);
   io.err(`[trienkhai] HTTP API on ${api.url}/api/v1 (dashboard: ${api.url}/); Ctrl-C stops it.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  stopSequencer();
   await api.close();
   await db.destroy();
   return 0;
